@@ -1,0 +1,29 @@
+"""Process runtime: free ports, supervised processes, and a private RabbitMQ node."""
+
+from chaos.runtime.errors import ServiceError, ServiceExited, ServiceNotReady
+from chaos.runtime.ports import (
+    PortAllocator,
+    PortExhausted,
+    allocate_port,
+    parse_port_range,
+    wait_for_port,
+)
+from chaos.runtime.process import ManagedProcess
+from chaos.runtime.readiness import CallableReady, HttpReady, NotReady, Readiness, TcpReady
+
+__all__ = [
+    "CallableReady",
+    "HttpReady",
+    "ManagedProcess",
+    "NotReady",
+    "PortAllocator",
+    "PortExhausted",
+    "Readiness",
+    "ServiceError",
+    "ServiceExited",
+    "ServiceNotReady",
+    "TcpReady",
+    "allocate_port",
+    "parse_port_range",
+    "wait_for_port",
+]

@@ -1,0 +1,49 @@
+"""The session watchdog process: SIGKILLs registered process groups once its parent is gone.
+
+Run by path (``python -I -S _watchdog_main.py PARENT_PID``) so it imports only the stdlib and
+starts fast. Protocol on stdin, one line each: ``+PGID`` registers, ``-PGID`` unregisters.
+The parent is gone when stdin reaches EOF (the kernel closes the pipe even on SIGKILL) or when
+``getppid()`` changes (a forked child of the parent may still hold the pipe open).
+"""
+
+import contextlib
+import os
+import select
+import signal
+import sys
+
+
+def main() -> None:
+    """Watch the parent, then reap."""
+    parent = int(sys.argv[1])
+    # Ctrl-C and hang-ups are for the parent; this process must outlive them to clean up.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    terminated = []
+    signal.signal(signal.SIGTERM, lambda *_: terminated.append(True))
+    groups: set[int] = set()
+    fd = sys.stdin.fileno()
+    buf = b""
+    while not terminated and os.getppid() == parent:
+        try:
+            readable, _, _ = select.select([fd], [], [], 0.5)
+        except InterruptedError:
+            continue
+        if not readable:
+            continue
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        *lines, buf = (buf + chunk).split(b"\n")
+        for line in lines:
+            if line[:1] == b"+":
+                groups.add(int(line[1:]))
+            elif line[:1] == b"-":
+                groups.discard(int(line[1:]))
+    for pgid in groups:
+        with contextlib.suppress(OSError):
+            os.killpg(pgid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    main()
