@@ -1,0 +1,199 @@
+"""One direction of one proxied connection: source -> chain of toxic stubs -> sink.
+
+With no toxic, bytes read are written straight to the destination (no queue, no task, no
+copy). With toxics, each toxic runs as a task between two queues::
+
+    feed() -> [q0] -> toxic 0 -> [q1] -> toxic 1 -> sink -> destination.write()
+
+Changing the toxics cancels every task of the link, waits for them (a cancelled toxic passes
+on what it holds), collects what is still queued, oldest first, and re-feeds it into the new
+chain (or straight to the destination). Latency is measured from the time a chunk was read, so
+re-fed chunks are not delayed twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from chaos.proxy.flow import Flow
+from chaos.proxy.stream import EOF, Chunk, ChunkQueue
+from chaos.proxy.stub import Clock, LoopClock, Stub
+from chaos.proxy.toxics.noop import passthrough
+
+if TYPE_CHECKING:
+    from chaos.proxy.collection import ToxicSpec
+
+__all__ = ["HIGH_WATER", "LOW_WATER", "Link"]
+
+log = logging.getLogger(__name__)
+
+# Bytes queued inside a link's chain before the source stops being read (and when it resumes).
+HIGH_WATER = 8 * 1024 * 1024
+LOW_WATER = 2 * 1024 * 1024
+
+
+class Writer:
+    """The destination as a link sees it (an asyncio transport fits)."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def is_closing(self) -> bool: ...
+
+
+class Link:
+    """Moves bytes from a source to a destination through the toxics of one stream."""
+
+    def __init__(
+        self,
+        stream: str,
+        source: Flow,
+        dest: Writer,
+        on_eof: Callable[[], None],
+        on_reset: Callable[[], None],
+        rng: random.Random,
+        clock: Clock | None = None,
+    ) -> None:
+        self.stream = stream
+        self.source = source
+        self.dest = dest
+        self._on_eof = on_eof
+        self._on_reset = on_reset
+        self.rng = rng
+        self.clock: Clock = clock or LoopClock()
+        self.specs: tuple[ToxicSpec, ...] = ()
+        self.states: dict[str, Any] = {}
+        self.applied: list[tuple[str, str, bool]] = []
+        self._head: ChunkQueue | None = None
+        self._queues: list[ChunkQueue] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._lock = asyncio.Lock()
+        self.buffered = 0
+        self.received_bytes = self.received_chunks = 0
+        self.sent_bytes = self.sent_chunks = 0
+        self.source_eof = False
+        self.done = False
+
+    # -- data path -------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Bytes read from the source."""
+        self.received_bytes += len(data)
+        self.received_chunks += 1
+        if self._head is None:
+            self._deliver_data(data)
+        else:
+            self._head.put(Chunk(data, self.clock.now()))
+
+    def feed_eof(self) -> None:
+        """The source ended (EOF, error or closed)."""
+        if self.source_eof:
+            return
+        self.source_eof = True
+        if self._head is None:
+            self._deliver(EOF)
+        else:
+            self._head.put(EOF)
+
+    def _deliver(self, item: Chunk | None) -> None:
+        if item is None:
+            if not self.done:
+                self.done = True
+                self._on_eof()
+        else:
+            self._deliver_data(item.data)
+
+    def _deliver_data(self, data: bytes) -> None:
+        # After EOF or once the destination is gone there is nobody left to write to.
+        if self.done or self.dest.is_closing():
+            return
+        self.sent_bytes += len(data)
+        self.sent_chunks += 1
+        self.dest.write(data)
+
+    def put(self, item: Chunk | None) -> None:
+        """The sink end of the chain: the last stub sends here."""
+        self._deliver(item)
+
+    def _buffer_changed(self, delta: int) -> None:
+        self.buffered += delta
+        if self.buffered > HIGH_WATER:
+            self.source.pause("buffer")
+        elif self.buffered < LOW_WATER:
+            self.source.resume("buffer")
+
+    # -- toxics ----------------------------------------------------------------------------
+
+    def start(self, specs: Sequence[ToxicSpec]) -> None:
+        """Build the first chain of a new connection."""
+        self._build(tuple(specs), [])
+
+    async def update(self, specs: Sequence[ToxicSpec], close_after: bool = False) -> None:
+        """Replace the chain; with `close_after`, end the stream once queued data is written."""
+        async with self._lock:
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.wait(tasks)
+            pending: list[Chunk | None] = []
+            # Later queues hold older data: the oldest goes first.
+            for queue in reversed(self._queues):
+                pending.extend(queue.drain())
+            if close_after:
+                pending.append(EOF)
+            self._build(tuple(specs), pending)
+
+    def _build(self, specs: tuple[ToxicSpec, ...], pending: list[Chunk | None]) -> None:
+        self.specs = specs
+        self._tasks.clear()
+        self.applied = []
+        names = {spec.name for spec in specs}
+        self.states = {k: v for k, v in self.states.items() if k in names}
+        if not specs:
+            self._head, self._queues = None, []
+            for item in pending:
+                self._deliver(item)
+            return
+        self._queues = [ChunkQueue(self._buffer_changed) for _ in specs]
+        self._head = self._queues[0]
+        for item in pending:
+            self._head.put(item)
+        for i, spec in enumerate(specs):
+            output = self._queues[i + 1] if i + 1 < len(specs) else self
+            if spec.name not in self.states:
+                self.states[spec.name] = spec.toxic.new_state()
+            stub = Stub(self._queues[i], output, self, self.rng, self.clock, self.states[spec.name])
+            # Toxicity is rolled each time a toxic starts on a link, as Toxiproxy does.
+            active = self.rng.random() < spec.toxicity
+            self.applied.append((spec.name, spec.toxic.type, active))
+            task = asyncio.get_running_loop().create_task(self._run(spec, stub, active))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, spec: ToxicSpec, stub: Stub, active: bool) -> None:
+        try:
+            if active:
+                await spec.toxic.pipe(stub)
+            else:
+                await passthrough(stub)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A broken toxic must not leave a connection wedged: drop it loudly.
+            log.exception(
+                "toxic %s (%s) failed on a %s link", spec.name, spec.toxic.type, self.stream
+            )
+            self.reset()
+
+    def reset(self) -> None:
+        """Abort the whole connection with RST."""
+        self._on_reset()
+
+    def cancel(self) -> None:
+        """Stop every toxic task now (the connection is gone)."""
+        for task in list(self._tasks):
+            task.cancel()
