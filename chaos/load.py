@@ -1,0 +1,651 @@
+"""Open-loop load generator: requests start on a fixed schedule, latency from the scheduled start.
+
+Measuring from the scheduled start (not from when the request was actually sent) avoids
+coordinated omission: when the system or the generator stalls, every request that should have
+started during the stall carries the stall in its latency, instead of silently never existing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from chaos.clock import Clock, MonotonicClock
+from chaos.histogram import LatencyHistogram
+
+__all__ = [
+    "ERROR_KINDS",
+    "MAX_DURATION",
+    "MAX_IN_FLIGHT",
+    "MAX_RATE",
+    "MAX_REQUESTS",
+    "HttpTarget",
+    "LoadGenerator",
+    "LoadResults",
+    "PhaseResult",
+    "RequestFailed",
+    "SeriesBucket",
+    "classify",
+    "http_target",
+]
+
+Target = Callable[[], Awaitable[object]]
+
+#: Failure kinds. `overload`: shed by the generator because `max_in_flight` requests were
+#: outstanding; `abandoned`: still in flight when `stop()` gave up waiting.
+ERROR_KINDS = ("timeout", "refused", "reset", "5xx", "4xx", "other", "overload", "abandoned")
+MAX_RATE = 5_000.0
+MAX_DURATION = 3_600.0
+MAX_REQUESTS = 1_000_000
+MAX_IN_FLIGHT = 10_000
+_ERROR_SAMPLES = 3
+_RESET_ERRORS = (
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+    asyncio.IncompleteReadError,
+)
+
+
+class RequestFailed(Exception):
+    """A request failed in a known way; `kind` is one of ERROR_KINDS."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        if kind not in ERROR_KINDS:
+            raise ValueError(f"unknown error kind {kind!r}; expected one of {ERROR_KINDS}")
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+
+
+def classify(exc: BaseException) -> str:
+    """Map an exception raised by a target to an error kind."""
+    if isinstance(exc, RequestFailed):
+        return exc.kind
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return "timeout"
+    cause: BaseException | None = exc
+    for _ in range(10):  # bounded: exception chains can be cyclic
+        if cause is None:
+            break
+        if isinstance(cause, ConnectionRefusedError):
+            return "refused"
+        if isinstance(cause, _RESET_ERRORS):
+            return "reset"
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, httpx.ConnectError):
+        return "refused" if "refused" in str(exc).lower() else "other"
+    # The peer broke an established exchange: closed early, reset, or sent garbage.
+    if isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.RemoteProtocolError):
+        return "reset"
+    return "other"
+
+
+class HttpTarget:
+    """An httpx request as a load target: raises RequestFailed on transport errors and 4xx/5xx.
+
+    With `client=None` it creates its own AsyncClient on first use, on the loop that runs the
+    load (an AsyncClient must not outlive or change its loop), and the generator closes it.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 5.0,
+    ) -> None:
+        if client is not None and not isinstance(client, httpx.AsyncClient):
+            raise TypeError(f"client must be an httpx.AsyncClient or None, got {client!r}")
+        if not timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        self.method = method.upper()
+        self.url = url
+        self.json = json
+        self.headers = headers
+        self.timeout = timeout
+        self._client = client
+        self._owned: httpx.AsyncClient | None = None
+
+    async def __call__(self) -> None:
+        """Send one request."""
+        client = self._client or self._own_client()
+        try:
+            response = await client.request(
+                self.method, self.url, json=self.json, headers=self.headers
+            )
+        except httpx.HTTPError as exc:
+            raise RequestFailed(classify(exc), f"{self.method} {self.url}: {exc!r}") from exc
+        status = response.status_code
+        if status >= 500:
+            raise RequestFailed("5xx", f"{self.method} {self.url} -> {status}")
+        if status >= 400:
+            raise RequestFailed("4xx", f"{self.method} {self.url} -> {status}")
+
+    def _own_client(self) -> httpx.AsyncClient:
+        if self._owned is None:
+            # No connection cap here: the generator's max_in_flight is the bound.
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=100)
+            self._owned = httpx.AsyncClient(timeout=self.timeout, limits=limits)
+        return self._owned
+
+    async def aclose(self) -> None:
+        """Close the client this target created (a caller's client is left alone)."""
+        if self._owned is not None:
+            owned, self._owned = self._owned, None
+            await owned.aclose()
+
+
+def http_target(
+    client: httpx.AsyncClient | None,
+    method: str,
+    url: str,
+    *,
+    json: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 5.0,
+) -> HttpTarget:
+    """Build an HttpTarget (see there); `timeout` applies only to a client it creates itself."""
+    return HttpTarget(client, method, url, json=json, headers=headers, timeout=timeout)
+
+
+@dataclass
+class PhaseResult:
+    """What happened to the requests scheduled during one phase.
+
+    `scheduled` = `sent` + shed (`errors["overload"]`). `latency` holds successes only;
+    `latency_all` every request that completed (success or failure), measured from its scheduled
+    start. Shed and abandoned requests have no latency; they count in `errors` and `error_rate`.
+    """
+
+    name: str
+    duration_s: float = 0.0
+    scheduled: int = 0
+    sent: int = 0
+    ok: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    latency: LatencyHistogram = field(default_factory=LatencyHistogram)
+    latency_all: LatencyHistogram = field(default_factory=LatencyHistogram)
+    max_lag_s: float = 0.0
+    error_samples: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> int:
+        """Requests that ended in any error, shed ones included."""
+        return sum(self.errors.values())
+
+    @property
+    def settled(self) -> int:
+        """Requests with an outcome (ok or failed)."""
+        return self.ok + self.failed
+
+    @property
+    def in_flight(self) -> int:
+        """Requests sent but not yet settled."""
+        return self.scheduled - self.settled
+
+    @property
+    def error_rate(self) -> float:
+        """Failed / settled (0.0 when nothing settled)."""
+        return self.failed / self.settled if self.settled else 0.0
+
+    @property
+    def throughput(self) -> float:
+        """Successful requests per second of the phase's wall time."""
+        return self.ok / self.duration_s if self.duration_s > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {
+            "name": self.name,
+            "duration_s": round(self.duration_s, 6),
+            "scheduled": self.scheduled,
+            "sent": self.sent,
+            "ok": self.ok,
+            "failed": self.failed,
+            "in_flight": self.in_flight,
+            "errors": dict(self.errors),
+            "error_rate": self.error_rate,
+            "throughput_per_s": self.throughput,
+            "max_lag_ms": self.max_lag_s * 1000.0,
+            "latency": self.latency.to_dict(),
+            "latency_all": self.latency_all.to_dict(),
+            "error_samples": {k: list(v) for k, v in self.error_samples.items()},
+        }
+
+
+@dataclass(frozen=True)
+class SeriesBucket:
+    """One fixed interval of the run, by scheduled start; latency figures of successes in ms."""
+
+    start_s: float
+    scheduled: int
+    ok: int
+    errors: int
+    p50_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class LoadResults:
+    """A snapshot of a run: per-phase results, phase marks and a time series.
+
+    Times in `phase_marks` and `series` are seconds since the first scheduled request;
+    `started` is on the generator's clock, `started_wall` is epoch seconds, for aligning with
+    other timelines.
+    """
+
+    rate: float
+    started: float
+    started_wall: float
+    duration_s: float
+    phases: dict[str, PhaseResult]
+    phase_marks: list[tuple[float, str]]
+    series: list[SeriesBucket]
+    interval_s: float
+
+    def phase(self, name: str) -> PhaseResult:
+        """The result of phase `name`."""
+        try:
+            return self.phases[name]
+        except KeyError:
+            raise KeyError(f"no phase {name!r}; phases seen: {list(self.phases)}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "rate": self.rate,
+            "started_wall": self.started_wall,
+            "duration_s": round(self.duration_s, 6),
+            "interval_s": self.interval_s,
+            "phase_marks": [[round(t, 6), name] for t, name in self.phase_marks],
+            "phases": {name: p.to_dict() for name, p in self.phases.items()},
+            "series": [b.to_dict() for b in self.series],
+        }
+
+
+@dataclass
+class _Bucket:
+    scheduled: int = 0
+    ok: int = 0
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+
+def _nearest_rank(sorted_ms: list[float], p: float) -> float:
+    rank = max(1, math.ceil(p / 100.0 * len(sorted_ms)))
+    return sorted_ms[rank - 1]
+
+
+def _positive(name: str, value: float, limit: float) -> float:
+    if not (isinstance(value, int | float) and 0 < value <= limit):
+        raise ValueError(f"{name} must be > 0 and <= {limit:g}, got {value!r}")
+    return float(value)
+
+
+class LoadGenerator:
+    """Starts `target()` at `rate` per second for at most `duration` seconds, open loop.
+
+    Request i is scheduled at t0 + i/rate; its latency is completion time minus that scheduled
+    time, so stalls (in the system or in the generator itself) are counted, never hidden.
+    Each request belongs to the phase that was current at its scheduled time (`phase()`).
+
+    Overload rule: when `max_in_flight` requests are outstanding at a scheduled time, that
+    request is not sent. It is counted at once as an error of kind `overload` (like a client
+    bulkhead that fails fast) and gets no latency: its true latency is unknowable, and inventing
+    one would distort the histogram. It still counts in `error_rate`, so a stall that fills the
+    in-flight limit shows up as errors, never as missing requests.
+
+    `timeout` (seconds on the generator's clock, counted from the scheduled start) fails a
+    request with kind `timeout`.
+    Use as a context manager (background thread with its own loop) or `await run()` on a loop
+    of your own, calling `request_stop()` to end early.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        rate: float,
+        duration: float = 60.0,
+        max_requests: int | None = None,
+        max_in_flight: int = 256,
+        timeout: float | None = 30.0,
+        drain_timeout: float = 10.0,
+        interval: float = 1.0,
+        phase: str = "warmup",
+        clock: Clock | None = None,
+    ) -> None:
+        if not callable(target):
+            raise TypeError(f"target must be an async callable, got {target!r}")
+        self.rate = _positive("rate", rate, MAX_RATE)
+        self.duration = _positive("duration", duration, MAX_DURATION)
+        if not (isinstance(max_in_flight, int) and 1 <= max_in_flight <= MAX_IN_FLIGHT):
+            raise ValueError(
+                f"max_in_flight must be within 1..{MAX_IN_FLIGHT}, got {max_in_flight!r}"
+            )
+        if timeout is not None:
+            timeout = _positive("timeout", timeout, MAX_DURATION)
+        if not (isinstance(drain_timeout, int | float) and drain_timeout >= 0):
+            raise ValueError(f"drain_timeout must be >= 0 seconds, got {drain_timeout!r}")
+        self.interval = _positive("interval", interval, MAX_DURATION)
+        # The epsilon keeps 0.1/s * 30 s (= 3.0000000000000004) at 3 requests.
+        by_duration = max(1, math.ceil(self.rate * self.duration - 1e-9))
+        if max_requests is not None and not (
+            isinstance(max_requests, int) and 1 <= max_requests <= MAX_REQUESTS
+        ):
+            raise ValueError(f"max_requests must be within 1..{MAX_REQUESTS}, got {max_requests!r}")
+        total = by_duration if max_requests is None else min(by_duration, max_requests)
+        if total > MAX_REQUESTS:
+            raise ValueError(
+                f"rate * duration = {by_duration} requests exceeds {MAX_REQUESTS}; "
+                "lower the rate or duration, or pass max_requests"
+            )
+        self._check_phase_name(phase)
+        self.total = total
+        self.max_in_flight = max_in_flight
+        self.timeout = timeout
+        self.drain_timeout = float(drain_timeout)
+        self._target = target
+        self._clock: Clock = clock or MonotonicClock()
+        self._lock = threading.Lock()
+        self._marks: list[tuple[float, str]] = []
+        self._initial_phase = phase
+        self._phases: dict[str, PhaseResult] = {}
+        self._buckets: dict[int, _Bucket] = {}
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._t0: float | None = None
+        self._t0_wall = 0.0
+        self._end: float | None = None
+        self._ran = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_event: asyncio.Event | None = None
+        self._stop_requested = False
+        self._running = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._crash: BaseException | None = None
+
+    # -- control -----------------------------------------------------------------------------
+
+    def phase(self, name: str) -> None:
+        """Attribute requests scheduled from now on to phase `name` (names may repeat)."""
+        self._check_phase_name(name)
+        with self._lock:
+            if self._t0 is None:
+                self._initial_phase = name
+                return
+            self._marks.append((max(self._clock.now(), self._marks[-1][0]), name))
+            self._phases.setdefault(name, PhaseResult(name))
+
+    def start(self) -> LoadGenerator:
+        """Run in a background thread with its own event loop; returns self."""
+        if self._thread is not None or self._ran:
+            raise RuntimeError("this LoadGenerator was already started; create a new one")
+        self._thread = threading.Thread(target=self._thread_main, name="chaos-load", daemon=True)
+        self._thread.start()
+        if not self._running.wait(10.0):
+            raise RuntimeError("load generator thread did not start within 10 s")
+        return self
+
+    def request_stop(self) -> None:
+        """Ask the run to stop scheduling and drain; safe from any thread, returns at once."""
+        self._stop_requested = True
+        loop, event = self._loop, self._stop_event
+        if loop is not None and event is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed: nothing to stop
+                loop.call_soon_threadsafe(event.set)
+
+    def stop(self, timeout: float | None = None) -> LoadResults:
+        """Stop scheduling, wait up to `timeout` (default drain_timeout) for in-flight requests.
+
+        Requests still in flight after that are cancelled and counted as `abandoned`.
+        Idempotent; returns the final results.
+        """
+        if timeout is not None:
+            if not (isinstance(timeout, int | float) and timeout >= 0):
+                raise ValueError(f"stop timeout must be >= 0 seconds, got {timeout!r}")
+            self.drain_timeout = float(timeout)
+        self.request_stop()
+        thread = self._thread
+        if thread is not None:
+            # Margin over the drain: abandoned requests get a moment to unwind after cancel.
+            thread.join(self.drain_timeout + 10.0)
+            if thread.is_alive():
+                raise RuntimeError(
+                    f"load generator thread still running {self.drain_timeout + 10.0:g} s "
+                    f"after stop ({len(self._inflight)} requests in flight); "
+                    "does the target swallow cancellation?"
+                )
+        if self._crash is not None:
+            raise RuntimeError(f"load generator crashed: {self._crash!r}") from self._crash
+        return self.results()
+
+    def __enter__(self) -> LoadGenerator:
+        return self.start()
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc is None:
+            self.stop()
+            return
+        with contextlib.suppress(Exception):  # never mask the body's own failure
+            self.stop()
+
+    # -- the run -----------------------------------------------------------------------------
+
+    async def run(self) -> LoadResults:
+        """Run the schedule on the current loop until done or stopped, then drain."""
+        if self._ran:
+            raise RuntimeError("this LoadGenerator already ran; create a new one")
+        self._ran = True
+        self._stop_event = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        if self._stop_requested:
+            self._stop_event.set()
+        with self._lock:
+            self._t0 = self._clock.now()
+            self._t0_wall = time.time()
+            self._marks = [(self._t0, self._initial_phase)]
+            self._phases.setdefault(self._initial_phase, PhaseResult(self._initial_phase))
+        self._running.set()
+        scheduler = asyncio.ensure_future(self._schedule(self._t0))
+        stopper = asyncio.ensure_future(self._stop_event.wait())
+        try:
+            await asyncio.wait({scheduler, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (scheduler, stopper):
+                task.cancel()
+            await asyncio.gather(scheduler, stopper, return_exceptions=True)
+            with self._lock:
+                natural_end = self._t0 + self.total / self.rate
+                self._end = min(self._clock.now(), natural_end)
+                if scheduler.done() and not scheduler.cancelled() and not self._stop_requested:
+                    self._end = natural_end
+            await self._drain()
+            aclose = getattr(self._target, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        if not scheduler.cancelled() and scheduler.exception() is not None:
+            raise RuntimeError("load scheduler failed") from scheduler.exception()
+        return self.results()
+
+    async def _schedule(self, t0: float) -> None:
+        loop = asyncio.get_running_loop()
+        period = 1.0 / self.rate
+        for i in range(self.total):
+            scheduled = t0 + i * period
+            await self._clock.sleep_until(scheduled)
+            lag = self._clock.now() - scheduled
+            with self._lock:
+                phase = self._phase_at(scheduled)
+                bucket = self._bucket_at(scheduled)
+                phase.scheduled += 1
+                bucket.scheduled += 1
+                phase.max_lag_s = max(phase.max_lag_s, lag)
+                if len(self._inflight) >= self.max_in_flight:
+                    detail = f"{len(self._inflight)} requests in flight (max_in_flight)"
+                    self._record_error(phase, bucket, "overload", detail, None)
+                    continue
+                phase.sent += 1
+            task = loop.create_task(self._one(scheduled, phase, bucket))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+    async def _one(self, scheduled: float, phase: PhaseResult, bucket: _Bucket) -> None:
+        try:
+            if self.timeout is None:
+                await self._target()
+            else:
+                await self._call_with_deadline(scheduled + self.timeout)
+        except asyncio.CancelledError:
+            with self._lock:
+                self._record_error(phase, bucket, "abandoned", "cancelled by stop()", None)
+            raise
+        except Exception as exc:
+            latency = self._clock.now() - scheduled
+            with self._lock:
+                self._record_error(phase, bucket, classify(exc), repr(exc), latency)
+        else:
+            latency = self._clock.now() - scheduled
+            with self._lock:
+                phase.ok += 1
+                phase.latency.record(latency)
+                phase.latency_all.record(latency)
+                bucket.ok += 1
+                bucket.latencies.append(latency * 1000.0)
+
+    async def _call_with_deadline(self, deadline: float) -> None:
+        # Raced against the injected clock (not asyncio.timeout) so fake-clock tests can time out.
+        request = asyncio.ensure_future(self._target())
+        timer = asyncio.ensure_future(self._clock.sleep_until(deadline))
+        try:
+            await asyncio.wait({request, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            if not request.done():
+                request.cancel()
+                await asyncio.wait({request})
+        if request.cancelled():
+            raise TimeoutError(f"request exceeded timeout={self.timeout:g}s from scheduled start")
+        request.result()
+
+    async def _drain(self) -> None:
+        pending = {t for t in self._inflight if not t.done()}
+        if pending:
+            deadline = self._clock.now() + self.drain_timeout
+            timer = asyncio.ensure_future(self._clock.sleep_until(deadline))
+            while pending and not timer.done():
+                await asyncio.wait(pending | {timer}, return_when=asyncio.FIRST_COMPLETED)
+                pending = {t for t in pending if not t.done()}
+            timer.cancel()
+        leftovers = [t for t in self._inflight if not t.done()]
+        for task in leftovers:
+            task.cancel()
+        if leftovers:
+            # Real-time bound: a target that swallows cancellation must not hang the run.
+            await asyncio.wait(leftovers, timeout=5.0)
+
+    # -- bookkeeping (callers hold self._lock) -------------------------------------------------
+
+    def _phase_at(self, t: float) -> PhaseResult:
+        index = bisect.bisect_right(self._marks, t, key=lambda mark: mark[0]) - 1
+        return self._phases[self._marks[max(index, 0)][1]]
+
+    def _bucket_at(self, t: float) -> _Bucket:
+        assert self._t0 is not None
+        index = int((t - self._t0) / self.interval + 1e-9)
+        return self._buckets.setdefault(index, _Bucket())
+
+    @staticmethod
+    def _record_error(
+        phase: PhaseResult, bucket: _Bucket, kind: str, detail: str, latency: float | None
+    ) -> None:
+        phase.errors[kind] += 1
+        bucket.errors += 1
+        samples = phase.error_samples.setdefault(kind, [])
+        if len(samples) < _ERROR_SAMPLES:
+            samples.append(detail)
+        if latency is not None:
+            phase.latency_all.record(latency)
+
+    @staticmethod
+    def _check_phase_name(name: str) -> None:
+        if not (isinstance(name, str) and name.strip()):
+            raise ValueError(f"phase name must be a non-empty string, got {name!r}")
+
+    def _thread_main(self) -> None:
+        try:
+            asyncio.run(self.run())
+        except BaseException as exc:  # surfaced by stop(); a thread has nowhere else to raise
+            self._crash = exc
+        finally:
+            self._running.set()
+
+    # -- results -----------------------------------------------------------------------------
+
+    def results(self) -> LoadResults:
+        """A consistent snapshot; final once the run has ended."""
+        with self._lock:
+            t0 = self._t0
+            if t0 is None:
+                phase = PhaseResult(self._initial_phase)
+                return LoadResults(
+                    self.rate, 0.0, 0.0, 0.0, {phase.name: phase}, [], [], self.interval
+                )
+            end = self._end if self._end is not None else self._clock.now()
+            durations: dict[str, float] = dict.fromkeys(self._phases, 0.0)
+            for (start, name), nxt in zip(self._marks, [*self._marks[1:], (None, "")], strict=True):
+                stop_at = end if nxt[0] is None else min(nxt[0], end)
+                durations[name] += max(0.0, stop_at - start)
+            phases = {
+                name: self._copy_phase(p, durations[name]) for name, p in self._phases.items()
+            }
+            series = [self._summarize(i, b) for i, b in sorted(self._buckets.items())]
+            marks = [(t - t0, name) for t, name in self._marks]
+            return LoadResults(
+                self.rate, t0, self._t0_wall, end - t0, phases, marks, series, self.interval
+            )
+
+    @staticmethod
+    def _copy_phase(p: PhaseResult, duration_s: float) -> PhaseResult:
+        return PhaseResult(
+            name=p.name,
+            duration_s=duration_s,
+            scheduled=p.scheduled,
+            sent=p.sent,
+            ok=p.ok,
+            errors=Counter(p.errors),
+            latency=p.latency.copy(),
+            latency_all=p.latency_all.copy(),
+            max_lag_s=p.max_lag_s,
+            error_samples={k: list(v) for k, v in p.error_samples.items()},
+        )
+
+    def _summarize(self, index: int, b: _Bucket) -> SeriesBucket:
+        lat = sorted(b.latencies)
+        return SeriesBucket(
+            start_s=index * self.interval,
+            scheduled=b.scheduled,
+            ok=b.ok,
+            errors=b.errors,
+            p50_ms=_nearest_rank(lat, 50.0) if lat else None,
+            p99_ms=_nearest_rank(lat, 99.0) if lat else None,
+            max_ms=lat[-1] if lat else None,
+        )
