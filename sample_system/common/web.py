@@ -1,0 +1,49 @@
+"""Starlette helpers: metrics and health endpoints, JSON bodies, serving with uvicorn."""
+
+import json
+from typing import Any
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp
+
+
+class BadRequest(Exception):
+    """The request body is unusable; the message is sent back with a 400."""
+
+
+def metrics_response(registry: CollectorRegistry) -> Response:
+    """Render a registry in the Prometheus text format."""
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def error(status: int, message: str, **extra: Any) -> JSONResponse:
+    """Return a JSON error body ``{"error": message, ...}`` with the given status."""
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """Return the request body as a JSON object, or raise BadRequest saying what is wrong."""
+    raw = await request.body()
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"body is not valid JSON ({exc}); send a JSON object") from exc
+    if not isinstance(body, dict):
+        raise BadRequest(f"body must be a JSON object, got {type(body).__name__}")
+    return body
+
+
+def require_str(body: dict[str, Any], field: str) -> str:
+    """Return ``body[field]`` as a non-empty string, or raise BadRequest naming the field."""
+    value = body.get(field)
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"field {field!r} must be a non-empty string, got {value!r}")
+    return value
+
+
+def serve(app: ASGIApp, host: str, port: int) -> None:
+    """Serve an ASGI app with uvicorn until SIGTERM/SIGINT."""
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,24 @@
+"""notifications: the sync-chain HTTP service that forwards a reaction to the push provider.
+
+Run: ``python -m sample_system.notifications``. Environment:
+
+=================================  ======================  ========================================
+variable                           default                 meaning
+=================================  ======================  ========================================
+NOTIFICATIONS_HOST                 127.0.0.1               listen address
+NOTIFICATIONS_PORT                 8002                    listen port
+PUSH_URL                           http://127.0.0.1:8003   base URL of the push provider
+NOTIFICATIONS_PUSH_TIMEOUT_S       2.0                     timeout of one call to the provider
+NOTIFICATIONS_POOL_SIZE            20                      max connections to the provider
+NOTIFICATIONS_POOL_TIMEOUT_S       1.0                     max wait for a free pooled connection
+LOG_LEVEL                          INFO                    logging level
+=================================  ======================  ========================================
+
+Endpoints: ``POST /notify`` (200 delivered, 502 provider failed, 504 provider timed out, 400 bad
+body), ``GET /health``, ``GET /metrics``.
+"""
+
+from sample_system.notifications.app import create_app
+from sample_system.notifications.settings import Settings
+
+__all__ = ["Settings", "create_app"]

@@ -1,0 +1,189 @@
+"""The reactions Starlette app: store, then notify by HTTP (sync) or through the broker (async)."""
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sample_system.common.web import BadRequest, error, json_object, metrics_response, require_str
+from sample_system.reactions.drainer import Drainer
+from sample_system.reactions.metrics import ReactionsMetrics
+from sample_system.reactions.publisher import PikaLink, Publisher, PublishError
+from sample_system.reactions.settings import MODES, Settings
+from sample_system.reactions.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def _reaction(body: dict[str, Any]) -> dict[str, str]:
+    reaction = {f: require_str(body, f) for f in ("post_id", "user_id", "kind")}
+    reaction_id = body.get("reaction_id")
+    if reaction_id is None:
+        reaction_id = str(uuid.uuid4())
+    elif not isinstance(reaction_id, str) or not reaction_id or len(reaction_id) > 200:
+        raise BadRequest(f"field 'reaction_id' must be a string of 1..200 chars, got {reaction_id!r}")
+    reaction["reaction_id"] = reaction_id
+    return reaction
+
+
+def default_publisher(settings: Settings, metrics: ReactionsMetrics) -> Publisher:
+    """Build the real pika-backed publisher from the settings."""
+    return Publisher(
+        lambda: PikaLink(
+            settings.amqp_url, settings.queue, settings.amqp_timeout_s, settings.amqp_heartbeat_s
+        ),
+        queue_size=settings.publish_queue_size,
+        attempts=settings.publish_attempts,
+        max_s=settings.publish_max_s,
+        backoff_s=settings.publish_backoff_s,
+        backoff_max_s=settings.publish_backoff_max_s,
+        cooldown_s=settings.broker_cooldown_s,
+        hooks=metrics,
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    publisher: Publisher | None = None,
+) -> Starlette:
+    """Build the app; tests pass a fake ``transport`` and a publisher over a fake link.
+
+    The publisher and drainer threads start and stop with the app's lifespan.
+    """
+    store = Store(settings.db_path)
+    metrics = ReactionsMetrics(store.outbox_size)
+    publisher = publisher or default_publisher(settings, metrics)
+    drainer = Drainer(
+        store,
+        publisher,
+        backoff_s=settings.drain_backoff_s,
+        backoff_max_s=settings.drain_backoff_max_s,
+        poll_s=settings.drain_poll_s,
+        confirm_timeout_s=settings.publish_timeout_s,
+    )
+    client = httpx.AsyncClient(
+        base_url=settings.notifications_url,
+        timeout=httpx.Timeout(settings.notify_timeout_s, pool=settings.pool_timeout_s),
+        limits=httpx.Limits(
+            max_connections=settings.pool_size, max_keepalive_connections=settings.pool_size
+        ),
+        transport=transport,
+    )
+    state = {"mode": settings.mode}
+    metrics.set_mode(settings.mode)
+
+    async def notify_sync(reaction: dict[str, str]) -> tuple[Response, str]:
+        rid = reaction["reaction_id"]
+        try:
+            upstream = await client.post("/notify", json=reaction)
+        except httpx.TimeoutException as exc:
+            message = f"notifications timed out ({type(exc).__name__})"
+            return JSONResponse({"reaction_id": rid, "error": message}, 504), "timeout"
+        except httpx.HTTPError as exc:
+            message = f"notifications unreachable ({type(exc).__name__})"
+            return JSONResponse({"reaction_id": rid, "error": message}, 502), "unreachable"
+        if upstream.status_code != 200:
+            message = f"notifications answered {upstream.status_code}: {upstream.text[:200]}"
+            status = 504 if upstream.status_code == 504 else 502
+            return JSONResponse({"reaction_id": rid, "error": message}, status), "upstream_error"
+        return JSONResponse({"reaction_id": rid, "notified": True}, 201), "notified"
+
+    async def notify_async(reaction: dict[str, str]) -> tuple[Response, str]:
+        rid = reaction["reaction_id"]
+        body = json.dumps({**reaction, "created_at": time.time()}).encode()
+        # Behind a non-empty outbox, go to the outbox too: keeps order, and the drainer alone
+        # probes a broker that was down instead of every request waiting on it.
+        if store.outbox_size() == 0:
+            try:
+                future = publisher.submit(rid, body)
+                await asyncio.wait_for(asyncio.wrap_future(future), settings.publish_timeout_s)
+            except (PublishError, TimeoutError) as exc:
+                log.info("publish of %s failed (%s); storing in the outbox", rid, exc)
+            else:
+                return JSONResponse({"reaction_id": rid, "queued": "broker"}, 202), "broker"
+        store.outbox_add(rid, body)
+        drainer.wake()
+        return JSONResponse({"reaction_id": rid, "queued": "outbox"}, 202), "outbox"
+
+    async def post_reaction(request: Request) -> Response:
+        started = time.perf_counter()
+        mode = state["mode"]
+        try:
+            reaction = _reaction(await json_object(request))
+        except BadRequest as exc:
+            metrics.requests.labels(mode, "bad_request").inc()
+            return error(400, str(exc))
+        store.add_reaction(**reaction)
+        notify = notify_sync if mode == "sync" else notify_async
+        response, outcome = await notify(reaction)
+        metrics.requests.labels(mode, outcome).inc()
+        metrics.latency.labels(mode).observe(time.perf_counter() - started)
+        return response
+
+    async def get_mode(request: Request) -> Response:
+        return JSONResponse({"mode": state["mode"]})
+
+    async def put_mode(request: Request) -> Response:
+        try:
+            body = await json_object(request)
+        except BadRequest as exc:
+            return error(400, str(exc))
+        mode = body.get("mode")
+        if mode not in MODES:
+            return error(400, f"field 'mode' must be 'sync' or 'async', got {mode!r}")
+        state["mode"] = mode
+        metrics.set_mode(mode)
+        log.info("notify mode is now %s", mode)
+        return JSONResponse({"mode": mode})
+
+    async def outbox(request: Request) -> Response:
+        return JSONResponse({"size": store.outbox_size()})
+
+    async def health(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "mode": state["mode"],
+                "broker": "connected" if publisher.connected else "disconnected",
+                "outbox": store.outbox_size(),
+            }
+        )
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return metrics_response(metrics.registry)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        publisher.start()
+        drainer.start()
+        try:
+            yield
+        finally:
+            drainer.stop()
+            publisher.stop()
+            await client.aclose()
+            store.close()
+
+    return Starlette(
+        routes=[
+            Route("/reactions", post_reaction, methods=["POST"]),
+            Route("/admin/mode", get_mode, methods=["GET"]),
+            Route("/admin/mode", put_mode, methods=["PUT"]),
+            Route("/admin/outbox", outbox, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
