@@ -1,0 +1,61 @@
+"""Fixtures: each client test runs with the sync and the async client, against a fake server.
+
+The fake answers as a real Toxiproxy 2.12 (`toxiproxy`) or as our extended server
+(`pytest-chaos`). Behaviour tests use only `api` and `extended`, so a live server can be
+added later as one more `target` parameter (URL, no transport).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from chaos.client import AsyncToxiproxy, Toxiproxy
+
+from .either import Api
+from .toxiproxy_fake import FakeToxiproxy
+
+FAKE_URL = "http://127.0.0.1:8474"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the client under test talks to."""
+
+    url: str
+    transport: httpx.MockTransport | None
+    extended: bool
+
+
+@pytest.fixture(params=["toxiproxy", "pytest-chaos"])
+def fake(request: pytest.FixtureRequest) -> FakeToxiproxy:
+    """An in-memory server: a real Toxiproxy 2.12 look-alike, or our extended server."""
+    return FakeToxiproxy(extended=request.param == "pytest-chaos")
+
+
+@pytest.fixture
+def target(fake: FakeToxiproxy) -> Target:
+    return Target(FAKE_URL, fake.transport, fake.extended)
+
+
+@pytest.fixture
+def extended(target: Target) -> bool:
+    """Whether the server offers the pytest-chaos extensions."""
+    return target.extended
+
+
+@pytest.fixture(params=["sync", "async"])
+async def api(request: pytest.FixtureRequest, target: Target) -> AsyncIterator[Api]:
+    """The client under test, sync or async, every method awaitable."""
+    if request.param == "sync":
+        client = Toxiproxy(target.url, transport=target.transport)
+        try:
+            yield Api(client)
+        finally:
+            client.close()
+    else:
+        async with AsyncToxiproxy(target.url, transport=target.transport) as aclient:
+            yield Api(aclient)
