@@ -1,0 +1,183 @@
+"""Benchmark the proxy against a direct connection; prints figures, asserts nothing.
+
+    .venv/bin/python bench/proxy_bench.py [--pings 20000] [--gib 1.0] [--url URL]
+
+Starts `chaos-proxy` as its own process (like toxiproxy-server) and an echo/sink server as
+another, then measures on loopback:
+  1. added round-trip latency, p50/p99, of 64-byte ping-pong (proxied minus direct);
+  2. throughput in MB/s of a one-way transfer (default 1 GiB), direct and proxied;
+  3. the error of a 20 ms downstream latency toxic, p50/p99 (proxied RTT - direct RTT - 20 ms).
+With --url, benchmarks an already running Toxiproxy-compatible server (a real Toxiproxy too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+SERVER = r"""
+import socket, sys, threading
+def handle(c):
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    mode = c.recv(1)
+    if mode == b"e":  # echo
+        while d := c.recv(65536):
+            c.sendall(d)
+    else:  # sink: count bytes until the client half-closes, then report the count
+        n = 0
+        buf = bytearray(1 << 20)
+        while k := c.recv_into(buf):
+            n += k
+        c.sendall(str(n).encode())
+    c.close()
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(64)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=handle, args=(c,), daemon=True).start()
+"""
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p / 100))]
+
+
+def connect(port: int, mode: bytes) -> socket.socket:
+    s = socket.create_connection(("127.0.0.1", port))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.sendall(mode)
+    return s
+
+
+def pingpong(port: int, count: int) -> list[float]:
+    """Round-trip times in µs of `count` 64-byte ping-pongs on one connection."""
+    s = connect(port, b"e")
+    payload = b"x" * 64
+    rtts = []
+    for i in range(count + 200):
+        t = time.perf_counter_ns()
+        s.sendall(payload)
+        got = 0
+        while got < 64:
+            got += len(s.recv(64 - got))
+        if i >= 200:  # warm-up excluded
+            rtts.append((time.perf_counter_ns() - t) / 1000)
+    s.close()
+    return rtts
+
+
+def transfer(port: int, nbytes: int) -> float:
+    """MB/s of a one-way transfer of `nbytes` (the sink confirms the count)."""
+    s = connect(port, b"s")
+    block = b"\0" * (1 << 20)
+    t = time.perf_counter()
+    sent = 0
+    while sent < nbytes:
+        n = min(len(block), nbytes - sent)
+        s.sendall(block[:n] if n < len(block) else block)
+        sent += n
+    s.shutdown(socket.SHUT_WR)
+    reply = s.recv(64)
+    elapsed = time.perf_counter() - t
+    s.close()
+    if int(reply) != nbytes:
+        raise SystemExit(f"sink received {reply!r} bytes, expected {nbytes}")
+    return nbytes / elapsed / 1e6
+
+
+def start_proxy_server() -> tuple[subprocess.Popen[bytes], str]:
+    ready = Path(tempfile.mkdtemp()) / "url"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chaos.proxy.cli", "-port", "0", "-ready-file", str(ready)],
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
+    )
+    deadline = time.monotonic() + 20
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit("chaos-proxy did not start")
+        time.sleep(0.05)
+    return proc, ready.read_text().strip()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pings", type=int, default=20000)
+    ap.add_argument("--gib", type=float, default=1.0)
+    ap.add_argument("--url", help="use a running server instead of starting chaos-proxy")
+    args = ap.parse_args()
+
+    echo = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE)
+    proxy_proc = None
+    try:
+        assert echo.stdout is not None
+        upstream_port = int(echo.stdout.readline())
+        if args.url:
+            url = args.url
+        else:
+            proxy_proc, url = start_proxy_server()
+        api = httpx.Client(base_url=url, timeout=10)
+        api.delete("/proxies/bench")
+        r = api.post(
+            "/proxies",
+            json={
+                "name": "bench",
+                "listen": "127.0.0.1:0",
+                "upstream": f"127.0.0.1:{upstream_port}",
+            },
+        )
+        r.raise_for_status()
+        proxy_port = int(r.json()["listen"].rsplit(":", 1)[1])
+        print(f"server {url}  upstream :{upstream_port}  proxy :{proxy_port}")
+
+        direct = pingpong(upstream_port, args.pings)
+        proxied = pingpong(proxy_port, args.pings)
+        d50, d99 = pct(direct, 50), pct(direct, 99)
+        p50, p99 = pct(proxied, 50), pct(proxied, 99)
+        print(
+            f"ping-pong 64 B x{args.pings}: direct p50 {d50:.1f} µs p99 {d99:.1f} µs; "
+            f"proxied p50 {p50:.1f} µs p99 {p99:.1f} µs"
+        )
+        print(f"  ADDED latency: p50 {p50 - d50:.1f} µs  p99 {p99 - d99:.1f} µs")
+
+        nbytes = int(args.gib * (1 << 30))
+        mbps_direct = transfer(upstream_port, nbytes)
+        mbps_proxy = transfer(proxy_port, nbytes)
+        print(
+            f"throughput {nbytes / 1e6:.0f} MB: direct {mbps_direct:.0f} MB/s, "
+            f"proxied {mbps_proxy:.0f} MB/s"
+        )
+
+        api.post(
+            "/proxies/bench/toxics",
+            json={"type": "latency", "stream": "downstream", "attributes": {"latency": 20}},
+        ).raise_for_status()
+        n = max(200, min(1000, args.pings // 20))
+        delayed = pingpong(proxy_port, n)
+        errors = [r - 20_000 - statistics.median(direct) for r in delayed]
+        print(
+            f"latency toxic 20 ms x{n}: error p50 {pct(errors, 50) / 1000:+.2f} ms "
+            f"p99 {pct(errors, 99) / 1000:+.2f} ms"
+        )
+        api.delete("/proxies/bench")
+    finally:
+        echo.kill()
+        echo.wait()
+        if proxy_proc is not None:
+            proxy_proc.terminate()
+            proxy_proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
