@@ -6,7 +6,7 @@ _NAMESPACE = uuid.UUID("6f1c7c1e-3b1a-4d51-9a4e-6d2b8f0f5a10")
 
 
 def notification_id_for(reaction_id: str) -> str:
-    """Return the notification id for a reaction; equal on both paths so the ledger sees duplicates."""
+    """Return the notification id of a reaction; both paths agree, so duplicates show."""
     return str(uuid.uuid5(_NAMESPACE, reaction_id))
 
 

@@ -33,7 +33,9 @@ class Env:
         try:
             value = int(raw)
         except ValueError:
-            raise SettingsError(f"{name}={raw!r} is not an integer; e.g. {name}={default}") from None
+            raise SettingsError(
+                f"{name}={raw!r} is not an integer; e.g. {name}={default}"
+            ) from None
         if not min <= value <= max:
             raise SettingsError(f"{name}={value} is out of range; expected {min}..{max}")
         return value

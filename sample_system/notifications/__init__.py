@@ -2,17 +2,13 @@
 
 Run: ``python -m sample_system.notifications``. Environment:
 
-=================================  ======================  ========================================
-variable                           default                 meaning
-=================================  ======================  ========================================
-NOTIFICATIONS_HOST                 127.0.0.1               listen address
-NOTIFICATIONS_PORT                 8002                    listen port
-PUSH_URL                           http://127.0.0.1:8003   base URL of the push provider
-NOTIFICATIONS_PUSH_TIMEOUT_S       2.0                     timeout of one call to the provider
-NOTIFICATIONS_POOL_SIZE            20                      max connections to the provider
-NOTIFICATIONS_POOL_TIMEOUT_S       1.0                     max wait for a free pooled connection
-LOG_LEVEL                          INFO                    logging level
-=================================  ======================  ========================================
+- ``NOTIFICATIONS_HOST`` (default ``127.0.0.1``): listen address
+- ``NOTIFICATIONS_PORT`` (default ``8002``): listen port
+- ``PUSH_URL`` (default ``http://127.0.0.1:8003``): base URL of the push provider
+- ``NOTIFICATIONS_PUSH_TIMEOUT_S`` (default ``2.0``): timeout of one call to the provider
+- ``NOTIFICATIONS_POOL_SIZE`` (default ``20``): max connections to the provider
+- ``NOTIFICATIONS_POOL_TIMEOUT_S`` (default ``1.0``): max wait for a free pooled connection
+- ``LOG_LEVEL`` (default ``INFO``): logging level
 
 Endpoints: ``POST /notify`` (200 delivered, 502 provider failed, 504 provider timed out, 400 bad
 body), ``GET /health``, ``GET /metrics``.

@@ -19,7 +19,9 @@ from sample_system.notifications.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
+def create_app(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> Starlette:
     """Build the app; ``transport`` replaces the network in tests."""
     client = httpx.AsyncClient(
         base_url=settings.push_url,
@@ -70,7 +72,9 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
             return error(502, f"push provider unreachable ({type(exc).__name__})"), "unreachable"
         if upstream.status_code != 200:
             return (
-                error(502, f"push provider answered {upstream.status_code}", upstream=upstream.text),
+                error(
+                    502, f"push provider answered {upstream.status_code}", upstream=upstream.text
+                ),
                 "provider_error",
             )
         return JSONResponse({"notified": True, "notification_id": notification_id}), "delivered"

@@ -26,8 +26,12 @@ class Settings:
             host=env.text("NOTIFICATIONS_HOST", cls.host),
             port=env.integer("NOTIFICATIONS_PORT", cls.port, max=65535),
             push_url=env.url("PUSH_URL", cls.push_url, ("http", "https")),
-            push_timeout_s=env.number("NOTIFICATIONS_PUSH_TIMEOUT_S", cls.push_timeout_s, min=0.001),
+            push_timeout_s=env.number(
+                "NOTIFICATIONS_PUSH_TIMEOUT_S", cls.push_timeout_s, min=0.001
+            ),
             pool_size=env.integer("NOTIFICATIONS_POOL_SIZE", cls.pool_size, min=1, max=10_000),
-            pool_timeout_s=env.number("NOTIFICATIONS_POOL_TIMEOUT_S", cls.pool_timeout_s, min=0.001),
+            pool_timeout_s=env.number(
+                "NOTIFICATIONS_POOL_TIMEOUT_S", cls.pool_timeout_s, min=0.001
+            ),
             log_level=env.text("LOG_LEVEL", cls.log_level),
         )

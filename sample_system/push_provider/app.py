@@ -30,7 +30,9 @@ def create_app(
     faults = Faults(settings.error_rate, settings.delay_ms, settings.error_status)
     rng = random.Random(settings.seed)
     registry = CollectorRegistry()
-    requests = Counter("push_requests", "POST /push calls by outcome", ["outcome"], registry=registry)
+    requests = Counter(
+        "push_requests", "POST /push calls by outcome", ["outcome"], registry=registry
+    )
     deliveries = Counter("push_deliveries", "Deliveries recorded in the ledger", registry=registry)
     latency = Histogram("push_latency_seconds", "POST /push latency", registry=registry)
 

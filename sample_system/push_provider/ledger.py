@@ -30,7 +30,12 @@ class Ledger:
         """Append a delivery and return it with its attempt number."""
         self._per_notification[notification_id] += 1
         delivery = Delivery(
-            notification_id, reaction_id, recipient, via, at, self._per_notification[notification_id]
+            notification_id,
+            reaction_id,
+            recipient,
+            via,
+            at,
+            self._per_notification[notification_id],
         )
         self._deliveries.append(delivery)
         return delivery

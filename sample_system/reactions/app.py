@@ -31,7 +31,9 @@ def _reaction(body: dict[str, Any]) -> dict[str, str]:
     if reaction_id is None:
         reaction_id = str(uuid.uuid4())
     elif not isinstance(reaction_id, str) or not reaction_id or len(reaction_id) > 200:
-        raise BadRequest(f"field 'reaction_id' must be a string of 1..200 chars, got {reaction_id!r}")
+        raise BadRequest(
+            f"field 'reaction_id' must be a string of 1..200 chars, got {reaction_id!r}"
+        )
     reaction["reaction_id"] = reaction_id
     return reaction
 

@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 
 class Drainer:
-    """Publish the outbox head, delete it only after its confirm; back off exponentially on failure."""
+    """Publish the outbox head, delete it only once confirmed; back off exponentially on failure."""
 
     def __init__(
         self,
@@ -24,7 +24,9 @@ class Drainer:
         confirm_timeout_s: float = 10.0,
     ) -> None:
         if not 0 < backoff_s <= backoff_max_s:
-            raise ValueError(f"need 0 < backoff_s <= backoff_max_s, got {backoff_s}, {backoff_max_s}")
+            raise ValueError(
+                f"need 0 < backoff_s <= backoff_max_s, got {backoff_s}, {backoff_max_s}"
+            )
         self._store = store
         self._publisher = publisher
         self._backoff_s = backoff_s
@@ -68,7 +70,9 @@ class Drainer:
                 future.cancel()
             delay = self._next_backoff_s
             self._next_backoff_s = min(self._next_backoff_s * 2, self._backoff_max_s)
-            log.info("outbox drain of %s failed (%s); next try in %.2fs", row.reaction_id, exc, delay)
+            log.info(
+                "outbox drain of %s failed (%s); next try in %.2fs", row.reaction_id, exc, delay
+            )
             return delay
         self._store.outbox_delete(row.seq)
         self._next_backoff_s = self._backoff_s

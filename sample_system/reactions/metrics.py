@@ -14,7 +14,9 @@ class ReactionsMetrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
-            "reactions_requests", "POST /reactions by mode and outcome", ["mode", "outcome"],
+            "reactions_requests",
+            "POST /reactions by mode and outcome",
+            ["mode", "outcome"],
             registry=r,
         )
         self.latency = Histogram(

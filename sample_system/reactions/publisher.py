@@ -243,7 +243,9 @@ class Publisher:
         except Exception as exc:
             self._unavailable_until = self._clock() + self._cooldown_s
             self._hooks.failed()
-            raise PublishError(f"publish of {job.message_id} failed after retries: {exc!r}") from exc
+            raise PublishError(
+                f"publish of {job.message_id} failed after retries: {exc!r}"
+            ) from exc
         self._unavailable_until = float("-inf")
         self._hooks.confirmed()
 

@@ -46,7 +46,9 @@ class Settings:
             port=env.integer(p + "PORT", cls.port, max=65535),
             db_path=env.text(p + "DB_PATH", cls.db_path),
             mode=env.choice(p + "MODE", cls.mode, MODES),
-            notifications_url=env.url("NOTIFICATIONS_URL", cls.notifications_url, ("http", "https")),
+            notifications_url=env.url(
+                "NOTIFICATIONS_URL", cls.notifications_url, ("http", "https")
+            ),
             notify_timeout_s=env.number(p + "NOTIFY_TIMEOUT_S", cls.notify_timeout_s, min=0.001),
             pool_size=env.integer(p + "POOL_SIZE", cls.pool_size, min=1, max=10_000),
             pool_timeout_s=env.number(p + "POOL_TIMEOUT_S", cls.pool_timeout_s, min=0.001),
@@ -58,10 +60,14 @@ class Settings:
                 p + "PUBLISH_QUEUE_SIZE", cls.publish_queue_size, min=1, max=1_000_000
             ),
             publish_timeout_s=env.number(p + "PUBLISH_TIMEOUT_S", cls.publish_timeout_s, min=0.01),
-            publish_attempts=env.integer(p + "PUBLISH_ATTEMPTS", cls.publish_attempts, min=1, max=100),
+            publish_attempts=env.integer(
+                p + "PUBLISH_ATTEMPTS", cls.publish_attempts, min=1, max=100
+            ),
             publish_max_s=env.number(p + "PUBLISH_MAX_S", cls.publish_max_s, min=0.0),
             publish_backoff_s=env.number(p + "PUBLISH_BACKOFF_S", cls.publish_backoff_s),
-            publish_backoff_max_s=env.number(p + "PUBLISH_BACKOFF_MAX_S", cls.publish_backoff_max_s),
+            publish_backoff_max_s=env.number(
+                p + "PUBLISH_BACKOFF_MAX_S", cls.publish_backoff_max_s
+            ),
             broker_cooldown_s=env.number(p + "BROKER_COOLDOWN_S", cls.broker_cooldown_s),
             drain_backoff_s=env.number(p + "DRAIN_BACKOFF_S", cls.drain_backoff_s, min=0.001),
             drain_backoff_max_s=env.number(

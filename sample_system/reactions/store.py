@@ -31,7 +31,7 @@ class Store:
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL survives a process crash (what the experiments inject) without an fsync per write.
+            # WAL + NORMAL survives a process crash (what experiments inject), no fsync per write.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:

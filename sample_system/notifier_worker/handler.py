@@ -1,0 +1,116 @@
+"""What to do with one message: dead-letter, skip as duplicate, push, or requeue."""
+
+import enum
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pybreaker
+import tenacity
+
+from sample_system.notifier_worker.dedupe import ProcessedIds
+from sample_system.notifier_worker.metrics import WorkerMetrics
+from sample_system.notifier_worker.pusher import PushFailed, PushRejected
+
+log = logging.getLogger(__name__)
+
+REQUIRED_FIELDS = ("reaction_id", "post_id", "user_id", "kind")
+
+
+class Decision(enum.Enum):
+    """How the consumer settles a message."""
+
+    ACK = "ack"
+    DEAD_LETTER = "dead_letter"
+    REQUEUE = "requeue"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A decision, why, and whether consumption should pause (breaker open)."""
+
+    decision: Decision
+    reason: str
+    pause: bool = False
+
+
+def parse_event(body: bytes) -> dict[str, Any] | None:
+    """Return the event, or None when the message is poison (not JSON, fields missing)."""
+    try:
+        event = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(event, dict):
+        return None
+    if not all(isinstance(event.get(f), str) and event[f] for f in REQUIRED_FIELDS):
+        return None
+    return event
+
+
+def make_retrying(
+    attempts: int,
+    max_s: float,
+    backoff_s: float,
+    backoff_max_s: float,
+    jitter_s: float,
+    on_retry: Callable[[], None],
+    sleep: Callable[[float], None],
+) -> tenacity.Retrying:
+    """Retry PushFailed only (never an open breaker), bounded by attempts AND elapsed time."""
+    return tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(attempts) | tenacity.stop_after_delay(max_s),
+        wait=tenacity.wait_exponential_jitter(
+            initial=backoff_s, max=backoff_max_s, jitter=jitter_s
+        ),
+        retry=tenacity.retry_if_exception_type(PushFailed),
+        before_sleep=lambda state: on_retry(),
+        sleep=sleep,
+        reraise=True,
+    )
+
+
+class Handler:
+    """Decide the fate of each message; the push goes through breaker then retries.
+
+    The breaker is inside the retry loop, so every attempt counts towards opening it and an open
+    breaker (CircuitBreakerError, not retried) ends the loop at once.
+    """
+
+    def __init__(
+        self,
+        processed: ProcessedIds,
+        push: Callable[[dict[str, Any]], None],
+        breaker: pybreaker.CircuitBreaker,
+        retrying: tenacity.Retrying,
+        metrics: WorkerMetrics,
+    ) -> None:
+        self._processed = processed
+        self._push = push
+        self._breaker = breaker
+        self._retrying = retrying
+        self._metrics = metrics
+
+    def handle(self, body: bytes, message_id: str | None) -> Outcome:
+        """Push the event if new; return how to settle the message."""
+        event = parse_event(body)
+        if event is None:
+            log.warning("poison message %r: %r", message_id, body[:200])
+            return Outcome(Decision.DEAD_LETTER, "poison")
+        key = message_id or event["reaction_id"]
+        if self._processed.seen(key):
+            return Outcome(Decision.ACK, "duplicate")
+        try:
+            self._retrying(self._breaker.call, self._push, event)
+        except pybreaker.CircuitBreakerError:
+            self._metrics.breaker.rejected.inc()
+            return Outcome(Decision.REQUEUE, "breaker_open", pause=True)
+        except PushRejected as exc:
+            log.warning("dead-lettering %s: %s", key, exc)
+            return Outcome(Decision.DEAD_LETTER, "rejected")
+        except PushFailed as exc:
+            log.warning("requeueing %s after retries: %s", key, exc)
+            return Outcome(Decision.REQUEUE, "retries_exhausted")
+        self._processed.mark(key)
+        return Outcome(Decision.ACK, "pushed")

@@ -1,0 +1,39 @@
+"""The worker's synchronous call to the push provider."""
+
+from typing import Any
+
+import httpx
+
+from sample_system.common.ids import notification_id_for, recipient_for
+
+
+class PushFailed(Exception):
+    """The provider failed or was unreachable; worth retrying, and counted by the breaker."""
+
+
+class PushRejected(Exception):
+    """The provider refused the payload (4xx); retrying cannot help."""
+
+
+class Pusher:
+    """POST /push with via="async"; raises PushFailed or PushRejected."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self._client = client
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        reaction_id = event["reaction_id"]
+        body = {
+            "notification_id": notification_id_for(reaction_id),
+            "reaction_id": reaction_id,
+            "recipient": recipient_for(event["post_id"]),
+            "via": "async",
+        }
+        try:
+            response = self._client.post("/push", json=body)
+        except httpx.HTTPError as exc:
+            raise PushFailed(f"push of {reaction_id} failed: {exc!r}") from exc
+        if 400 <= response.status_code < 500:
+            raise PushRejected(f"provider refused {reaction_id}: {response.status_code}")
+        if response.status_code != 200:
+            raise PushFailed(f"provider answered {response.status_code} for {reaction_id}")
