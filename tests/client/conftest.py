@@ -7,7 +7,7 @@ added later as one more `target` parameter (URL, no transport).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -15,7 +15,7 @@ import pytest
 
 from chaos.client import AsyncToxiproxy, Toxiproxy
 
-from .either import Api
+from .either import Api, Script
 from .toxiproxy_fake import FakeToxiproxy
 
 FAKE_URL = "http://127.0.0.1:8474"
@@ -59,3 +59,28 @@ async def api(request: pytest.FixtureRequest, target: Target) -> AsyncIterator[A
     else:
         async with AsyncToxiproxy(target.url, transport=target.transport) as aclient:
             yield Api(aclient)
+
+
+@pytest.fixture(params=["sync", "async"])
+async def scripted(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Callable[..., tuple[Api, Script]]]:
+    """Factory: `api, script = scripted(response, ...)`, a client on canned responses."""
+    opened: list[Toxiproxy | AsyncToxiproxy] = []
+
+    def make(*replies: httpx.Response | Exception) -> tuple[Api, Script]:
+        script = Script(*replies)
+        client: Toxiproxy | AsyncToxiproxy
+        if request.param == "sync":
+            client = Toxiproxy(FAKE_URL, transport=script.transport)
+        else:
+            client = AsyncToxiproxy(FAKE_URL, transport=script.transport)
+        opened.append(client)
+        return Api(client), script
+
+    yield make
+    for client in opened:
+        if isinstance(client, AsyncToxiproxy):
+            await client.aclose()
+        else:
+            client.close()

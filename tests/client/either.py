@@ -6,6 +6,8 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
+
 from chaos.client import AsyncToxiproxy, Toxiproxy
 
 
@@ -31,3 +33,19 @@ class Api:
             return await settle(method(*args, **kwargs))
 
         return call
+
+
+class Script:
+    """A MockTransport that answers with the given responses in order and records requests."""
+
+    def __init__(self, *replies: httpx.Response | Exception) -> None:
+        self.replies = list(replies)
+        self.requests: list[httpx.Request] = []
+        self.transport = httpx.MockTransport(self._handle)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
