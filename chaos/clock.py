@@ -11,6 +11,8 @@ from typing import Protocol, runtime_checkable
 
 __all__ = ["Clock", "FakeClock", "MonotonicClock"]
 
+_MAX_SETTLE_ROUNDS = 100_000
+
 
 @runtime_checkable
 class Clock(Protocol):
@@ -55,7 +57,8 @@ class FakeClock:
 
     Thread waits (`wait_until`) advance the clock themselves, so a sampler thread runs its whole
     schedule instantly. Async sleeps fire in deadline order; after each wake-up the clock yields
-    to the loop a few times (`settle_rounds`) so woken tasks run before time moves on.
+    to the loop until it is idle (at least `settle_rounds` times) so woken tasks run before
+    time moves on.
     """
 
     def __init__(self, start: float = 0.0, *, settle_rounds: int = 20) -> None:
@@ -119,6 +122,13 @@ class FakeClock:
         self._now = t
 
     async def settle(self) -> None:
-        """Yield to the loop so every runnable task reaches its next wait."""
+        """Yield to the loop until every runnable task has reached its next wait."""
         for _ in range(self._settle_rounds):
+            await asyncio.sleep(0)
+        # asyncio's default loop keeps runnable callbacks in `_ready`; while others are queued
+        # behind us, the loop is not idle yet. Other loops get the fixed rounds above only.
+        ready = getattr(asyncio.get_running_loop(), "_ready", None)
+        for _ in range(_MAX_SETTLE_ROUNDS):
+            if not ready:
+                return
             await asyncio.sleep(0)

@@ -1,0 +1,481 @@
+"""Tests for chaos.load: schedule accuracy on a fake clock, no coordinated omission, phases."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from chaos.clock import FakeClock
+from chaos.load import (
+    ERROR_KINDS,
+    MAX_RATE,
+    HttpTarget,
+    LoadGenerator,
+    LoadResults,
+    RequestFailed,
+    classify,
+    http_target,
+)
+
+pytestmark = pytest.mark.timeout(30)
+
+T0 = 1000.0
+
+
+async def drive(gen: LoadGenerator, clock: FakeClock, until: float) -> LoadResults:
+    """Run `gen` on this loop while advancing the fake clock to `until`."""
+    task = asyncio.create_task(gen.run())
+    await clock.advance_to(until)
+    # Real-time bound only as a safety net: the run must already be over in virtual time.
+    return await asyncio.wait_for(task, 5.0)
+
+
+# -- schedule ---------------------------------------------------------------------------------
+
+
+async def test_requests_start_exactly_on_schedule() -> None:
+    clock = FakeClock(T0)
+    starts: list[float] = []
+
+    async def target() -> None:
+        starts.append(clock.now())
+
+    gen = LoadGenerator(target, rate=50, duration=2, clock=clock)
+    res = await drive(gen, clock, T0 + 3)
+    assert len(starts) == 100
+    assert starts == [pytest.approx(T0 + i / 50, abs=1e-9) for i in range(100)]
+    phase = res.phase("warmup")
+    assert (phase.scheduled, phase.sent, phase.ok, phase.failed) == (100, 100, 100, 0)
+    assert phase.duration_s == pytest.approx(2.0)
+    assert phase.throughput == pytest.approx(50.0)
+    assert phase.max_lag_s == 0.0
+    assert res.duration_s == pytest.approx(2.0)
+
+
+async def test_max_requests_caps_the_schedule() -> None:
+    clock = FakeClock(T0)
+    calls = 0
+
+    async def target() -> None:
+        nonlocal calls
+        calls += 1
+
+    gen = LoadGenerator(target, rate=100, duration=10, max_requests=7, clock=clock)
+    await drive(gen, clock, T0 + 11)
+    assert calls == 7
+
+
+async def test_stall_is_carried_by_every_request_scheduled_during_it() -> None:
+    """The system freezes from 0.5 s to 1.5 s; open loop keeps sending, latency counts the wait."""
+    clock = FakeClock(T0)
+    freeze_from, freeze_until, service = T0 + 0.5, T0 + 1.5, 0.010
+
+    async def target() -> None:
+        now = clock.now()
+        start = freeze_until if freeze_from <= now < freeze_until else now
+        await clock.sleep_until(start + service)
+
+    gen = LoadGenerator(target, rate=50, duration=3, interval=0.1, clock=clock)
+    res = await drive(gen, clock, T0 + 4)
+    phase = res.phase("warmup")
+    assert (phase.scheduled, phase.ok) == (150, 150)
+    assert phase.latency.max == pytest.approx(1010.0, rel=1e-3)
+    for bucket in res.series:
+        start = T0 + bucket.start_s
+        frozen = freeze_from <= start < freeze_until
+        # The first request of a bucket is its slowest: it waited longest for the thaw.
+        expected_ms = (freeze_until + service - start) * 1000 if frozen else service * 1000
+        assert bucket.max_ms == pytest.approx(expected_ms, rel=1e-6), bucket
+        assert bucket.scheduled == 5
+    # 26 requests (scheduled 0.50 .. 1.00 s) waited >= 0.5 s; a closed loop would show one.
+    slow = sum(1 for b in res.series if b.max_ms is not None and b.max_ms >= 500)
+    assert slow == 6  # buckets 0.5..1.0 s
+
+
+async def test_requests_queued_behind_a_slow_one_carry_the_queueing() -> None:
+    """A serial server: one 1 s request delays every request scheduled behind it."""
+    clock = FakeClock(T0)
+    lock = asyncio.Lock()
+    count = 0
+
+    async def target() -> None:
+        nonlocal count
+        count += 1
+        mine = count
+        async with lock:
+            await clock.sleep_until(clock.now() + (1.0 if mine == 26 else 0.005))
+
+    gen = LoadGenerator(target, rate=50, duration=3, interval=3, clock=clock)
+    res = await drive(gen, clock, T0 + 5)
+    phase = res.phase("warmup")
+    assert phase.ok == 150
+    # Request 27 was scheduled 20 ms after the slow one and had to wait for it.
+    assert phase.latency.max == pytest.approx(1000.0, rel=1e-2)
+    assert phase.latency.percentile(80) > 300.0
+    assert phase.latency.p50 < phase.latency.p90
+
+
+async def test_generator_lag_counts_from_the_scheduled_time() -> None:
+    """If the generator's own loop is blocked, the missed requests burst and carry the lag."""
+    clock = FakeClock(T0)
+
+    async def target() -> None:
+        return None
+
+    gen = LoadGenerator(target, rate=50, duration=2, interval=1, clock=clock)
+    task = asyncio.create_task(gen.run())
+    await clock.settle()  # request 0 went out at T0
+    clock.jump(T0 + 0.5)  # the loop was stuck for half a second
+    await clock.advance_to(T0 + 3)
+    res = await asyncio.wait_for(task, 5.0)
+    phase = res.phase("warmup")
+    assert phase.ok == 100
+    assert phase.max_lag_s == pytest.approx(0.48)
+    assert phase.latency.max == pytest.approx(480.0, rel=1e-3)
+    assert res.series[0].max_ms == pytest.approx(480.0)
+    assert res.series[1].max_ms == 0.0
+
+
+# -- phases -----------------------------------------------------------------------------------
+
+
+async def test_each_request_counts_in_the_phase_it_was_scheduled_in() -> None:
+    clock = FakeClock(T0)
+    fault = False
+
+    async def target() -> None:
+        if fault:
+            raise ConnectionRefusedError("nope")
+
+    gen = LoadGenerator(target, rate=50, duration=3, clock=clock, phase="baseline")
+    task = asyncio.create_task(gen.run())
+    await clock.advance_to(T0 + 0.99)
+    gen.phase("fault")
+    fault = True
+    await clock.advance_to(T0 + 1.99)
+    gen.phase("recovery")
+    fault = False
+    await clock.advance_to(T0 + 4)
+    res = await asyncio.wait_for(task, 5.0)
+    assert list(res.phases) == ["baseline", "fault", "recovery"]
+    base, flt, rec = (res.phase(n) for n in ("baseline", "fault", "recovery"))
+    assert (base.scheduled, base.ok, base.failed) == (50, 50, 0)
+    assert (flt.scheduled, flt.ok, flt.errors["refused"]) == (50, 0, 50)
+    assert flt.error_rate == 1.0
+    assert (rec.scheduled, rec.ok) == (50, 50)
+    assert base.duration_s == pytest.approx(0.99)
+    assert flt.duration_s == pytest.approx(1.0)
+    assert rec.duration_s == pytest.approx(3.0 - 1.99)
+    assert res.phase_marks == [
+        (0.0, "baseline"),
+        (pytest.approx(0.99), "fault"),
+        (pytest.approx(1.99), "recovery"),
+    ]
+    assert "ConnectionRefusedError" in flt.error_samples["refused"][0]
+    with pytest.raises(KeyError, match="baseline"):
+        res.phase("nope")
+
+
+async def test_a_repeated_phase_name_accumulates() -> None:
+    clock = FakeClock(T0)
+
+    async def target() -> None:
+        return None
+
+    gen = LoadGenerator(target, rate=10, duration=3, clock=clock, phase="a")
+    task = asyncio.create_task(gen.run())
+    await clock.advance_to(T0 + 0.95)
+    gen.phase("b")
+    await clock.advance_to(T0 + 1.95)
+    gen.phase("a")
+    await clock.advance_to(T0 + 4)
+    res = await asyncio.wait_for(task, 5.0)
+    assert res.phase("a").scheduled == 20
+    assert res.phase("b").scheduled == 10
+    assert res.phase("a").duration_s == pytest.approx(2.0)
+
+
+# -- overload, timeout, errors, stop ----------------------------------------------------------
+
+
+async def test_overload_sheds_requests_and_counts_them_as_errors() -> None:
+    clock = FakeClock(T0)
+    release = asyncio.Event()
+
+    async def target() -> None:
+        await release.wait()
+
+    gen = LoadGenerator(target, rate=50, duration=0.4, max_in_flight=5, clock=clock)
+    task = asyncio.create_task(gen.run())
+    await clock.advance_to(T0 + 0.5)
+    release.set()
+    res = await asyncio.wait_for(task, 5.0)
+    phase = res.phase("warmup")
+    assert (phase.scheduled, phase.sent, phase.ok) == (20, 5, 5)
+    assert phase.errors["overload"] == 15
+    assert phase.error_rate == pytest.approx(0.75)
+    assert phase.latency.count == 5
+    assert phase.latency_all.count == 5  # shed requests have no latency
+    assert "max_in_flight" in phase.error_samples["overload"][0]
+
+
+async def test_timeout_on_the_generators_clock() -> None:
+    clock = FakeClock(T0)
+    cancelled = 0
+
+    async def target() -> None:
+        nonlocal cancelled
+        try:
+            await clock.sleep_until(T0 + 10_000)
+        except asyncio.CancelledError:
+            cancelled += 1
+            raise
+
+    gen = LoadGenerator(target, rate=10, duration=1, timeout=0.25, clock=clock)
+    res = await drive(gen, clock, T0 + 2)
+    phase = res.phase("warmup")
+    assert phase.errors == {"timeout": 10}
+    assert cancelled == 10
+    assert phase.latency.count == 0
+    assert phase.latency_all.p50 == pytest.approx(250.0, rel=1e-3)
+
+
+async def test_failures_are_classified_by_kind() -> None:
+    clock = FakeClock(T0)
+    raised = iter(
+        [
+            ConnectionRefusedError(),
+            ConnectionResetError(),
+            TimeoutError(),
+            RequestFailed("5xx", "GET / -> 503"),
+            RequestFailed("4xx", "GET / -> 404"),
+            ValueError("boom"),
+        ]
+    )
+
+    async def target() -> None:
+        raise next(raised)
+
+    gen = LoadGenerator(target, rate=10, duration=0.6, clock=clock)
+    res = await drive(gen, clock, T0 + 1)
+    errors = res.phase("warmup").errors
+    assert errors == {"refused": 1, "reset": 1, "timeout": 1, "5xx": 1, "4xx": 1, "other": 1}
+
+
+async def test_request_stop_ends_scheduling_and_abandons_stuck_requests() -> None:
+    clock = FakeClock(T0)
+
+    async def target() -> None:
+        await clock.sleep_until(T0 + 10_000)
+
+    gen = LoadGenerator(target, rate=10, duration=60, timeout=None, drain_timeout=1, clock=clock)
+    task = asyncio.create_task(gen.run())
+    await clock.advance_to(T0 + 0.45)
+    gen.request_stop()
+    await clock.advance_to(T0 + 2)
+    res = await asyncio.wait_for(task, 5.0)
+    phase = res.phase("warmup")
+    assert phase.scheduled == 5
+    assert phase.errors == {"abandoned": 5}
+    assert phase.in_flight == 0
+    assert res.duration_s == pytest.approx(0.45)
+    with pytest.raises(RuntimeError, match="already ran"):
+        await gen.run()
+
+
+async def test_results_are_json_ready() -> None:
+    clock = FakeClock(T0)
+
+    async def target() -> None:
+        await clock.sleep_until(clock.now() + 0.003)
+
+    gen = LoadGenerator(target, rate=20, duration=1, clock=clock)
+    res = await drive(gen, clock, T0 + 2)
+    data = json.loads(json.dumps(res.to_dict()))
+    assert data["phases"]["warmup"]["ok"] == 20
+    assert data["phases"]["warmup"]["latency"]["p50_ms"] == pytest.approx(3.0, rel=1e-3)
+    assert data["series"][0]["scheduled"] == 20
+
+
+def test_results_before_start_are_empty() -> None:
+    async def target() -> None:
+        return None
+
+    gen = LoadGenerator(target, rate=1, phase="baseline")
+    assert gen.results().phase("baseline").scheduled == 0
+    assert gen.stop().phase("baseline").scheduled == 0  # stop before start is harmless
+
+
+def test_classify_walks_the_exception_chain() -> None:
+    try:
+        try:
+            raise ConnectionRefusedError(111, "refused")
+        except ConnectionRefusedError as inner:
+            raise OSError("wrapped") from inner
+    except OSError as outer:
+        assert classify(outer) == "refused"
+    assert classify(asyncio.IncompleteReadError(b"", 10)) == "reset"
+    assert classify(httpx.ReadTimeout("slow")) == "timeout"
+    assert classify(httpx.RemoteProtocolError("Server disconnected")) == "reset"
+    assert classify(httpx.ConnectError("[Errno 111] Connection refused")) == "refused"
+    assert classify(httpx.ConnectError("Name or service not known")) == "other"
+    assert classify(KeyError("x")) == "other"
+    assert set(ERROR_KINDS) >= {"timeout", "refused", "reset", "5xx", "4xx", "other", "overload"}
+    with pytest.raises(ValueError, match="'bogus'"):
+        RequestFailed("bogus", "x")
+
+
+# -- validation -------------------------------------------------------------------------------
+
+
+async def _noop() -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"rate": 0}, "rate must be > 0.*got 0"),
+        ({"rate": -5}, "got -5"),
+        ({"rate": MAX_RATE * 2}, "got 10000"),
+        ({"rate": float("nan")}, "got nan"),
+        ({"rate": 10, "duration": 0}, "duration must be > 0.*got 0"),
+        ({"rate": 10, "max_in_flight": 0}, "max_in_flight.*got 0"),
+        ({"rate": 10, "max_requests": 0}, "max_requests.*got 0"),
+        ({"rate": 10, "timeout": -1}, "timeout.*got -1"),
+        ({"rate": 10, "drain_timeout": -1}, "drain_timeout.*got -1"),
+        ({"rate": 10, "interval": 0}, "interval.*got 0"),
+        ({"rate": 10, "phase": ""}, "phase name.*''"),
+        ({"rate": 5000, "duration": 3600}, "18000000 requests exceeds"),
+    ],
+)
+def test_constructor_rejects_bad_arguments(kwargs: dict[str, object], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        LoadGenerator(_noop, **kwargs)  # type: ignore[arg-type]
+
+
+def test_constructor_rejects_a_non_callable_target() -> None:
+    with pytest.raises(TypeError, match="async callable"):
+        LoadGenerator("http://x", rate=1)  # type: ignore[arg-type]
+
+
+def test_request_count_rounding() -> None:
+    assert LoadGenerator(_noop, rate=0.1, duration=30).total == 3
+    assert LoadGenerator(_noop, rate=50, duration=2).total == 100
+    assert LoadGenerator(_noop, rate=1000, duration=60, max_requests=10).total == 10
+
+
+# -- http_target ------------------------------------------------------------------------------
+
+
+def _mock_client(handler: httpx.MockTransport) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=handler)
+
+
+@pytest.mark.parametrize(
+    ("respond", "kind"),
+    [
+        (lambda r: httpx.Response(503), "5xx"),
+        (lambda r: httpx.Response(404), "4xx"),
+        (lambda r: (_ for _ in ()).throw(httpx.ConnectError("Connection refused")), "refused"),
+        (lambda r: (_ for _ in ()).throw(httpx.ReadTimeout("slow")), "timeout"),
+        (lambda r: (_ for _ in ()).throw(httpx.RemoteProtocolError("closed")), "reset"),
+    ],
+)
+async def test_http_target_maps_failures(respond: object, kind: str) -> None:
+    async with _mock_client(httpx.MockTransport(respond)) as client:  # type: ignore[arg-type]
+        target = http_target(client, "post", "http://svc/reactions", json={"a": 1})
+        with pytest.raises(RequestFailed) as info:
+            await target()
+    assert info.value.kind == kind
+    assert "POST http://svc/reactions" in str(info.value)
+
+
+async def test_http_target_success_sends_method_url_and_json() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(201 if request.method == "POST" else 302)
+
+    async with _mock_client(httpx.MockTransport(handler)) as client:
+        await http_target(client, "POST", "http://svc/r", json={"post": 7})()
+        await http_target(client, "GET", "http://svc/feed", headers={"x-k": "v"})()
+    assert [r.method for r in seen] == ["POST", "GET"]
+    assert json.loads(seen[0].content) == {"post": 7}
+    assert seen[1].headers["x-k"] == "v"
+
+
+async def test_http_target_in_a_run_and_owned_client_lifecycle() -> None:
+    clock = FakeClock(T0)
+    statuses = iter([200, 200, 500, 200])
+    transport = httpx.MockTransport(lambda r: httpx.Response(next(statuses)))
+    async with httpx.AsyncClient(transport=transport) as client:
+        gen = LoadGenerator(
+            http_target(client, "GET", "http://svc/"), rate=4, duration=1, clock=clock
+        )
+        res = await drive(gen, clock, T0 + 2)
+        assert not client.is_closed  # a caller's client is the caller's to close
+    phase = res.phase("warmup")
+    assert (phase.ok, phase.errors["5xx"]) == (3, 1)
+
+    owned = HttpTarget(None, "GET", "http://127.0.0.1:9/")
+    inner = owned._own_client()
+    await owned.aclose()
+    assert inner.is_closed
+    with pytest.raises(ValueError, match="timeout"):
+        HttpTarget(None, "GET", "http://x/", timeout=0)
+    with pytest.raises(TypeError, match="AsyncClient"):
+        HttpTarget(object(), "GET", "http://x/")  # type: ignore[arg-type]
+
+
+# -- one real-socket smoke test ---------------------------------------------------------------
+
+
+class _Ok(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+def test_smoke_background_thread_against_a_local_server() -> None:
+    """Real sockets and real time: baseline against a live server, then the server goes away."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    server.daemon_threads = True
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        with LoadGenerator(
+            http_target(None, "GET", url, timeout=2.0), rate=40, duration=10, phase="baseline"
+        ) as gen:
+            time.sleep(0.8)
+            server.shutdown()
+            server.server_close()
+            gen.phase("down")
+            time.sleep(0.6)
+        res = gen.results()
+        assert gen.stop() is not None  # idempotent
+    finally:
+        server.shutdown()
+        server.server_close()
+        serving.join(5)
+    base, down = res.phase("baseline"), res.phase("down")
+    # Generous: a shared 2-core machine may run behind, but a live server answers most.
+    assert base.ok >= 10, base.to_dict()
+    assert base.ok >= 0.8 * base.settled, base.to_dict()
+    assert down.failed >= 5, down.to_dict()
+    assert down.errors["refused"] + down.errors["reset"] >= 0.8 * down.failed, down.to_dict()
+    assert base.latency.p50 > 0
+    assert res.duration_s < 5.0  # stop() ended the 10 s schedule early
