@@ -1,16 +1,20 @@
 """The session watchdog process: SIGKILLs registered process groups once its parent is gone.
 
-Run by path (``python -I -S _watchdog_main.py PARENT_PID``) so it imports only the stdlib and
-starts fast. Protocol on stdin, one line each: ``+PGID`` registers, ``-PGID`` unregisters.
-The parent is gone when stdin reaches EOF (the kernel closes the pipe even on SIGKILL) or when
-``getppid()`` changes (a forked child of the parent may still hold the pipe open).
+Run by path (``python -I -S _watchdog_main.py PARENT_PID``) so it imports only the stdlib (and
+the stdlib-only ``_procfs`` next to it) and starts fast. Protocol on stdin, one line each:
+``+PGID`` registers, ``-PGID`` unregisters. The parent is gone when stdin reaches EOF (the kernel
+closes the pipe even on SIGKILL) or when ``getppid()`` changes (a forked child of the parent may
+still hold the pipe open). Descendants that left the groups (``setsid``) are killed too.
 """
 
-import contextlib
 import os
 import select
 import signal
 import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _procfs
 
 
 def main() -> None:
@@ -40,9 +44,11 @@ def main() -> None:
                 groups.add(int(line[1:]))
             elif line[:1] == b"-":
                 groups.discard(int(line[1:]))
-    for pgid in groups:
-        with contextlib.suppress(OSError):
-            os.killpg(pgid, signal.SIGKILL)
+    if groups:
+        targets = _procfs.kill_tree(groups)
+        deadline = time.monotonic() + 10.0
+        while _procfs.any_alive(targets) and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 Each service runs in its own session/process group (``start_new_session=True``), so one signal
 reaches the service and every helper it spawned, and a Ctrl-C at the terminal reaches only pytest
-(whose teardown then stops the service). Output goes to a log file, appended across restarts.
+(whose teardown then stops the service). Helpers that leave the group (``setsid``, as Erlang's
+``erl_child_setup`` does) are still found through their parent and killed with it. Output goes
+to a log file, appended across restarts.
 
 No process may outlive the test session, however it ends. Three layers:
 
@@ -15,11 +17,13 @@ No process may outlive the test session, however it ends. Three layers:
 3. For grandchildren: one watchdog process per Python process (``_watchdog_main.py``, started
    lazily, its own session). It holds the read end of a pipe whose write end only we hold, and
    the pgids of running services. When we die for any reason, the kernel closes the pipe; on EOF
-   (or when its parent pid changes) the watchdog SIGKILLs every registered group. A clean ``stop``
+   (or when its parent pid changes) the watchdog freezes, then SIGKILLs every registered group
+   and every descendant of its members. A clean ``stop``
    unregisters the group first, so a recycled pgid is never hit.
 
-Not covered: a grandchild that leaves the group (``setsid``, a daemonizing ``epmd``). Run such
-tools in the foreground (the RabbitMQ node runs its own ``epmd`` that way).
+Not covered: a process that leaves the group *and* loses its parent before we look (a
+double-forking daemon such as ``epmd -daemon``). Run such tools in the foreground (the RabbitMQ
+node runs its own ``epmd`` that way).
 """
 
 from __future__ import annotations
@@ -188,12 +192,15 @@ class ManagedProcess:
         with self._lock:
             if self._pgid is None:
                 return self.returncode
+            # Remember the whole tree now: helpers that left the group (setsid) are found through
+            # their parent, a link lost once the parent exits.
+            known = _procfs.tree({self._pgid})
             self._signal_group(signal.SIGTERM)
             self._signal_group(signal.SIGCONT)  # a stopped process handles SIGTERM only when woken
             deadline = time.monotonic() + timeout
             self._wait_child(deadline)
-            self._wait_group_empty(deadline)
-            self._cleanup_group()
+            self._wait_gone(known, deadline)
+            self._cleanup_group(known)
             return self.returncode
 
     def kill(self) -> int | None:
@@ -333,26 +340,31 @@ class ManagedProcess:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._popen.wait(max(0.0, deadline - time.monotonic()))
 
-    def _wait_group_empty(self, deadline: float) -> bool:
+    def _wait_gone(self, procs: list[_procfs.Proc], deadline: float) -> bool:
         assert self._pgid is not None
-        while _procfs.group_members(self._pgid):
+        while _procfs.any_alive(procs) or _procfs.group_members(self._pgid):
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.02)
         return True
 
-    def _cleanup_group(self) -> None:
-        """SIGKILL whatever is left of the group, reap the child, forget the group."""
+    def _cleanup_group(self, known: list[_procfs.Proc] | None = None) -> None:
+        """SIGKILL whatever is left of the group and its descendants, reap, forget the group."""
         if self._pgid is None:
             return
-        self._signal_group(signal.SIGKILL)
+        targets = _procfs.kill_tree({self._pgid}, known or ())
         if self._popen is not None:
             self._popen.wait()
-        if not self._wait_group_empty(time.monotonic() + 10.0):
+        if not self._wait_gone(targets, time.monotonic() + 10.0):
+            alive = [p.pid for p in _procfs.any_alive(targets)]
             raise RuntimeError(
-                f"service {self.name!r}: processes {_procfs.group_members(self._pgid)} of group "
-                f"{self._pgid} survived SIGKILL for 10s; hint: are they in uninterruptible sleep?"
+                f"service {self.name!r}: processes {alive} of group {self._pgid} survived "
+                "SIGKILL for 10s; hint: are they in uninterruptible sleep (state D)?"
             )
         watchdog.unregister(self._pgid)
         self._pgid = None
         self._paused = False
+
+    def tree(self) -> list[_procfs.Proc]:
+        """Live processes of this service: its group plus descendants that left the group."""
+        return _procfs.tree({self._pgid}) if self._pgid is not None else []

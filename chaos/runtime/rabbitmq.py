@@ -1,0 +1,449 @@
+"""A private RabbitMQ node run as a child process: own dir, own ports, own epmd.
+
+Layout under ``base_dir``: ``.erlang.cookie`` (HOME is the base dir, so the server and
+``rabbitmqctl`` share it), ``rabbitmq.conf``, ``enabled_plugins`` (``[].``), an empty env file
+(so ``/etc/rabbitmq/rabbitmq-env.conf`` is not read), ``mnesia/`` (kept across restarts, so durable
+data survives a crash), ``logs/`` (the broker logs to stdout, captured in ``logs/rabbitmq.log``).
+
+Process tree: ``epmd -port N -address 127.0.0.1`` runs in the foreground as its own
+``ManagedProcess``; with ``ERL_EPMD_PORT=N`` the broker and ``rabbitmqctl`` use it instead of
+spawning a detached epmd that would outlive us. The broker's direct child is Debian's
+``rabbitmq-server`` shell script (called directly: the ``/usr/sbin`` wrapper switches user), which
+runs ``beam.smp``; beam in turn runs ``erl_child_setup`` and ``inet_gethost``. All of these share
+the script's process group, which ``ManagedProcess`` and its watchdog clean up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import secrets
+import shutil
+import signal
+import string
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import pika
+import pika.exceptions
+
+from chaos.runtime import _procfs
+from chaos.runtime._watchdog import watchdog
+from chaos.runtime.ports import PortAllocator, default_allocator
+from chaos.runtime.process import ManagedProcess
+from chaos.runtime.readiness import CallableReady, TcpReady
+
+__all__ = [
+    "DEFAULT_RABBITMQ_SERVER",
+    "RabbitMQError",
+    "RabbitMQNode",
+    "RabbitMQNotInstalled",
+    "rabbitmq_available",
+]
+
+DEFAULT_RABBITMQ_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
+_HOST = "127.0.0.1"
+_node_counter = itertools.count(1)
+_LOOPBACK_DIST = "-kernel inet_dist_use_interface {127,0,0,1}"
+
+
+class RabbitMQError(RuntimeError):
+    """The private RabbitMQ node misbehaved (a rabbitmqctl call or a broker signal failed)."""
+
+
+class RabbitMQNotInstalled(FileNotFoundError):
+    """The RabbitMQ server script (or epmd) is not where we looked."""
+
+
+def rabbitmq_available(server_path: str | os.PathLike[str] = DEFAULT_RABBITMQ_SERVER) -> bool:
+    """True if a local node can be started (server script and epmd present)."""
+    return Path(server_path).is_file() and shutil.which("epmd") is not None
+
+
+class RabbitMQNode:
+    """A private RabbitMQ broker on loopback; ``with RabbitMQNode() as node: node.amqp_url``."""
+
+    def __init__(
+        self,
+        base_dir: str | os.PathLike[str] | None = None,
+        *,
+        server_path: str | os.PathLike[str] = DEFAULT_RABBITMQ_SERVER,
+        epmd_path: str | os.PathLike[str] | None = None,
+        allocator: PortAllocator | None = None,
+        boot_timeout: float = 120.0,
+        stop_timeout: float = 30.0,
+        name_prefix: str = "chaos",
+    ) -> None:
+        self.server_path = Path(server_path)
+        if not self.server_path.is_file():
+            raise RabbitMQNotInstalled(
+                f"RabbitMQ server script not found at {str(self.server_path)!r}; "
+                "hint: install it with `apt-get install -y rabbitmq-server` (Debian/Ubuntu) "
+                "or pass server_path= to RabbitMQNode"
+            )
+        self.ctl_path = self.server_path.with_name("rabbitmqctl")
+        found_epmd = str(epmd_path) if epmd_path is not None else shutil.which("epmd")
+        if found_epmd is None or not Path(found_epmd).is_file():
+            raise RabbitMQNotInstalled(
+                f"epmd not found (tried {str(epmd_path) if epmd_path else '$PATH'}); "
+                "hint: it ships with erlang-base, a dependency of rabbitmq-server"
+            )
+        self.epmd_path = Path(found_epmd)
+        if boot_timeout <= 0 or stop_timeout <= 0:
+            raise ValueError(
+                f"boot_timeout={boot_timeout!r} and stop_timeout={stop_timeout!r} must be > 0"
+            )
+        if not name_prefix.replace("-", "").replace("_", "").isalnum():
+            raise ValueError(f"name_prefix={name_prefix!r} may hold only letters, digits, - and _")
+        self.boot_timeout = boot_timeout
+        self.stop_timeout = stop_timeout
+        self._owns_base_dir = base_dir is None
+        self.base_dir = Path(base_dir or tempfile.mkdtemp(prefix="chaos-rabbitmq-")).resolve()
+        self.node_name = f"{name_prefix}-{os.getpid()}-{next(_node_counter)}@localhost"
+        self._allocator = allocator or default_allocator()
+        self.host = _HOST
+        self.port = self._allocator.allocate()
+        self.dist_port = self._allocator.allocate()
+        self.epmd_port = self._allocator.allocate()
+        self.ctl_port = self._allocator.allocate()
+        self.boot_seconds: float | None = None
+        self.recovery_seconds: float | None = None
+        self._started_once = False
+        self._closed = False
+        self._ctl_lock = threading.Lock()
+        self._write_files()
+        logs = self.base_dir / "logs"
+        self.epmd = ManagedProcess(
+            f"epmd-{self.node_name}",
+            [str(self.epmd_path), "-port", str(self.epmd_port), "-address", _HOST],
+            env=self._env(),
+            log_path=logs / "epmd.log",
+            readiness=TcpReady(_HOST, self.epmd_port),
+            start_timeout=30.0,
+        )
+        self.broker = ManagedProcess(
+            f"rabbitmq-{self.node_name}",
+            [str(self.server_path)],
+            env=self._env(),
+            cwd=self.base_dir,
+            log_path=logs / "rabbitmq.log",
+            readiness=[
+                TcpReady(_HOST, self.port),
+                CallableReady(self._amqp_handshake, description="AMQP open/close"),
+            ],
+            start_timeout=boot_timeout,
+            stop_timeout=stop_timeout,
+            poll_interval=0.1,
+        )
+
+    # -- addresses -----------------------------------------------------------------------------
+
+    @property
+    def amqp_url(self) -> str:
+        """``amqp://guest:guest@127.0.0.1:<port>/%2F``."""
+        return f"amqp://guest:guest@{self.host}:{self.port}/%2F"
+
+    @property
+    def log_path(self) -> Path:
+        """The broker's log (its stdout and stderr)."""
+        return self.broker.log_path
+
+    def connection_parameters(self, **overrides: object) -> pika.ConnectionParameters:
+        """pika parameters for this node; keyword arguments override the defaults."""
+        options: dict[str, object] = {
+            "host": self.host,
+            "port": self.port,
+            "connection_attempts": 1,
+            "socket_timeout": 5.0,
+            "stack_timeout": 10.0,
+            "blocked_connection_timeout": 10.0,
+        }
+        options.update(overrides)
+        return pika.ConnectionParameters(**options)  # type: ignore[arg-type]
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """True while the broker process runs (paused counts as running)."""
+        return self.broker.running
+
+    @property
+    def beam_pid(self) -> int | None:
+        """Pid of ``beam.smp`` (from RABBITMQ_PID_FILE, checked to belong to our broker)."""
+        pgid = self.broker.pgid
+        if pgid is None:
+            return None
+        with contextlib.suppress(OSError, ValueError):
+            pid = int((self.base_dir / "rabbit.pid").read_text().strip())
+            if _procfs.pid_alive(pid) and os.getpgid(pid) == pgid:
+                return pid
+        for pid in _procfs.group_members(pgid):  # the pid file is written late in boot
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{pid}/comm").read_text().strip() == "beam.smp":
+                    return pid
+        return None
+
+    def start(self, timeout: float | None = None) -> Self:
+        """Start epmd and the broker; wait until AMQP accepts a connection. No-op if running."""
+        if self._closed:
+            raise RabbitMQError(f"node {self.node_name} is closed; create a new RabbitMQNode")
+        if self.running:
+            return self
+        began = time.monotonic()
+        self.epmd.start()
+        with contextlib.suppress(FileNotFoundError):
+            (self.base_dir / "rabbit.pid").unlink()
+        self.broker.start(timeout)
+        elapsed = time.monotonic() - began
+        if self._started_once:
+            self.recovery_seconds = elapsed
+        else:
+            self.boot_seconds = elapsed
+            self._started_once = True
+        return self
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Graceful stop: SIGTERM to beam.smp, wait, then clean up the group. epmd stays up."""
+        timeout = self.stop_timeout if timeout is None else timeout
+        beam = self.beam_pid
+        if beam is not None and self.running:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(beam, signal.SIGCONT)  # a paused VM would never act on SIGTERM
+                os.kill(beam, signal.SIGTERM)
+            with contextlib.suppress(TimeoutError):
+                self.broker.wait(timeout)
+        self.broker.stop(timeout=5.0)
+
+    def kill(self) -> None:
+        """SIGKILL beam.smp: a crash, no chance to flush or close connections cleanly."""
+        # beam.smp dies with its whole tree in one step (frozen first, then SIGKILL): killing
+        # beam alone would orphan short-lived helpers (``sh`` from os:cmd) before we could find them.
+        self.broker.kill()
+
+    def pause(self) -> None:
+        """SIGSTOP beam.smp: the broker freezes with its sockets open (a hung broker)."""
+        self._signal_beam(signal.SIGSTOP, "pause")
+
+    def resume(self) -> None:
+        """SIGCONT beam.smp."""
+        self._signal_beam(signal.SIGCONT, "resume")
+
+    def restart(self, timeout: float | None = None) -> Self:
+        """Graceful stop, then start and wait ready (sets ``recovery_seconds``)."""
+        self.stop()
+        return self.start(timeout)
+
+    @contextlib.contextmanager
+    def crashed(self, timeout: float | None = None) -> Iterator[Self]:
+        """Kill -9 the broker for the block; start it again (and wait ready) on the way out."""
+        self.kill()
+        try:
+            yield self
+        finally:
+            self.start(timeout)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[Self]:
+        """Freeze the broker for the block; resume it on the way out."""
+        self.pause()
+        try:
+            yield self
+        finally:
+            self.resume()
+
+    def close(self) -> None:
+        """Stop the broker and epmd, release the ports, remove an auto-created base dir."""
+        if self._closed:
+            return
+        try:
+            self.stop()
+        finally:
+            try:
+                self.epmd.stop()
+            finally:
+                self._closed = True
+                for port in (self.port, self.dist_port, self.epmd_port, self.ctl_port):
+                    self._allocator.release(port)
+                if self._owns_base_dir:
+                    shutil.rmtree(self.base_dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def processes(self) -> list[tuple[int, str]]:
+        """(pid, command name) of every live process of this node: broker tree and epmd."""
+        found = []
+        for proc in (*self.broker.tree(), *self.epmd.tree()):
+            with contextlib.suppress(OSError):
+                found.append((proc.pid, Path(f"/proc/{proc.pid}/comm").read_text().strip()))
+        return found
+
+    def __repr__(self) -> str:
+        return f"RabbitMQNode({self.node_name!r}, port={self.port}, running={self.running})"
+
+    # -- queues --------------------------------------------------------------------------------
+
+    def queue_depth(self, name: str) -> int:
+        """Messages ready in queue ``name`` (a passive declare: exact right after a restart)."""
+        with self._channel() as channel:
+            try:
+                frame = channel.queue_declare(name, passive=True)
+            except pika.exceptions.ChannelClosedByBroker as exc:
+                raise LookupError(
+                    f"queue {name!r} does not exist on {self.amqp_url} ({exc.reply_text})"
+                ) from exc
+        return int(frame.method.message_count)
+
+    def delete_queues(self, names: Iterable[str]) -> None:
+        """Delete the named queues (missing ones are fine)."""
+        with self._channel() as channel:
+            for name in names:
+                channel.queue_delete(name)
+
+    def list_queues(self) -> list[str]:
+        """Names of every queue in the default vhost (via ``rabbitmqctl``)."""
+        import json
+
+        out = self.rabbitmqctl("list_queues", "name", "-q", "--formatter", "json")
+        return [row["name"] for row in json.loads(out or "[]")]
+
+    def purge_all(self) -> dict[str, int]:
+        """Drop every message in every queue (declarations stay); return purged counts."""
+        purged: dict[str, int] = {}
+        names = self.list_queues()
+        if names:
+            with self._channel() as channel:
+                for name in names:
+                    purged[name] = int(channel.queue_purge(name).method.message_count)
+        return purged
+
+    def delete_all_queues(self) -> list[str]:
+        """Delete every queue in the default vhost; return their names."""
+        names = self.list_queues()
+        self.delete_queues(names)
+        return names
+
+    def rabbitmqctl(self, *args: str, timeout: float = 60.0) -> str:
+        """Run ``rabbitmqctl ARGS`` against this node; return stdout."""
+        argv = [str(self.ctl_path), *args]
+        with self._ctl_lock:  # the CLI node listens on our single reserved ctl port
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=self._env(),
+                cwd=self.base_dir,
+                start_new_session=True,
+            )
+            watchdog.register(proc.pid)
+            try:
+                out, err = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired as exc:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                raise RabbitMQError(
+                    f"rabbitmqctl {' '.join(args)} timed out after {timeout:g}s on "
+                    f"{self.node_name}; hint: is the broker paused or overloaded?"
+                ) from exc
+            finally:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)  # the CLI's own VM helpers
+                watchdog.unregister(proc.pid)
+        if proc.returncode != 0:
+            raise RabbitMQError(
+                f"rabbitmqctl {' '.join(args)} failed with exit code {proc.returncode} on "
+                f"{self.node_name}: {err.decode(errors='replace').strip()[-2000:]}"
+            )
+        return out.decode(errors="replace")
+
+    # -- internals -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _channel(self) -> Iterator[pika.adapters.blocking_connection.BlockingChannel]:
+        try:
+            connection = pika.BlockingConnection(self.connection_parameters())
+        except pika.exceptions.AMQPError as exc:
+            raise RabbitMQError(
+                f"cannot connect to {self.amqp_url} ({exc!r}); hint: is the node running "
+                "and not paused?"
+            ) from exc
+        try:
+            yield connection.channel()
+        finally:
+            with contextlib.suppress(pika.exceptions.AMQPError):
+                connection.close()
+
+    def _amqp_handshake(self) -> bool:
+        params = self.connection_parameters(socket_timeout=2.0, stack_timeout=5.0)
+        connection = pika.BlockingConnection(params)
+        connection.close()
+        return True
+
+    def _signal_beam(self, sig: signal.Signals, action: str) -> None:
+        beam = self.beam_pid
+        if beam is None:
+            raise RabbitMQError(
+                f"cannot {action} {self.node_name}: beam.smp is not running; hint: start() first"
+            )
+        os.kill(beam, sig)
+
+    def _env(self) -> dict[str, str]:
+        base = self.base_dir
+        return {
+            "HOME": str(base),
+            "RABBITMQ_CONF_ENV_FILE": str(base / "rabbitmq-env.conf"),
+            "RABBITMQ_NODENAME": self.node_name,
+            "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq.conf"),
+            "RABBITMQ_ADVANCED_CONFIG_FILE": str(base / "advanced.config"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
+            "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(base / "logs"),
+            "RABBITMQ_LOGS": "-",
+            "RABBITMQ_PID_FILE": str(base / "rabbit.pid"),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "RABBITMQ_CTL_DIST_PORT_MIN": str(self.ctl_port),
+            "RABBITMQ_CTL_DIST_PORT_MAX": str(self.ctl_port),
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": _LOOPBACK_DIST,
+            "RABBITMQ_CTL_ERL_ARGS": _LOOPBACK_DIST,
+            "ERL_EPMD_PORT": str(self.epmd_port),
+            "ERL_EPMD_ADDRESS": _HOST,
+        }
+
+    def _write_files(self) -> None:
+        base = self.base_dir
+        for sub in ("mnesia", "logs"):
+            (base / sub).mkdir(parents=True, exist_ok=True)
+        (base / "rabbitmq-env.conf").write_text("# intentionally empty: ignore /etc/rabbitmq\n")
+        (base / "enabled_plugins").write_text("[].\n")
+        (base / "rabbitmq.conf").write_text(
+            "loopback_users = none\n"
+            f"listeners.tcp.default = {_HOST}:{self.port}\n"
+            "disk_free_limit.absolute = 1MB\n"
+        )
+        cookie = base / ".erlang.cookie"
+        if not cookie.exists():
+            alphabet = string.ascii_uppercase
+            cookie.write_text("".join(secrets.choice(alphabet) for _ in range(20)))
+            cookie.chmod(0o400)
