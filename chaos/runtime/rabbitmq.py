@@ -225,7 +225,7 @@ class RabbitMQNode:
     def kill(self) -> None:
         """SIGKILL beam.smp: a crash, no chance to flush or close connections cleanly."""
         # beam.smp dies with its whole tree in one step (frozen first, then SIGKILL): killing
-        # beam alone would orphan short-lived helpers (``sh`` from os:cmd) before we could find them.
+        # beam alone would orphan short-lived helpers (``sh`` from os:cmd) before we find them.
         self.broker.kill()
 
     def pause(self) -> None:
