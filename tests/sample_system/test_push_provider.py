@@ -1,0 +1,167 @@
+"""Tests of the push provider: ledger, duplicates, injected faults and their validation."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from sample_system.push_provider import Settings, create_app
+
+PUSH = {"notification_id": "n1", "reaction_id": "r1", "recipient": "a", "via": "sync"}
+
+
+class FakeSleep:
+    """Records requested sleeps instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> FakeSleep:
+    return FakeSleep()
+
+
+@pytest.fixture
+async def client(sleeps: FakeSleep) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(seed=7), sleep=sleeps, clock=lambda: 1000.0)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://push") as c:
+        yield c
+
+
+async def test_push_is_recorded_in_the_ledger(client: httpx.AsyncClient) -> None:
+    response = await client.post("/push", json=PUSH)
+    assert response.status_code == 200
+    assert response.json() == {"delivered": True}
+    ledger = (await client.get("/ledger")).json()
+    assert ledger["counts"] == {"r1": 1}
+    assert ledger["deliveries"] == [
+        {
+            "reaction_id": "r1",
+            "notification_id": "n1",
+            "recipient": "a",
+            "via": "sync",
+            "at": 1000.0,
+            "attempt": 1,
+        }
+    ]
+
+
+async def test_duplicates_are_recorded_with_attempt_numbers(client: httpx.AsyncClient) -> None:
+    await client.post("/push", json=PUSH)
+    await client.post("/push", json={**PUSH, "via": "async"})
+    ledger = (await client.get("/ledger")).json()
+    assert ledger["counts"] == {"r1": 2}
+    assert [(d["via"], d["attempt"]) for d in ledger["deliveries"]] == [("sync", 1), ("async", 2)]
+
+
+async def test_delete_clears_the_ledger(client: httpx.AsyncClient) -> None:
+    await client.post("/push", json=PUSH)
+    assert (await client.delete("/ledger")).status_code == 204
+    assert (await client.get("/ledger")).json() == {"deliveries": [], "counts": {}}
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({**PUSH, "via": "carrier-pigeon"}, "'via'"),
+        ({k: v for k, v in PUSH.items() if k != "reaction_id"}, "reaction_id"),
+        ({**PUSH, "notification_id": ""}, "notification_id"),
+    ],
+)
+async def test_bad_push_body_is_rejected(
+    client: httpx.AsyncClient, body: dict[str, str], fragment: str
+) -> None:
+    response = await client.post("/push", json=body)
+    assert response.status_code == 400
+    assert fragment in response.json()["error"]
+    assert (await client.get("/ledger")).json()["counts"] == {}
+
+
+async def test_non_json_push_is_rejected(client: httpx.AsyncClient) -> None:
+    response = await client.post("/push", content=b"{nope")
+    assert response.status_code == 400
+    assert "JSON" in response.json()["error"]
+
+
+async def test_error_rate_one_fails_every_call_and_records_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    put = await client.put("/admin/faults", json={"error_rate": 1.0, "status": 500})
+    assert put.json() == {"error_rate": 1.0, "delay_ms": 0, "status": 500}
+    for _ in range(3):
+        response = await client.post("/push", json=PUSH)
+        assert response.status_code == 500
+        assert response.json()["delivered"] is False
+    assert (await client.get("/ledger")).json()["counts"] == {}
+
+
+async def test_partial_error_rate_is_reproducible_for_a_seed() -> None:
+    async def outcomes() -> list[int]:
+        app = create_app(Settings(seed=42, error_rate=0.5))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://push") as c:
+            return [(await c.post("/push", json=PUSH)).status_code for _ in range(40)]
+
+    first, second = await outcomes(), await outcomes()
+    assert first == second
+    assert 5 < first.count(503) < 35  # both outcomes occur at rate 0.5
+
+
+async def test_delay_is_applied_through_the_injected_sleep(
+    client: httpx.AsyncClient, sleeps: FakeSleep
+) -> None:
+    await client.put("/admin/faults", json={"delay_ms": 250})
+    assert (await client.post("/push", json=PUSH)).status_code == 200
+    assert sleeps.calls == [0.25]
+
+
+async def test_partial_fault_update_keeps_other_fields(client: httpx.AsyncClient) -> None:
+    await client.put("/admin/faults", json={"error_rate": 0.25})
+    await client.put("/admin/faults", json={"delay_ms": 10})
+    assert (await client.get("/admin/faults")).json() == {
+        "error_rate": 0.25,
+        "delay_ms": 10,
+        "status": 503,
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"error_rate": 1.5}, "error_rate"),
+        ({"error_rate": True}, "error_rate"),
+        ({"delay_ms": -1}, "delay_ms"),
+        ({"delay_ms": 1.5}, "delay_ms"),
+        ({"status": 200}, "status"),
+        ({"colour": "red"}, "unknown"),
+    ],
+)
+async def test_bad_fault_values_are_rejected(
+    client: httpx.AsyncClient, body: dict[str, object], fragment: str
+) -> None:
+    response = await client.put("/admin/faults", json=body)
+    assert response.status_code == 400
+    assert fragment in response.json()["error"]
+    assert (await client.get("/admin/faults")).json()["error_rate"] == 0.0
+
+
+async def test_health_and_metrics(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/health")).json() == {"status": "ok"}
+    await client.post("/push", json=PUSH)
+    text = (await client.get("/metrics")).text
+    assert 'push_requests_total{outcome="delivered"} 1.0' in text
+    assert "push_deliveries_total 1.0" in text
+    assert "push_latency_seconds_count 1.0" in text
+
+
+def test_settings_from_env_reports_the_bad_variable() -> None:
+    assert Settings.from_env({"PUSH_PORT": "9", "PUSH_ERROR_RATE": "0.5"}).error_rate == 0.5
+    with pytest.raises(ValueError, match=r"PUSH_ERROR_RATE=2.0 is out of range"):
+        Settings.from_env({"PUSH_ERROR_RATE": "2"})
+    with pytest.raises(ValueError, match=r"PUSH_PORT='abc' is not an integer"):
+        Settings.from_env({"PUSH_PORT": "abc"})
