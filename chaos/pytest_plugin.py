@@ -1,1 +1,57 @@
-"""pytest plugin: proxy, broker and fault fixtures (registered through the pytest11 entry point)."""
+"""pytest plugin: proxy, broker, process and fault fixtures (the pytest11 entry point).
+
+Fixtures: `toxiproxy_server` (session), `toxiproxy` (client), `proxy` (factory of proxies with
+fault context managers), `chaos` (the fault timeline), `rabbitmq_proc` (session broker),
+`rabbitmq` (pika connection), `service` (supervised processes). More instances of any of them:
+`chaos.factories`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from chaos import factories
+from chaos._options import add_options, resolve
+from chaos._stash import BROKERS, SETTINGS
+
+toxiproxy_server = factories.toxiproxy_server()
+toxiproxy = factories.toxiproxy()
+proxy = factories.proxy()
+chaos = factories.chaos_timeline()
+rabbitmq_proc = factories.rabbitmq_proc()
+rabbitmq = factories.rabbitmq()
+service = factories.service()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "chaos(toxiproxy_url=None, rabbitmq_server=None, chaos_port_range=None, "
+        "chaos_keep_logs=None): override pytest-chaos settings for one test",
+    )
+    config.stash[SETTINGS] = resolve(config, os.environ)
+    config.stash[BROKERS] = []
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    settings = config.stash[SETTINGS]
+    shown = ", ".join(
+        f"{name}={value} ({settings.sources[name]})"
+        for name, value in settings.values.items()
+        if value is not None
+    )
+    return [f"pytest-chaos: {shown}"]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for node in terminalreporter.config.stash.get(BROKERS, []):
+        line = f"rabbitmq {node.node_name}: booted in {node.boot_seconds or 0:.1f} s"
+        if node.recovery_seconds is not None:
+            line += f", last recovery {node.recovery_seconds:.1f} s"
+        terminalreporter.write_line(line)

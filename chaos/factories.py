@@ -1,0 +1,253 @@
+"""Fixture factories: each returns a pytest fixture, so a second instance takes one line.
+
+from chaos import factories
+toxiproxy_server2 = factories.toxiproxy_server()
+rabbitmq_proc2 = factories.rabbitmq_proc(port_range="31000-31999")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pika
+import pytest
+
+from chaos._stash import BROKERS, SETTINGS, TIMELINE
+from chaos.client import ProxyNotFound, Toxiproxy, ToxiproxyError
+from chaos.faults import Timeline
+from chaos.proxy_handle import ProxyHandle
+from chaos.runtime import HttpReady, ManagedProcess, PortAllocator, Readiness
+from chaos.runtime.rabbitmq import RabbitMQNode
+
+__all__ = [
+    "ToxiproxyServer",
+    "chaos_timeline",
+    "proxy",
+    "rabbitmq",
+    "rabbitmq_proc",
+    "service",
+    "toxiproxy",
+    "toxiproxy_server",
+]
+
+
+def _settings(request: pytest.FixtureRequest, source: str, **overrides: Any) -> Any:
+    """Session settings with marker values, then factory arguments, on top."""
+    settings = request.config.stash[SETTINGS]
+    marker = request.node.get_closest_marker("chaos") if request.scope == "function" else None
+    if marker is not None:
+        settings = settings.override("marker @pytest.mark.chaos", **marker.kwargs)
+    return settings.override(source, **overrides)
+
+
+def _log_dir(request: pytest.FixtureRequest, settings: Any, name: str) -> Path:
+    keep = settings["chaos_keep_logs"]
+    if keep is not None:
+        path = Path(keep) / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return Path(tempfile.mkdtemp(prefix=f"chaos-{name}-"))
+
+
+def _allocator(settings: Any) -> PortAllocator:
+    return PortAllocator(settings["chaos_port_range"])
+
+
+@dataclass
+class ToxiproxyServer:
+    """A running Toxiproxy-compatible server: ours as a process, or an external one."""
+
+    url: str
+    process: ManagedProcess | None = None
+
+    @property
+    def external(self) -> bool:
+        return self.process is None
+
+
+def toxiproxy_server(url: str | None = None, scope: str = "session") -> Callable[..., Any]:
+    """Fixture: our proxy server as its own process, or `url`/--toxiproxy-url if given."""
+
+    @pytest.fixture(scope=scope)  # type: ignore[call-overload]
+    def fixture(request: pytest.FixtureRequest) -> Iterator[ToxiproxyServer]:
+        settings = _settings(request, "factory argument", toxiproxy_url=url)
+        external = settings["toxiproxy_url"]
+        if external:
+            try:
+                with Toxiproxy(external, timeout=5) as api:
+                    api.version()
+            except ToxiproxyError as exc:
+                raise pytest.UsageError(
+                    f"the Toxiproxy server at {external} (from "
+                    f"{settings.sources['toxiproxy_url']}) is unreachable: {exc}; start it, or "
+                    "drop --toxiproxy-url/TOXIPROXY_URL to let pytest-chaos start its own"
+                ) from exc
+            yield ToxiproxyServer(external)
+            return
+        allocator = _allocator(settings)
+        port = allocator.allocate()
+        url_ = f"http://127.0.0.1:{port}"
+        process = ManagedProcess(
+            "chaos-proxy",
+            [sys.executable, "-m", "chaos.proxy.cli", "-host", "127.0.0.1", "-port", str(port)],
+            log_path=_log_dir(request, settings, "chaos-proxy") / "chaos-proxy.log",
+            readiness=HttpReady(f"{url_}/version"),
+            start_timeout=30.0,
+        )
+        allocator.release(port)  # the server binds it now; the reservation only kept others off
+        with process:
+            process.start()
+            yield ToxiproxyServer(url_, process)
+
+    return fixture
+
+
+def chaos_timeline() -> Callable[..., Any]:
+    """Fixture: the test's fault timeline; faults still open at teardown are rolled back."""
+
+    @pytest.fixture
+    def fixture(request: pytest.FixtureRequest) -> Iterator[Timeline]:
+        timeline = Timeline()
+        request.node.stash[TIMELINE] = timeline
+        yield timeline
+        failures = timeline.rollback_all()
+        if failures:
+            pytest.fail("could not roll back faults: " + "; ".join(failures), pytrace=False)
+
+    return fixture
+
+
+def toxiproxy(server: str = "toxiproxy_server", timeline: str = "chaos") -> Callable[..., Any]:
+    """Fixture: a client of `server`; teardown resets the server and fails if a toxic survived."""
+
+    @pytest.fixture
+    def fixture(request: pytest.FixtureRequest) -> Iterator[Toxiproxy]:
+        handle: ToxiproxyServer = request.getfixturevalue(server)
+        request.getfixturevalue(timeline)  # its teardown (rollback) runs after ours
+        settings = _settings(request, "factory argument")
+        url = (
+            settings["toxiproxy_url"]
+            if settings.sources["toxiproxy_url"].startswith("marker")
+            else handle.url
+        )
+        with Toxiproxy(url) as api:
+            yield api
+            api.reset()
+            survivors = {
+                name: [t.name for t in p.toxics] for name, p in api.proxies().items() if p.toxics
+            }
+            if survivors:
+                pytest.fail(f"toxics survived the reset of {url}: {survivors}", pytrace=False)
+
+    return fixture
+
+
+def proxy(client: str = "toxiproxy", timeline: str = "chaos") -> Callable[..., Any]:
+    """Fixture: `proxy(upstream, name=None)` makes a proxy; every one is deleted at teardown."""
+
+    @pytest.fixture
+    def fixture(request: pytest.FixtureRequest) -> Iterator[Callable[..., ProxyHandle]]:
+        api: Toxiproxy = request.getfixturevalue(client)
+        tl: Timeline = request.getfixturevalue(timeline)
+        made: list[str] = []
+
+        def make(
+            upstream: str, name: str | None = None, listen: str = "127.0.0.1:0"
+        ) -> ProxyHandle:
+            name = name or f"{request.node.name[:40]}-{len(made) + 1}".replace("/", "_")
+            model = api.create_proxy(name, upstream=upstream, listen=listen)
+            made.append(model.name)
+            return ProxyHandle(api, model, tl)
+
+        yield make
+        for name in made:
+            with contextlib.suppress(ProxyNotFound):
+                api.delete_proxy(name)
+
+    return fixture
+
+
+def rabbitmq_proc(
+    server_path: str | None = None, port_range: str | None = None, scope: str = "session"
+) -> Callable[..., Any]:
+    """Fixture: a private RabbitMQ node (own ports, data dir and epmd); kill/pause/restart it."""
+
+    @pytest.fixture(scope=scope)  # type: ignore[call-overload]
+    def fixture(request: pytest.FixtureRequest) -> Iterator[RabbitMQNode]:
+        settings = _settings(
+            request, "factory argument", rabbitmq_server=server_path, chaos_port_range=port_range
+        )
+        base = _log_dir(request, settings, "rabbitmq")
+        node = RabbitMQNode(
+            base, server_path=settings["rabbitmq_server"], allocator=_allocator(settings)
+        )
+        with node:
+            node.start()
+            yield node
+        request.config.stash[BROKERS].append(node)
+        if settings["chaos_keep_logs"] is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+    return fixture
+
+
+def rabbitmq(proc: str = "rabbitmq_proc") -> Callable[..., Any]:
+    """Fixture: a pika connection to the node; every queue is deleted after the test."""
+
+    @pytest.fixture
+    def fixture(request: pytest.FixtureRequest) -> Iterator[pika.BlockingConnection]:
+        node: RabbitMQNode = request.getfixturevalue(proc)
+        connection = pika.BlockingConnection(node.connection_parameters())
+        try:
+            yield connection
+        finally:
+            with contextlib.suppress(Exception):  # the test may have crashed the broker
+                connection.close()
+            if node.running:
+                node.delete_all_queues()
+
+    return fixture
+
+
+def service() -> Callable[..., Any]:
+    """Fixture: `service(name, argv, ready=...)` starts a supervised process, stopped after."""
+
+    @pytest.fixture
+    def fixture(request: pytest.FixtureRequest) -> Iterator[Callable[..., ManagedProcess]]:
+        settings = _settings(request, "factory argument")
+        started: list[ManagedProcess] = []
+
+        def start(
+            name: str,
+            argv: Sequence[str],
+            ready: Readiness | Sequence[Readiness] | None = None,
+            env: Mapping[str, str] | None = None,
+            cwd: str | Path | None = None,
+            timeout: float = 30.0,
+        ) -> ManagedProcess:
+            process = ManagedProcess(
+                name,
+                list(argv),
+                env=env,
+                cwd=cwd,
+                readiness=ready,
+                start_timeout=timeout,
+                log_path=_log_dir(request, settings, "services") / f"{name}.log",
+            )
+            started.append(process)
+            return process.start()
+
+        try:
+            yield start
+        finally:
+            for process in reversed(started):
+                process.stop()
+
+    return fixture
