@@ -1,0 +1,190 @@
+"""Harness for toxic unit tests: a virtual clock and a stub wired to a queue and a recorder.
+
+Toxics run on virtual time: `FakeClock.sleep` parks until the harness moves time past its
+deadline, and `Harness.run` jumps time to the next deadline whenever every task is stuck, so
+a 10 s latency test takes microseconds and no test ever sleeps on real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import random
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from chaos.proxy.stream import EOF, Chunk, ChunkQueue
+from chaos.proxy.stub import Stub
+from chaos.proxy.toxics import Toxic
+
+START = 1000.0
+# Loop turns that let every ready task run to its next real wait (the toxics need a handful).
+SETTLE_TURNS = 50
+# More timer wake-ups than any test needs: hitting it means a toxic keeps waking up (spins).
+MAX_WAKEUPS = 200_000
+
+
+class FakeClock:
+    """Virtual time; every requested sleep is recorded in `sleeps` (seconds)."""
+
+    def __init__(self, start: float = START) -> None:
+        self.time = start
+        self.sleeps: list[float] = []
+        self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def now(self) -> float:
+        return self.time
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        deadline = self.time + max(seconds, 0.0)
+        heapq.heappush(self._timers, (deadline, next(self._order), future))
+        await future
+
+    def next_deadline(self) -> float | None:
+        """Earliest deadline of a sleeper still waiting (cancelled sleeps are skipped)."""
+        while self._timers and self._timers[0][2].done():
+            heapq.heappop(self._timers)
+        return self._timers[0][0] if self._timers else None
+
+    def fire(self) -> None:
+        """Wake every sleeper whose deadline has come."""
+        while (deadline := self.next_deadline()) is not None and deadline <= self.time:
+            heapq.heappop(self._timers)[2].set_result(None)
+
+
+class Recorder:
+    """The stub's outlet: what was sent, and the virtual time it was sent at."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.items: list[tuple[float, Chunk | None]] = []
+
+    def put(self, item: Chunk | None) -> None:
+        self.items.append((self.clock.now(), item))
+
+    @property
+    def chunks(self) -> list[bytes]:
+        return [item.data for _, item in self.items if item is not None]
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
+
+    @property
+    def times(self) -> list[float]:
+        """Virtual send time of each data chunk, relative to the harness start."""
+        return [at - START for at, item in self.items if item is not None]
+
+    @property
+    def closed(self) -> bool:
+        return any(item is None for _, item in self.items)
+
+    @property
+    def close_time(self) -> float:
+        """Virtual time the EOF was sent at, relative to the harness start."""
+        return next(at - START for at, item in self.items if item is None)
+
+
+class FakeLink:
+    """Counts resets asked for by a toxic."""
+
+    def __init__(self) -> None:
+        self.resets = 0
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+class Harness:
+    """Runs one toxic's `pipe` on a stub fed by hand, on virtual time."""
+
+    def __init__(self, toxic: Toxic, seed: int = 7) -> None:
+        self.toxic = toxic
+        self.clock = FakeClock()
+        self.input = ChunkQueue()
+        self.output = Recorder(self.clock)
+        self.link = FakeLink()
+        self.stub = Stub(
+            self.input, self.output, self.link, random.Random(seed), self.clock, toxic.new_state()
+        )
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self, toxic: Toxic | None = None) -> None:
+        """Start (or, after an interrupt, restart) pipe on the same stub and state."""
+        if toxic is not None:
+            self.toxic = toxic
+        self.task = asyncio.create_task(self.toxic.pipe(self.stub))
+
+    def feed(self, *items: bytes | None) -> None:
+        """Queue data (stamped now) or EOF (None) as the toxic's input."""
+        for item in items:
+            self.input.put(EOF if item is None else Chunk(item, self.clock.now()))
+
+    @property
+    def done(self) -> bool:
+        return self.task is not None and self.task.done()
+
+    async def settle(self) -> None:
+        for _ in range(SETTLE_TURNS):
+            await asyncio.sleep(0)
+        if self.task is not None and self.task.done() and not self.task.cancelled():
+            self.task.result()  # surface a toxic's crash in the test that caused it
+
+    async def advance(self, seconds: float) -> None:
+        """Move virtual time forward by `seconds`, waking sleepers in deadline order."""
+        end = self.clock.time + seconds
+        await self.settle()
+        for _ in range(MAX_WAKEUPS):
+            deadline = self.clock.next_deadline()
+            if deadline is None or deadline > end:
+                break
+            self.clock.time = max(self.clock.time, deadline)
+            self.clock.fire()
+            await self.settle()
+        else:
+            raise AssertionError(f"{self.toxic!r} woke up {MAX_WAKEUPS} times: busy loop?")
+        self.clock.time = end
+        await self.settle()
+
+    async def run(self, limit: float = 3600.0) -> None:
+        """Let the toxic work until it ends, or no timer is left, or `limit` virtual seconds."""
+        end = self.clock.time + limit
+        await self.settle()
+        for _ in range(MAX_WAKEUPS):
+            deadline = self.clock.next_deadline()
+            if self.done or deadline is None or deadline > end:
+                return
+            self.clock.time = max(self.clock.time, deadline)
+            self.clock.fire()
+            await self.settle()
+        raise AssertionError(f"{self.toxic!r} woke up {MAX_WAKEUPS} times: busy loop?")
+
+    async def interrupt(self) -> None:
+        """Cancel pipe as the link does; the toxic must let the cancellation through."""
+        assert self.task is not None
+        self.task.cancel()
+        await asyncio.wait((self.task,))
+        assert self.task.cancelled(), f"{self.toxic!r} swallowed its interrupt"
+
+
+@pytest.fixture
+async def harness() -> AsyncIterator[Callable[..., Harness]]:
+    """Factory of started harnesses; every toxic task still running is cancelled afterwards."""
+    made: list[Harness] = []
+
+    def make(toxic: Toxic, seed: int = 7) -> Harness:
+        h = Harness(toxic, seed)
+        h.start()
+        made.append(h)
+        return h
+
+    yield make
+    for h in made:
+        if h.task is not None and not h.task.done():
+            h.task.cancel()
+            await asyncio.wait((h.task,))
