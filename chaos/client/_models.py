@@ -45,7 +45,9 @@ class Toxic:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Toxic:
         """Parse a toxic object, ignoring unknown keys."""
-        attributes = data.get("attributes") or {}
+        attributes = data.get("attributes")
+        if attributes is None:
+            attributes = {}  # tolerate a missing or null attributes object
         if not isinstance(attributes, Mapping):
             raise TypeError(f"'attributes' should be an object, got {attributes!r}")
         return cls(

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import warnings
 
+import httpx
 import pytest
 
 from chaos.client import (
+    DEFAULT_URL,
+    USER_AGENT,
     AddressInUse,
     ApiError,
+    AsyncToxiproxy,
     InvalidStream,
     InvalidToxic,
     MissingField,
@@ -19,6 +23,7 @@ from chaos.client import (
     Toxic,
     ToxicExists,
     ToxicNotFound,
+    Toxiproxy,
     UnsupportedByServer,
 )
 
@@ -264,3 +269,66 @@ async def test_proxy_handle_convenience_methods(api: Api) -> None:
     await settle(proxy.delete())
     with pytest.raises(ApiError):
         await settle(proxy.refresh())
+
+
+# -- construction ------------------------------------------------------------------------------
+
+
+def test_url_defaults_to_env_then_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOXIPROXY_URL", raising=False)
+    with Toxiproxy() as client:
+        assert client.url == DEFAULT_URL
+    monkeypatch.setenv("TOXIPROXY_URL", "http://10.0.0.7:9999/")
+    with Toxiproxy() as client:
+        assert client.url == "http://10.0.0.7:9999"
+    with Toxiproxy("http://127.0.0.2:1") as client:  # an explicit url beats the environment
+        assert client.url == "http://127.0.0.2:1"
+
+
+def test_bare_host_port_is_accepted() -> None:
+    with Toxiproxy("localhost:8474") as client:
+        assert client.url == "http://localhost:8474"
+
+
+@pytest.mark.parametrize("url", ["", "ftp://host:21", "http://", "http://host:notaport"])
+def test_bad_url_fails_in_the_constructor(url: str) -> None:
+    with pytest.raises(ValueError, match=f"url={url!r}"):
+        Toxiproxy(url)
+    with pytest.raises(ValueError, match=f"url={url!r}"):
+        AsyncToxiproxy(url)
+
+
+@pytest.mark.parametrize("timeout", [0, -1.0, True, "5"])
+def test_bad_timeout_fails_in_the_constructor(timeout: object) -> None:
+    with pytest.raises(ValueError, match=f"timeout={timeout!r}"):
+        Toxiproxy(timeout=timeout)  # type: ignore[arg-type]
+
+
+def test_user_agent_is_not_a_browser() -> None:
+    assert USER_AGENT.startswith("pytest-chaos/") and "Mozilla" not in USER_AGENT
+
+
+def test_context_managers_close_the_http_client() -> None:
+    with Toxiproxy() as client:
+        assert not client._http.is_closed
+    assert client._http.is_closed
+    assert repr(client) == f"Toxiproxy(url={client.url!r})"
+
+
+async def test_async_context_manager_closes_the_http_client() -> None:
+    async with AsyncToxiproxy() as client:
+        assert not client._http.is_closed
+    assert client._http.is_closed
+
+
+def test_timeout_applies_to_every_call() -> None:
+    seen: list[dict[str, float | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(204)
+
+    with Toxiproxy(timeout=1.5, transport=httpx.MockTransport(handler)) as client:
+        client.reset()
+        client.delete_proxy("p")
+    assert seen == [{"connect": 1.5, "read": 1.5, "write": 1.5, "pool": 1.5}] * 2
