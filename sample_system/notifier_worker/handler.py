@@ -3,6 +3,7 @@
 import enum
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pybreaker
 import tenacity
 
+from sample_system.common.retry import bounded_retrying
 from sample_system.notifier_worker.dedupe import ProcessedIds
 from sample_system.notifier_worker.metrics import WorkerMetrics
 from sample_system.notifier_worker.pusher import PushFailed, PushRejected
@@ -56,19 +58,24 @@ def make_retrying(
     backoff_max_s: float,
     jitter_s: float,
     on_retry: Callable[[], None],
-    sleep: Callable[[float], None],
-) -> tenacity.Retrying:
-    """Retry PushFailed only (never an open breaker), bounded by attempts AND elapsed time."""
-    return tenacity.Retrying(
-        stop=tenacity.stop_after_attempt(attempts) | tenacity.stop_after_delay(max_s),
-        wait=tenacity.wait_exponential_jitter(
-            initial=backoff_s, max=backoff_max_s, jitter=jitter_s
-        ),
-        retry=tenacity.retry_if_exception_type(PushFailed),
-        before_sleep=lambda state: on_retry(),
-        sleep=sleep,
-        reraise=True,
-    )
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Callable[[], tenacity.Retrying]:
+    """Return a factory of per-message Retrying: PushFailed only (never an open breaker)."""
+    wait = tenacity.wait_exponential_jitter(initial=backoff_s, max=backoff_max_s, jitter=jitter_s)
+
+    def factory() -> tenacity.Retrying:
+        return bounded_retrying(
+            attempts=attempts,
+            max_s=max_s,
+            wait=wait,
+            retry=tenacity.retry_if_exception_type(PushFailed),
+            sleep=sleep,
+            clock=clock,
+            on_retry=lambda state: on_retry(),
+        )
+
+    return factory
 
 
 class Handler:
@@ -83,7 +90,7 @@ class Handler:
         processed: ProcessedIds,
         push: Callable[[dict[str, Any]], None],
         breaker: pybreaker.CircuitBreaker,
-        retrying: tenacity.Retrying,
+        retrying: Callable[[], tenacity.Retrying],
         metrics: WorkerMetrics,
     ) -> None:
         self._processed = processed
@@ -102,7 +109,7 @@ class Handler:
         if self._processed.seen(key):
             return Outcome(Decision.ACK, "duplicate")
         try:
-            self._retrying(self._breaker.call, self._push, event)
+            self._retrying()(self._breaker.call, self._push, event)
         except pybreaker.CircuitBreakerError:
             self._metrics.breaker.rejected.inc()
             return Outcome(Decision.REQUEUE, "breaker_open", pause=True)

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from sample_system.common.web import BadRequest, error, json_object, metrics_response, require_str
 from sample_system.reactions.drainer import Drainer
 from sample_system.reactions.metrics import ReactionsMetrics
-from sample_system.reactions.publisher import PikaLink, Publisher, PublishError
+from sample_system.reactions.publisher import PikaLink, Publisher, PublishError, Publishing
 from sample_system.reactions.settings import MODES, Settings
 from sample_system.reactions.store import Store
 
@@ -58,7 +58,7 @@ def create_app(
     settings: Settings,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
-    publisher: Publisher | None = None,
+    publisher: Publishing | None = None,
 ) -> Starlette:
     """Build the app; tests pass a fake ``transport`` and a publisher over a fake link.
 

@@ -4,7 +4,7 @@ import logging
 import threading
 from concurrent.futures import CancelledError
 
-from sample_system.reactions.publisher import Publisher, PublishError
+from sample_system.reactions.publisher import PublishError, Publishing
 from sample_system.reactions.store import Store
 
 log = logging.getLogger(__name__)
@@ -16,7 +16,7 @@ class Drainer:
     def __init__(
         self,
         store: Store,
-        publisher: Publisher,
+        publisher: Publishing,
         *,
         backoff_s: float = 0.2,
         backoff_max_s: float = 5.0,

@@ -17,6 +17,7 @@ import pika
 import tenacity
 
 from sample_system.common.amqp import connection_parameters, declare_topology
+from sample_system.common.retry import bounded_retrying
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,23 @@ class _Job:
     future: "Future[None]"
 
 
+class Publishing(Protocol):
+    """What the app and the drainer need from a publisher (tests substitute a fake)."""
+
+    @property
+    def connected(self) -> bool:
+        """Whether a broker connection is open."""
+
+    def start(self) -> None:
+        """Start publishing."""
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop publishing."""
+
+    def submit(self, message_id: str, body: bytes, *, probe: bool = False) -> "Future[None]":
+        """Queue a message; the future resolves on confirm or fails with PublishError."""
+
+
 class PublisherHooks(Protocol):
     """Callbacks the publisher reports to (metrics)."""
 
@@ -149,14 +167,10 @@ class Publisher:
             raise ValueError(f"attempts={attempts} must be >= 1 (1 = no retry)")
         self._connect = connect
         self._jobs: queue.Queue[_Job] = queue.Queue(maxsize=queue_size)
-        self._retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(attempts) | tenacity.stop_after_delay(max_s),
-            wait=tenacity.wait_exponential(multiplier=backoff_s, max=backoff_max_s),
-            retry=tenacity.retry_if_exception_type(Exception),
-            before_sleep=self._before_retry,
-            sleep=sleep,
-            reraise=True,
-        )
+        self._attempts = attempts
+        self._max_s = max_s
+        self._wait = tenacity.wait_exponential(multiplier=backoff_s, max=backoff_max_s)
+        self._sleep = sleep
         self._cooldown_s = cooldown_s
         self._idle_s = idle_s
         self._hooks = hooks or NoHooks()
@@ -238,8 +252,17 @@ class Publisher:
         if not job.probe and self._clock() < self._unavailable_until:
             self._hooks.failed()
             raise PublishError("broker unavailable (recent publish failed; cooling down)")
+        retrying = bounded_retrying(
+            attempts=self._attempts,
+            max_s=self._max_s,
+            wait=self._wait,
+            retry=tenacity.retry_if_exception_type(Exception),
+            sleep=self._sleep,
+            clock=self._clock,
+            on_retry=self._before_retry,
+        )
         try:
-            self._retrying(self._publish_once, job)
+            retrying(self._publish_once, job)
         except Exception as exc:
             self._unavailable_until = self._clock() + self._cooldown_s
             self._hooks.failed()
