@@ -84,11 +84,12 @@ def toxiproxy_server(url: str | None = None, scope: str = "session") -> Callable
                 with Toxiproxy(external, timeout=5) as api:
                     api.version()
             except ToxiproxyError as exc:
-                raise pytest.UsageError(
+                pytest.fail(
                     f"the Toxiproxy server at {external} (from "
                     f"{settings.sources['toxiproxy_url']}) is unreachable: {exc}; start it, or "
-                    "drop --toxiproxy-url/TOXIPROXY_URL to let pytest-chaos start its own"
-                ) from exc
+                    "drop --toxiproxy-url/TOXIPROXY_URL to let pytest-chaos start its own",
+                    pytrace=False,
+                )
             yield ToxiproxyServer(external)
             return
         allocator = _allocator(settings)

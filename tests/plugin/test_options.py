@@ -1,0 +1,75 @@
+"""Settings: one table, CLI > environment > ini > default, with clear errors (via pytester)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+SHOW = """
+from chaos._stash import SETTINGS
+
+def test_show(request):
+    s = request.config.stash[SETTINGS]
+    print("URL", s["toxiproxy_url"], "FROM", s.sources["toxiproxy_url"])
+"""
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(SHOW)
+    return pytester.runpytest("-s", "-p", "no:cacheprovider", *args)
+
+
+def test_default_is_none(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOXIPROXY_URL", raising=False)
+    run(pytester).stdout.fnmatch_lines(["*URL None FROM default"])
+
+
+def test_ini_then_env_then_cli(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOXIPROXY_URL", raising=False)
+    pytester.makeini("[pytest]\ntoxiproxy_url = http://127.0.0.1:1111\n")
+    run(pytester).stdout.fnmatch_lines(["*URL http://127.0.0.1:1111 FROM ini toxiproxy_url"])
+    monkeypatch.setenv("TOXIPROXY_URL", "http://127.0.0.1:2222")
+    run(pytester).stdout.fnmatch_lines(["*URL http://127.0.0.1:2222 FROM environment*"])
+    result = run(pytester, "--toxiproxy-url", "http://127.0.0.1:3333/")
+    result.stdout.fnmatch_lines(["*URL http://127.0.0.1:3333 FROM command line --toxiproxy-url"])
+
+
+def test_bad_value_names_option_value_and_source(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nchaos_port_range = 9000-100\n")
+    result = run(pytester)
+    assert result.ret != 0
+    result.stderr.fnmatch_lines(["*invalid --chaos-port-range value '9000-100' (from ini*"])
+
+
+def test_report_header_shows_active_settings(pytester: pytest.Pytester) -> None:
+    result = run(pytester, "--chaos-port-range", "20000-20999")
+    result.stdout.fnmatch_lines(["pytest-chaos: *chaos_port_range=20000-20999 (command line*"])
+
+
+def test_marker_is_registered_with_its_signature(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.chaos(toxiproxy_url=None*"])
+
+
+def test_unknown_marker_setting_is_refused(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.chaos(toxiproxy_ulr="http://x")
+        def test_one(service):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*unknown pytest-chaos setting 'toxiproxy_ulr'*"])
+
+
+def test_unreachable_external_server_is_a_clear_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_one(toxiproxy):\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--toxiproxy-url", "http://127.0.0.1:9")
+    result.stdout.fnmatch_lines(
+        ["*Toxiproxy server at http://127.0.0.1:9 (from command line --toxiproxy-url) is "
+         "unreachable*drop --toxiproxy-url*"]
+    )
