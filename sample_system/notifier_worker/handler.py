@@ -62,7 +62,10 @@ def make_retrying(
     clock: Callable[[], float] = time.monotonic,
 ) -> Callable[[], tenacity.Retrying]:
     """Return a factory of per-message Retrying: PushFailed only (never an open breaker)."""
-    wait = tenacity.wait_exponential_jitter(initial=backoff_s, max=backoff_max_s, jitter=jitter_s)
+    # Spelled as a sum: wait_exponential_jitter renamed its arguments between tenacity 8 and 9.
+    wait = tenacity.wait_exponential(
+        multiplier=backoff_s, max=backoff_max_s
+    ) + tenacity.wait_random(0, jitter_s)
 
     def factory() -> tenacity.Retrying:
         return bounded_retrying(

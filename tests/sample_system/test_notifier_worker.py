@@ -1,0 +1,203 @@
+"""Tests of the notifier-worker's message handling: poison, dedupe, breaker, retries, metrics."""
+
+import json
+from pathlib import Path
+
+import httpx
+import pybreaker
+import pytest
+
+from sample_system.common.ids import notification_id_for
+from sample_system.notifier_worker.dedupe import ProcessedIds
+from sample_system.notifier_worker.handler import Decision, Handler, make_retrying, parse_event
+from sample_system.notifier_worker.metrics import BreakerListener, WorkerMetrics
+from sample_system.notifier_worker.pusher import Pusher, PushFailed, PushRejected
+from sample_system.notifier_worker.settings import Settings
+
+EVENT = {"reaction_id": "r1", "post_id": "p1", "user_id": "u1", "kind": "like"}
+BODY = json.dumps(EVENT).encode()
+
+
+class Provider:
+    """A mocked push provider answering with a queue of statuses (then 200)."""
+
+    def __init__(self) -> None:
+        self.statuses: list[int] = []
+        self.calls: list[dict[str, str]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls.append(json.loads(request.content))
+        status = self.statuses.pop(0) if self.statuses else 200
+        return httpx.Response(status, json={"delivered": status == 200})
+
+
+class FakeClock:
+    """Time that moves only through the fake sleep."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class World:
+    """A handler wired to a mocked provider, a real breaker and a fake clock."""
+
+    def __init__(self, tmp_path: Path, fail_max: int = 3, reset_timeout: float = 60.0) -> None:
+        self.provider = Provider()
+        self.clock = FakeClock()
+        self.metrics = WorkerMetrics()
+        self.breaker = pybreaker.CircuitBreaker(
+            fail_max=fail_max,
+            reset_timeout=reset_timeout,
+            exclude=[PushRejected],
+            listeners=[BreakerListener(self.metrics.breaker)],
+        )
+        self.processed = ProcessedIds(str(tmp_path / "worker.db"))
+        client = httpx.Client(
+            base_url="http://push.test", transport=httpx.MockTransport(self.provider)
+        )
+        retrying = make_retrying(
+            attempts=3,
+            max_s=30.0,
+            backoff_s=0.1,
+            backoff_max_s=1.0,
+            jitter_s=0.0,
+            on_retry=self.metrics.retries.inc,
+            sleep=self.clock.sleep,
+            clock=self.clock,
+        )
+        self.handler = Handler(self.processed, Pusher(client), self.breaker, retrying, self.metrics)
+
+    def metric(self, name: str, labels: dict[str, str] | None = None) -> float:
+        value = self.metrics.registry.get_sample_value(name, labels or {})
+        return 0.0 if value is None else value
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return World(tmp_path)
+
+
+def test_new_message_is_pushed_async_and_acked(world: World) -> None:
+    outcome = world.handler.handle(BODY, "r1")
+    assert (outcome.decision, outcome.reason) == (Decision.ACK, "pushed")
+    assert world.provider.calls == [
+        {
+            "notification_id": notification_id_for("r1"),
+            "reaction_id": "r1",
+            "recipient": "author-of-p1",
+            "via": "async",
+        }
+    ]
+
+
+def test_duplicate_message_is_acked_without_a_push(world: World) -> None:
+    world.handler.handle(BODY, "r1")
+    outcome = world.handler.handle(BODY, "r1")
+    assert (outcome.decision, outcome.reason) == (Decision.ACK, "duplicate")
+    assert len(world.provider.calls) == 1
+
+
+def test_dedupe_survives_a_restart(tmp_path: Path) -> None:
+    World(tmp_path).handler.handle(BODY, "r1")
+    restarted = World(tmp_path)
+    assert restarted.handler.handle(BODY, "r1").reason == "duplicate"
+    assert restarted.provider.calls == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[1, 2]", json.dumps({**EVENT, "post_id": None}).encode(), b"\xff\xfe"],
+)
+def test_poison_is_dead_lettered_without_a_push(world: World, body: bytes) -> None:
+    assert parse_event(body) is None
+    outcome = world.handler.handle(body, "x")
+    assert outcome.decision is Decision.DEAD_LETTER
+    assert world.provider.calls == []
+
+
+def test_transient_failures_are_retried_with_backoff(world: World) -> None:
+    world.provider.statuses = [503, 503]
+    outcome = world.handler.handle(BODY, "r1")
+    assert outcome.decision is Decision.ACK
+    assert len(world.provider.calls) == 3
+    assert world.clock.sleeps == [0.1, 0.2]
+    assert world.metric("worker_push_retries_total") == 2
+
+
+def test_exhausted_retries_requeue_without_marking_processed(tmp_path: Path) -> None:
+    world = World(tmp_path, fail_max=10)
+    world.provider.statuses = [500] * 3
+    outcome = world.handler.handle(BODY, "r1")
+    assert (outcome.decision, outcome.reason, outcome.pause) == (
+        Decision.REQUEUE,
+        "retries_exhausted",
+        False,
+    )
+    assert not world.processed.seen("r1")
+    assert world.handler.handle(BODY, "r1").reason == "pushed"  # redelivery succeeds
+
+
+def test_provider_refusal_is_dead_lettered_and_not_counted_by_the_breaker(world: World) -> None:
+    world.provider.statuses = [400] * 5
+    for _ in range(5):
+        assert world.handler.handle(BODY, "r1").decision is Decision.DEAD_LETTER
+    assert world.breaker.current_state == "closed"
+    assert world.clock.sleeps == []
+
+
+def test_breaker_opens_fails_fast_and_recovers(world: World) -> None:
+    world.provider.statuses = [503] * 3
+    tripped = world.handler.handle(BODY, "r1")
+    assert (tripped.decision, tripped.reason, tripped.pause) == (
+        Decision.REQUEUE,
+        "breaker_open",
+        True,
+    )
+    assert world.breaker.current_state == "open"
+    calls = len(world.provider.calls)
+    # Open: fail fast, no call, no retry sleep.
+    sleeps = list(world.clock.sleeps)
+    assert world.handler.handle(BODY, "r1").reason == "breaker_open"
+    assert len(world.provider.calls) == calls
+    assert world.clock.sleeps == sleeps
+    assert not world.processed.seen("r1")
+    # pybreaker times its open state on the wall clock; skip the wait through its public API.
+    world.breaker.half_open()
+    assert world.handler.handle(BODY, "r1").reason == "pushed"
+    assert world.breaker.current_state == "closed"
+    assert world.metric("breaker_state") == 0
+    assert world.metric("breaker_transitions_total", {"from": "closed", "to": "open"}) == 1
+    assert world.metric("breaker_transitions_total", {"from": "half-open", "to": "closed"}) == 1
+    assert world.metric("breaker_rejected_total") == 2
+
+
+def test_breaker_state_gauge_reads_open(world: World) -> None:
+    world.provider.statuses = [503] * 3
+    world.handler.handle(BODY, "r1")
+    assert world.metric("breaker_state") == 2
+
+
+def test_pusher_maps_transport_errors_to_push_failed() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    pusher = Pusher(httpx.Client(base_url="http://p", transport=httpx.MockTransport(refuse)))
+    with pytest.raises(PushFailed, match="ConnectError"):
+        pusher(EVENT)
+
+
+def test_settings_from_env() -> None:
+    settings = Settings.from_env({"WORKER_PREFETCH": "3", "WORKER_BREAKER_FAIL_MAX": "2"})
+    assert (settings.prefetch, settings.breaker_fail_max) == (3, 2)
+    with pytest.raises(ValueError, match="WORKER_PREFETCH=0 is out of range"):
+        Settings.from_env({"WORKER_PREFETCH": "0"})
+    with pytest.raises(ValueError, match="AMQP_URL='http://x' is not a amqp/amqps URL"):
+        Settings.from_env({"AMQP_URL": "http://x"})
