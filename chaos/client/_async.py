@@ -79,7 +79,8 @@ class AsyncToxiproxy:
                 else:
                     request = op.send(response)
         except StopIteration as stop:
-            return stop.value
+            result: T = stop.value
+            return result
         finally:
             op.close()
 

@@ -118,7 +118,8 @@ class Toxiproxy:
                 else:
                     request = op.send(response)
         except StopIteration as stop:
-            return stop.value
+            result: T = stop.value
+            return result
         finally:
             op.close()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import warnings
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -19,6 +19,7 @@ from chaos.client._errors import ApiError, InvalidResponse, api_error
 from chaos.client._models import Connection, Proxy, Toxic
 
 T = TypeVar("T")
+M = TypeVar("M")
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Response:
             self.request.method, self.request.path, self.status, reason, self.text
         )
 
-    def parse(self, parser: Any, data: Any, *args: Any) -> Any:
+    def parse(self, parser: Callable[..., M], data: Any, *args: Any) -> M:
         """Run a model parser on `data`, turning shape errors into `InvalidResponse`."""
         try:
             return parser(data, *args)
@@ -114,8 +115,9 @@ def version() -> Op[str]:
         data = json.loads(response.text)
     except ValueError:
         return response.text.strip()
-    if isinstance(data, dict) and isinstance(data.get("version"), str):
-        return data["version"]
+    version = data.get("version") if isinstance(data, dict) else None
+    if isinstance(version, str):
+        return version
     raise response.invalid("expected {'version': str}")
 
 

@@ -66,7 +66,7 @@ TABLE = [
 
 @pytest.mark.parametrize(("status", "message", "cls", "parent"), TABLE)
 async def test_error_table(
-    scripted: Scripted, status: int, message: str, cls: type, parent: type
+    scripted: Scripted, status: int, message: str, cls: type[ApiError], parent: type
 ) -> None:
     api, _ = scripted(go_error(status, message))
     with pytest.raises(cls) as caught:

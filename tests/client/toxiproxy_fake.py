@@ -97,21 +97,19 @@ class FakeToxiproxy:
         if s == ["proxies"]:
             return {"GET": self.list_proxies, "POST": self.create_proxy}, []
         if n == 2 and s[0] == "proxies":
-            update = self.update_proxy
             return {
                 "GET": self.get_proxy,
-                "POST": update,
-                "PATCH": update,
+                "POST": self.update_proxy,
+                "PATCH": self.update_proxy,
                 "DELETE": self.delete_proxy,
             }, [s[1]]
         if n == 3 and s[0] == "proxies" and s[2] == "toxics":
             return {"GET": self.list_toxics, "POST": self.add_toxic}, [s[1]]
         if n == 4 and s[0] == "proxies" and s[2] == "toxics":
-            update = self.update_toxic
             return {
                 "GET": self.get_toxic,
-                "POST": update,
-                "PATCH": update,
+                "POST": self.update_toxic,
+                "PATCH": self.update_toxic,
                 "DELETE": self.remove_toxic,
             }, [s[1], s[3]]
         if self.extended and n == 3 and s[0] == "proxies" and s[2] == "connections":
