@@ -1,0 +1,173 @@
+"""Integration tests of the async path against a private RabbitMQ node and real processes.
+
+push_provider + reactions (async) + notifier_worker, each its own process; the broker is stopped
+and restarted, the provider fails on demand, poison is published by hand.
+"""
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pika
+import pytest
+
+from tests.sample_system._procs import Service, free_port
+from tests.sample_system._rabbit import RABBITMQ_SERVER, RabbitNode
+
+pytestmark = [
+    pytest.mark.rabbitmq,
+    pytest.mark.skipif(
+        not RABBITMQ_SERVER.exists(), reason=f"{RABBITMQ_SERVER} is absent (apt rabbitmq-server)"
+    ),
+]
+
+
+def eventually(check: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Poll ``check`` (other processes' state; there is no event to wait on) until true."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not within {timeout_s}s: {what}")
+
+
+@dataclass
+class System:
+    node: RabbitNode
+    push: str
+    reactions: str
+    worker: str
+    services: dict[str, Service]
+
+    def react(self, reaction_id: str) -> httpx.Response:
+        body = {"post_id": "p1", "user_id": "u1", "kind": "like", "reaction_id": reaction_id}
+        return httpx.post(f"{self.reactions}/reactions", json=body, timeout=10)
+
+    def counts(self) -> dict[str, int]:
+        return dict(httpx.get(f"{self.push}/ledger", timeout=5).json()["counts"])
+
+    def worker_metric(self, name: str) -> float:
+        for line in httpx.get(f"{self.worker}/metrics", timeout=5).text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        raise AssertionError(f"metric {name} not exposed by the worker")
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    base: Path = tmp_path_factory.mktemp("async-system")
+    node = RabbitNode(base / "rabbit")
+    services: dict[str, Service] = {}
+    ports = {name: free_port() for name in ("push", "reactions", "worker")}
+    url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    try:
+        node.start()
+        specs = {
+            "push_provider": {"PUSH_PORT": str(ports["push"])},
+            "reactions": {
+                "REACTIONS_PORT": str(ports["reactions"]),
+                "REACTIONS_DB_PATH": str(base / "reactions.db"),
+                "REACTIONS_MODE": "async",
+                "AMQP_URL": node.url,
+                "REACTIONS_BROKER_COOLDOWN_S": "0.5",
+                "REACTIONS_DRAIN_BACKOFF_MAX_S": "1.0",
+            },
+            "notifier_worker": {
+                "WORKER_PORT": str(ports["worker"]),
+                "WORKER_DB_PATH": str(base / "worker.db"),
+                "AMQP_URL": node.url,
+                "PUSH_URL": url["push"],
+                "WORKER_BREAKER_FAIL_MAX": "3",
+                "WORKER_BREAKER_RESET_S": "1.0",
+                "WORKER_RETRY_ATTEMPTS": "2",
+                "WORKER_RETRY_BACKOFF_S": "0.05",
+                "WORKER_OPEN_PAUSE_S": "0.5",
+                "WORKER_RECONNECT_BACKOFF_MAX_S": "1.0",
+            },
+        }
+        health = {"push_provider": url["push"], "reactions": url["reactions"]}
+        health["notifier_worker"] = url["worker"]
+        for package, env in specs.items():
+            services[package] = Service(package, env, base)
+            services[package].wait_healthy(health[package])
+        yield System(node, url["push"], url["reactions"], url["worker"], services)
+    finally:
+        for service in services.values():
+            service.stop()
+        node.close()
+
+
+@pytest.mark.timeout(120)
+def test_async_reactions_are_delivered_exactly_once(system: System) -> None:
+    ids = [f"ok-{i}" for i in range(20)]
+    for rid in ids:
+        response = system.react(rid)
+        assert response.status_code == 202, response.text
+        assert response.json() == {"reaction_id": rid, "queued": "broker"}
+    eventually(lambda: all(system.counts().get(r) for r in ids), 30, "all 20 delivered")
+    counts = system.counts()
+    assert {r: counts[r] for r in ids} == dict.fromkeys(ids, 1)
+    assert system.worker_metric("consumer_connected") == 1
+
+
+@pytest.mark.timeout(120)
+def test_poison_is_dead_lettered(system: System) -> None:
+    connection = pika.BlockingConnection(pika.URLParameters(system.node.url))
+    try:
+        channel = connection.channel()
+        channel.basic_publish("", "notifications", b"definitely not json")
+        channel.basic_publish("", "notifications", json.dumps({"reaction_id": "x"}).encode())
+
+        def dlq_depth() -> int:
+            ok = channel.queue_declare("notifications.dlq", passive=True)
+            return int(ok.method.message_count)
+
+        eventually(lambda: dlq_depth() >= 2, 30, "2 poison messages in notifications.dlq")
+    finally:
+        connection.close()
+    assert system.worker_metric("worker_dead_lettered_total") >= 2
+
+
+@pytest.mark.timeout(180)
+def test_broker_outage_is_absorbed_by_the_outbox(system: System) -> None:
+    system.node.stop()
+    ids = [f"outage-{i}" for i in range(10)]
+    started = time.monotonic()
+    for rid in ids:
+        response = system.react(rid)
+        assert response.status_code == 202, response.text
+        assert response.json()["queued"] == "outbox"
+    assert time.monotonic() - started < 60  # generous: the point is "no hang", not speed
+    assert httpx.get(f"{system.reactions}/admin/outbox").json() == {"size": 10}
+    system.node.start()
+    eventually(
+        lambda: httpx.get(f"{system.reactions}/admin/outbox").json()["size"] == 0,
+        60,
+        "outbox drained after the broker came back",
+    )
+    eventually(lambda: all(system.counts().get(r) for r in ids), 60, "outage reactions delivered")
+    counts = system.counts()
+    assert {r: counts[r] for r in ids} == dict.fromkeys(ids, 1)
+    eventually(lambda: system.worker_metric("consumer_connected") == 1, 30, "worker reconnected")
+
+
+@pytest.mark.timeout(180)
+def test_open_breaker_requeues_and_nothing_is_lost(system: System) -> None:
+    faults = f"{system.push}/admin/faults"
+    httpx.put(faults, json={"error_rate": 1.0}).raise_for_status()
+    try:
+        ids = [f"breaker-{i}" for i in range(5)]
+        for rid in ids:
+            assert system.react(rid).status_code == 202
+        eventually(lambda: system.worker_metric("breaker_state") == 2, 30, "breaker open")
+        assert not any(system.counts().get(r) for r in ids)
+    finally:
+        httpx.put(faults, json={"error_rate": 0.0}).raise_for_status()
+    eventually(lambda: all(system.counts().get(r) for r in ids), 60, "delivered after recovery")
+    counts = system.counts()
+    assert {r: counts[r] for r in ids} == dict.fromkeys(ids, 1)
+    eventually(lambda: system.worker_metric("breaker_state") == 0, 30, "breaker closed again")
