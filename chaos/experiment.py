@@ -1,0 +1,116 @@
+"""A chaos experiment's run: steady state, fault, recovery, under open-loop load, with probes.
+
+plan = Plan(baseline=3, fault=4, recovery=3)
+run = run_phases(plan, loads={"reactions": (target, 30)}, fault=lambda: edge.latency(300),
+                 probes={"queue": system.queue_depth})
+assert_cascade(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), 300)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chaos.load import LoadGenerator, LoadResults, PhaseResult, Target
+from chaos.probes import Probe, Sampler
+
+__all__ = ["PHASES", "Plan", "Run", "run_phases"]
+
+PHASES = ("baseline", "fault", "recovery")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Seconds spent in each phase, and the generators' per-request timeout."""
+
+    baseline: float = 3.0
+    fault: float = 4.0
+    recovery: float = 3.0
+    request_timeout: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("baseline", "fault", "recovery", "request_timeout"):
+            value = getattr(self, name)
+            if not value > 0:
+                raise ValueError(f"Plan.{name} must be > 0 seconds, got {value!r}")
+
+    @property
+    def total(self) -> float:
+        return self.baseline + self.fault + self.recovery
+
+
+@dataclass
+class Run:
+    """What an experiment measured: load results per target, probe series, phase times."""
+
+    loads: dict[str, LoadResults]
+    probes: dict[str, Any]
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def phase(self, load: str, phase: str) -> PhaseResult:
+        return self.loads[load].phase(phase)
+
+
+def _progress(text: str) -> None:
+    # A live line on the terminal while a long experiment runs (only when someone watches).
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r\x1b[2K{text}")
+        sys.stderr.flush()
+
+
+def run_phases(
+    plan: Plan,
+    loads: Mapping[str, tuple[Target, float]],
+    fault: Callable[[], contextlib.AbstractContextManager[Any]],
+    probes: Mapping[str, Probe] | None = None,
+    probe_interval: float = 0.25,
+) -> Run:
+    """Load every target at its rate through baseline, fault (inside `fault()`), recovery."""
+    generators = {
+        name: LoadGenerator(
+            target,
+            rate=rate,
+            duration=plan.total + 1.0,
+            timeout=plan.request_timeout,
+            phase="baseline",
+            max_in_flight=max(16, int(rate * plan.request_timeout) + 1),
+        )
+        for name, (target, rate) in loads.items()
+    }
+    sampler = Sampler(probes, interval=probe_interval, duration=plan.total + 5) if probes else None
+    marks: dict[str, float] = {}
+    began = time.monotonic()
+
+    def wait(phase: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            _progress(f"  {phase:<9} {time.monotonic() - began:5.1f} s")
+            time.sleep(min(left, 0.5))
+
+    with contextlib.ExitStack() as stack:
+        if sampler is not None:
+            stack.enter_context(sampler)
+        for gen in generators.values():
+            stack.enter_context(gen)
+        marks["baseline"] = time.time()
+        wait("baseline", plan.baseline)
+        for gen in generators.values():
+            gen.phase("fault")
+        marks["fault"] = time.time()
+        with fault():
+            wait("fault", plan.fault)
+        for gen in generators.values():
+            gen.phase("recovery")
+        marks["recovery"] = time.time()
+        wait("recovery", plan.recovery)
+        marks["end"] = time.time()
+    _progress("")
+    return Run(
+        loads={name: gen.results() for name, gen in generators.items()},
+        probes=sampler.to_dict() if sampler is not None else {},
+        marks=marks,
+    )
