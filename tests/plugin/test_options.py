@@ -70,6 +70,8 @@ def test_unreachable_external_server_is_a_clear_error(pytester: pytest.Pytester)
     pytester.makepyfile("def test_one(toxiproxy):\n    pass\n")
     result = pytester.runpytest("-p", "no:cacheprovider", "--toxiproxy-url", "http://127.0.0.1:9")
     result.stdout.fnmatch_lines(
-        ["*Toxiproxy server at http://127.0.0.1:9 (from command line --toxiproxy-url) is "
-         "unreachable*drop --toxiproxy-url*"]
+        [
+            "*Toxiproxy server at http://127.0.0.1:9 (from command line --toxiproxy-url) is "
+            "unreachable*drop --toxiproxy-url*"
+        ]
     )
