@@ -1,13 +1,14 @@
 """Fixtures: each client test runs with the sync and the async client, against a fake server.
 
 The fake answers as a real Toxiproxy 2.12 (`toxiproxy`) or as our extended server
-(`pytest-chaos`). Behaviour tests use only `api` and `extended`, so a live server can be
-added later as one more `target` parameter (URL, no transport).
+(`pytest-chaos`), through httpx.MockTransport or over a real loopback socket (`http`).
+Behaviour tests use only `api` and `extended`, so a live server is one more `target`
+parameter: `Target(url, None, extended)` (and delete its proxies between tests).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -16,6 +17,7 @@ import pytest
 from chaos.client import AsyncToxiproxy, Toxiproxy
 
 from .either import Api, Script
+from .http_bridge import serve
 from .toxiproxy_fake import FakeToxiproxy
 
 FAKE_URL = "http://127.0.0.1:8474"
@@ -30,15 +32,15 @@ class Target:
     extended: bool
 
 
-@pytest.fixture(params=["toxiproxy", "pytest-chaos"])
-def fake(request: pytest.FixtureRequest) -> FakeToxiproxy:
-    """An in-memory server: a real Toxiproxy 2.12 look-alike, or our extended server."""
-    return FakeToxiproxy(extended=request.param == "pytest-chaos")
-
-
-@pytest.fixture
-def target(fake: FakeToxiproxy) -> Target:
-    return Target(FAKE_URL, fake.transport, fake.extended)
+@pytest.fixture(params=["toxiproxy", "pytest-chaos", "pytest-chaos-http"])
+def target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    """A fresh fake server: a real Toxiproxy 2.12 look-alike, or our extended server."""
+    fake = FakeToxiproxy(extended=request.param != "toxiproxy")
+    if request.param.endswith("-http"):
+        with serve(fake.handle) as url:
+            yield Target(url, None, fake.extended)
+    else:
+        yield Target(FAKE_URL, fake.transport, fake.extended)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from chaos.client import (
     AddressInUse,
     ApiError,
+    AsyncToxiproxy,
     BadRequest,
     Conflict,
     Forbidden,
@@ -23,6 +25,7 @@ from chaos.client import (
     ServerError,
     ToxicExists,
     ToxicNotFound,
+    Toxiproxy,
     ToxiproxyError,
     TransportError,
     UnsupportedByServer,
@@ -220,3 +223,21 @@ async def test_failed_rollback_is_noted_on_the_original_error(scripted: Scripted
         ("DELETE", "/proxies/p"),
     ]
     assert any("deleting the half-made proxy 'p' failed too" in n for n in caught.value.__notes__)
+
+
+@pytest.mark.parametrize("flavor", ["sync", "async"])
+async def test_refused_connection_on_a_real_socket(flavor: str) -> None:
+    # A port that was free a moment ago; nobody listens on it any more.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    with pytest.raises(TransportError) as caught:
+        if flavor == "sync":
+            with Toxiproxy(url, timeout=2) as client:
+                client.version()
+        else:
+            async with AsyncToxiproxy(url, timeout=2) as aclient:
+                await aclient.version()
+    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    assert f"GET {url}/version failed" in str(caught.value)
