@@ -152,7 +152,7 @@ class EmbeddedServer:
             loop.run_until_complete(serve(self.options, self._stop, ready))
         except BaseException as exc:
             self._error = exc
-            log.exception("embedded proxy server died")
+            log.debug("embedded proxy server died", exc_info=True)
         finally:
             self._ready.set()
             loop.run_until_complete(loop.shutdown_asyncgens())

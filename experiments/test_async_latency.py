@@ -1,0 +1,36 @@
+"""Hypothesis: the same latency on the asynchronous path is contained by the queue.
+
+The push provider answers 500 ms late on the worker's edge (worker -> push-provider). In async
+mode reactions are published to RabbitMQ and the gateway answers without waiting, so its latency
+and error rate stay within tolerance of the baseline; the queue absorbs the delay; once the fault
+is removed every accepted reaction is delivered (lost = 0).
+"""
+
+from __future__ import annotations
+
+from chaos.experiment import run_phases
+from chaos.verdict import Tolerance, assert_contained
+from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
+from fixtures.system import System
+from fixtures.targets import FeedTarget, ReactionTarget
+
+DELAY_MS = 500
+CONTAINED = Tolerance(percentile=99, ratio=3.0, slack_ms=150, error_rate_slack=0.02)
+
+
+def test_latency_on_async_path_is_contained(
+    system: System, reactions: ReactionTarget, feed: FeedTarget
+) -> None:
+    system.set_mode("async")
+    edge = system.proxy("worker-push")
+    run = run_phases(
+        PLAN,
+        {"reactions": (reactions, REACTION_RATE), "feed": (feed, FEED_RATE)},
+        fault=lambda: edge.latency(DELAY_MS),
+        probes={"queue_depth": system.queue_depth},
+    )
+    assert_contained(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), CONTAINED)
+    assert_contained(run.phase("feed", "baseline"), run.phase("feed", "fault"), CONTAINED)
+    depths = [value for _, value in run.probes["series"]["queue_depth"]] if run.probes else []
+    assert depths and max(depths) > 0, f"the queue never held a message: {depths}"
+    system.check_ledger(reactions.accepted, reactions.unknown).assert_ok()
