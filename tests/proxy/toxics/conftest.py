@@ -3,6 +3,9 @@
 Toxics run on virtual time: `FakeClock.sleep` parks until the harness moves time past its
 deadline, and `Harness.run` jumps time to the next deadline whenever every task is stuck, so
 a 10 s latency test takes microseconds and no test ever sleeps on real time.
+
+`live_proxy` is the real thing for the `*_timing.py` tests: an echo server on a free loopback
+port behind an in-process `Proxy`, on the test's own event loop, all stopped afterwards.
 """
 
 from __future__ import annotations
@@ -11,10 +14,14 @@ import asyncio
 import heapq
 import itertools
 import random
+import time
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
+from chaos.proxy.collection import ToxicCollection
+from chaos.proxy.proxy import Proxy
 from chaos.proxy.stream import EOF, Chunk, ChunkQueue
 from chaos.proxy.stub import Stub
 from chaos.proxy.toxics import Toxic
@@ -188,3 +195,82 @@ async def harness() -> AsyncIterator[Callable[..., Harness]]:
         if h.task is not None and not h.task.done():
             h.task.cancel()
             await asyncio.wait((h.task,))
+
+
+class LiveProxy:
+    """An echo upstream behind a real proxy; connections are tracked and closed on teardown."""
+
+    def __init__(self, proxy: Proxy) -> None:
+        self.proxy = proxy
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def add(self, type_: str, stream: str = "downstream", **attributes: Any) -> str:
+        """Add a toxic (named `<type>_<stream>`) to every live and future connection."""
+        spec = ToxicCollection.build(
+            type_, stream, None, None, attributes, self.proxy.toxics.names()
+        )
+        await self.proxy.toxics.add(spec)
+        return spec.name
+
+    async def remove(self, name: str) -> None:
+        await self.proxy.toxics.remove(name)
+
+    def received(self, stream: str = "downstream") -> int:
+        """Bytes the proxy's links in `stream` have read from their source (held or not)."""
+        return sum(c.links[stream].received_bytes for c in self.proxy.connections if c.links)
+
+    def sent(self, stream: str = "downstream") -> int:
+        """Bytes the proxy's links in `stream` have written to their destination."""
+        return sum(c.links[stream].sent_bytes for c in self.proxy.connections if c.links)
+
+    async def until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Poll `condition` (a state of the proxy, not a time) until true or fail."""
+        deadline = time.perf_counter() + timeout
+        while not condition():
+            assert time.perf_counter() < deadline, f"condition not met within {timeout} s"
+            await asyncio.sleep(0.005)
+
+    async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        host, _, port = self.proxy.listen.rpartition(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        self.writers.append(writer)
+        return reader, writer
+
+    async def echo(self, data: bytes, timeout: float = 10.0) -> float:
+        """Send `data` on a new connection; seconds until all of it came back."""
+        reader, writer = await self.connect()
+        start = time.perf_counter()
+        writer.write(data)
+        got = await asyncio.wait_for(reader.readexactly(len(data)), timeout)
+        elapsed = time.perf_counter() - start
+        assert got == data
+        return elapsed
+
+
+async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass  # the proxy reset us (reset_peer): nothing left to echo to
+    finally:
+        writer.close()
+
+
+@pytest.fixture
+async def live_proxy() -> AsyncIterator[LiveProxy]:
+    """A started proxy on a free port in front of an echo server; both stopped afterwards."""
+    upstream = await asyncio.start_server(_echo, "127.0.0.1", 0)
+    port = upstream.sockets[0].getsockname()[1]
+    proxy = Proxy("echo", "127.0.0.1:0", f"127.0.0.1:{port}", rng=random.Random(7))
+    await proxy.start()
+    live = LiveProxy(proxy)
+    try:
+        yield live
+    finally:
+        for writer in live.writers:
+            writer.close()
+        await proxy.stop()
+        upstream.close()
+        await upstream.wait_closed()
