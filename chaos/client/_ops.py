@@ -1,8 +1,8 @@
 """The API operations, written once without I/O and driven by the sync and the async client.
 
 Each operation is a generator: it yields `Request`s and is sent back `Response`s (2xx only);
-an error response is thrown into it as the mapped `ApiError`, so an operation can recover
-(retry with another method, roll back) or let it propagate.
+a failure is thrown into it as the mapped `ToxiproxyError` (an `ApiError` for an error status),
+so an operation can recover (retry with another method, roll back) or let it propagate.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from chaos.client._errors import ApiError, InvalidResponse, api_error
+from chaos.client._errors import ApiError, InvalidResponse, ToxiproxyError, api_error
 from chaos.client._models import Connection, Proxy, Toxic
 
 T = TypeVar("T")
@@ -114,8 +114,10 @@ def version() -> Op[str]:
     try:
         data = json.loads(response.text)
     except ValueError:
-        return response.text.strip()
-    version = data.get("version") if isinstance(data, dict) else None
+        data = None
+    if not isinstance(data, dict):
+        return response.text.strip()  # plain text, even one that parses as JSON ("2")
+    version = data.get("version")
     if isinstance(version, str):
         return version
     raise response.invalid("expected {'version': str}")
@@ -171,11 +173,11 @@ def create_proxy(
         for toxic_body in toxic_bodies:
             response = yield Request("POST", _path("proxies", name, "toxics"), toxic_body)
             added.append(response.parse(Toxic.from_json, response.json()))
-    except ApiError as exc:
+    except ToxiproxyError as exc:
         # Keep the promise "born with its toxics or not born at all".
         try:
             yield Request("DELETE", _path("proxies", name))
-        except ApiError as cleanup:
+        except ToxiproxyError as cleanup:
             exc.add_note(f"deleting the half-made proxy {name!r} failed too: {cleanup}")
         raise
     return replace(created, toxics=tuple(added))

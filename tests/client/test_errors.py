@@ -241,3 +241,15 @@ async def test_refused_connection_on_a_real_socket(flavor: str) -> None:
                 await aclient.version()
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
     assert f"GET {url}/version failed" in str(caught.value)
+
+
+async def test_transport_failure_while_adding_toxics_rolls_back(scripted: Scripted) -> None:
+    created = {"name": "p", "listen": "127.0.0.1:5", "upstream": "x:1", "enabled": True}
+    api, script = scripted(
+        httpx.Response(201, json={**created, "toxics": []}),
+        httpx.ReadTimeout("timed out"),
+        httpx.Response(204),
+    )
+    with pytest.warns(UserWarning), pytest.raises(TransportError):
+        await api.create_proxy("p", "x:1", toxics=[{"type": "latency"}])
+    assert [r.method for r in script.requests] == ["POST", "POST", "DELETE"]

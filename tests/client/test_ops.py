@@ -189,8 +189,9 @@ async def test_body_less_calls(scripted: Scripted) -> None:
         (b'{"version": "git"}\n', "application/json;charset=utf-8", "git"),
         # before 2.7: plain text
         (b"2.1.4", "text/plain;charset=utf-8", "2.1.4"),
+        (b"2\n", "text/plain;charset=utf-8", "2"),
     ],
-    ids=["json", "plain"],
+    ids=["json", "plain", "plain-number"],
 )
 async def test_version_shapes(
     scripted: Scripted, content: bytes, content_type: str, expected: str
