@@ -32,10 +32,11 @@ def handle(c):
     if mode == b"e":  # echo
         while d := c.recv(65536):
             c.sendall(d)
-    else:  # sink: count bytes until the client half-closes, then report the count
+    else:  # sink: read the announced byte count, then report what arrived
+        want = int(c.recv(20, socket.MSG_WAITALL))
         n = 0
         buf = bytearray(1 << 20)
-        while k := c.recv_into(buf):
+        while n < want and (k := c.recv_into(buf)):
             n += k
         c.sendall(str(n).encode())
     c.close()
@@ -79,7 +80,9 @@ def pingpong(port: int, count: int) -> list[float]:
 
 def transfer(port: int, nbytes: int) -> float:
     """MB/s of a one-way transfer of `nbytes` (the sink confirms the count)."""
+    # A Toxiproxy closes both sides on a half-close, so the size is announced up front.
     s = connect(port, b"s")
+    s.sendall(b"%020d" % nbytes)
     block = b"\0" * (1 << 20)
     t = time.perf_counter()
     sent = 0
@@ -87,7 +90,6 @@ def transfer(port: int, nbytes: int) -> float:
         n = min(len(block), nbytes - sent)
         s.sendall(block[:n] if n < len(block) else block)
         sent += n
-    s.shutdown(socket.SHUT_WR)
     reply = s.recv(64)
     elapsed = time.perf_counter() - t
     s.close()
