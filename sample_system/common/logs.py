@@ -35,4 +35,6 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # pika logs every reconnect attempt at WARNING/ERROR with tracebacks; ours are enough.
     logging.getLogger("pika").setLevel(logging.CRITICAL)
+    # httpx logs every request at INFO: thousands of lines per experiment.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.Formatter.converter = time.gmtime

@@ -13,7 +13,8 @@ Run: ``python -m sample_system.reactions``. Environment:
 - ``AMQP_URL`` (default ``amqp://guest:guest@127.0.0.1:5672/%2F``): broker (async)
 - ``REACTIONS_QUEUE`` (default ``notifications``): work queue (DLQ: <queue>.dlq)
 - ``REACTIONS_AMQP_TIMEOUT_S`` (default ``1.0``): socket timeout of AMQP calls
-- ``REACTIONS_AMQP_HEARTBEAT_S`` (default ``30``): AMQP heartbeat (0 = off)
+- ``REACTIONS_AMQP_HEARTBEAT_S`` (default ``10``): AMQP heartbeat (0 = off); a confirm lost
+  on a black-holed link is given up on after about this long
 - ``REACTIONS_PUBLISH_QUEUE_SIZE`` (default ``1000``): bound of the publisher's queue
 - ``REACTIONS_PUBLISH_TIMEOUT_S`` (default ``3.0``): max wait of a request for a confirm
 - ``REACTIONS_PUBLISH_ATTEMPTS`` (default ``3``): publish attempts (tenacity stop)

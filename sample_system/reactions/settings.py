@@ -23,7 +23,7 @@ class Settings:
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     queue: str = "notifications"
     amqp_timeout_s: float = 1.0
-    amqp_heartbeat_s: int = 30
+    amqp_heartbeat_s: int = 10
     publish_queue_size: int = 1000
     publish_timeout_s: float = 3.0
     publish_attempts: int = 3
