@@ -4,8 +4,12 @@
         proxy = api.create_proxy("db", upstream="127.0.0.1:5432")
         proxy.add_toxic("latency", attributes={"latency": 200})
 
-`AsyncToxiproxy` has the same methods, awaited. Errors (status and the server's error text map
-to a class; the message carries the server's text, status, method and path):
+`AsyncToxiproxy` has the same methods, awaited. `create_proxy(..., toxics=[...])` makes a proxy
+born with its toxics on our server; a real Toxiproxy ignores them, so the client adds them one by
+one (warning `ServerIgnoredToxicsWarning`) and deletes the proxy if one fails.
+
+Errors: status and the server's error text map to a class; the message carries the server's
+text, status, method and path:
 
     ToxiproxyError
      ├── TransportError            server unreachable or too slow (raised `from` the httpx error)
