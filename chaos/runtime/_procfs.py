@@ -19,6 +19,7 @@ __all__ = [
     "process_state",
     "processes",
     "read",
+    "signal_proc",
     "tree",
 ]
 
@@ -98,7 +99,8 @@ def tree(pgids: set[int] | frozenset[int]) -> list[Proc]:
     return list(found.values())
 
 
-def _signal(proc: Proc, sig: int) -> None:
+def signal_proc(proc: Proc, sig: int) -> None:
+    """Send ``sig`` to ``proc`` unless it is gone or its pid now names another process."""
     current = read(proc.pid)
     if current is not None and current.start_time == proc.start_time:  # not a recycled pid
         with contextlib.suppress(ProcessLookupError):
@@ -115,11 +117,11 @@ def kill_tree(
     """
     targets = {p.pid: p for p in (*known, *tree(pgids))}
     for proc in targets.values():
-        _signal(proc, signal.SIGSTOP)
+        signal_proc(proc, signal.SIGSTOP)
     for proc in tree(pgids):
         targets.setdefault(proc.pid, proc)
     for proc in targets.values():
-        _signal(proc, signal.SIGKILL)
+        signal_proc(proc, signal.SIGKILL)
     for pgid in pgids:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -44,6 +45,20 @@ class Watchdog:
             if self._proc is not None:
                 self._send(f"-{pgid}\n")
 
+    def rescan(self) -> None:
+        """Ask the watchdog to look at the registered trees now (after a service is ready)."""
+        with self._lock:
+            self._forget_if_forked()
+            if self._proc is None:
+                return
+            self._send("?\n")
+            assert self._proc.stdout is not None
+            ready, _, _ = select.select([self._proc.stdout], [], [], 10.0)
+            if not ready or self._proc.stdout.readline() != b"!\n":
+                raise RuntimeError(
+                    f"process watchdog (pid {self._proc.pid}) did not answer a rescan in 10s"
+                )
+
     def shutdown(self, timeout: float = 5.0) -> None:
         """Close the pipe: the watchdog kills what is still registered, and exits."""
         with self._lock:
@@ -83,7 +98,7 @@ class Watchdog:
         self._proc = subprocess.Popen(
             [sys.executable, "-I", "-S", str(_MAIN), str(os.getpid())],
             stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             # Its own session: a Ctrl-C at the terminal must not kill it before the parent.
             start_new_session=True,

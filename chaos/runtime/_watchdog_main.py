@@ -2,9 +2,11 @@
 
 Run by path (``python -I -S _watchdog_main.py PARENT_PID``) so it imports only the stdlib (and
 the stdlib-only ``_procfs`` next to it) and starts fast. Protocol on stdin, one line each:
-``+PGID`` registers, ``-PGID`` unregisters. The parent is gone when stdin reaches EOF (the kernel
-closes the pipe even on SIGKILL) or when ``getppid()`` changes (a forked child of the parent may
-still hold the pipe open). Descendants that left the groups (``setsid``) are killed too.
+``+PGID`` registers, ``-PGID`` unregisters, ``?`` rescans the trees now and answers ``!``.
+The parent is gone when stdin reaches EOF (the kernel closes the pipe even on SIGKILL) or when
+``getppid()`` changes (a forked child of the parent may still hold the pipe open).
+Descendants that left the groups (``setsid``) are killed too: the trees are rescanned every
+0.25s and on request, so a helper is covered once a scan has seen it.
 """
 
 import os
@@ -26,11 +28,16 @@ def main() -> None:
     terminated = []
     signal.signal(signal.SIGTERM, lambda *_: terminated.append(True))
     groups: set[int] = set()
+    # Every process ever seen in the registered trees. A service killed by PDEATHSIG orphans
+    # its setsid helpers before we look, so they can only be found from an earlier scan.
+    known: dict[int, _procfs.Proc] = {}
     fd = sys.stdin.fileno()
     buf = b""
     while not terminated and os.getppid() == parent:
+        if groups:
+            known.update((p.pid, p) for p in _procfs.tree(groups))
         try:
-            readable, _, _ = select.select([fd], [], [], 0.5)
+            readable, _, _ = select.select([fd], [], [], 0.25)
         except InterruptedError:
             continue
         if not readable:
@@ -44,8 +51,12 @@ def main() -> None:
                 groups.add(int(line[1:]))
             elif line[:1] == b"-":
                 groups.discard(int(line[1:]))
+                known = {p.pid: p for p in _procfs.tree(groups)} if groups else {}
+            elif line[:1] == b"?":
+                known.update((p.pid, p) for p in _procfs.tree(groups))
+                os.write(1, b"!\n")  # the client blocks until the scan is done
     if groups:
-        targets = _procfs.kill_tree(groups)
+        targets = _procfs.kill_tree(groups, list(known.values()))
         deadline = time.monotonic() + 10.0
         while _procfs.any_alive(targets) and time.monotonic() < deadline:
             time.sleep(0.02)

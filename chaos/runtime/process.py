@@ -18,7 +18,10 @@ No process may outlive the test session, however it ends. Three layers:
    lazily, its own session). It holds the read end of a pipe whose write end only we hold, and
    the pgids of running services. When we die for any reason, the kernel closes the pipe; on EOF
    (or when its parent pid changes) the watchdog freezes, then SIGKILLs every registered group
-   and every descendant of its members. A clean ``stop``
+   and every descendant of its members. PDEATHSIG may kill the direct child first and orphan its
+   setsid helpers, so the watchdog remembers every process it has seen in the trees (rescanned
+   every 0.25s and right after each service is ready); a helper younger than the last scan may
+   escape. A clean ``stop``
    unregisters the group first, so a recycled pgid is never hit.
 
 Not covered: a process that leaves the group *and* loses its parent before we look (a
@@ -183,6 +186,7 @@ class ManagedProcess:
             began = time.monotonic()
             self._spawn()
             self._wait_ready(began, timeout)
+            watchdog.rescan()  # let it see the helpers the service spawned while booting
             self.ready_seconds = time.monotonic() - began
             return self
 
@@ -199,7 +203,13 @@ class ManagedProcess:
             self._signal_group(signal.SIGCONT)  # a stopped process handles SIGTERM only when woken
             deadline = time.monotonic() + timeout
             self._wait_child(deadline)
-            self._wait_gone(known, deadline)
+            self._wait_gone([p for p in known if p.pgid == self._pgid], deadline)
+            # Helpers outside the group got no SIGTERM; most exit with their parent. Only now,
+            # with the service gone, is it safe to ask the rest (a VM dies if a helper does).
+            escaped = _procfs.any_alive([p for p in known if p.pgid != self._pgid])
+            for proc in escaped:
+                _procfs.signal_proc(proc, signal.SIGTERM)
+            self._wait_gone(escaped, min(deadline, time.monotonic() + 2.0))
             self._cleanup_group(known)
             return self.returncode
 
