@@ -179,8 +179,12 @@ class Harness:
         assert self.task.cancelled(), f"{self.toxic!r} swallowed its interrupt"
 
 
+MakeHarness = Callable[..., Harness]
+"""The `harness` fixture: `harness(toxic, seed=7)` -> a started Harness."""
+
+
 @pytest.fixture
-async def harness() -> AsyncIterator[Callable[..., Harness]]:
+async def harness() -> AsyncIterator[MakeHarness]:
     """Factory of started harnesses; every toxic task still running is cancelled afterwards."""
     made: list[Harness] = []
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from chaos.proxy.errors import ApiError
 from chaos.proxy.toxics import TOXICS
 from chaos.proxy.toxics.bandwidth import BandwidthToxic
+
+if TYPE_CHECKING:
+    from conftest import MakeHarness
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -16,7 +21,7 @@ def test_registered_under_its_api_name() -> None:
     assert BandwidthToxic().attributes() == {"rate": 0}
 
 
-async def test_big_chunk_leaves_in_100ms_slices(harness) -> None:
+async def test_big_chunk_leaves_in_100ms_slices(harness: MakeHarness) -> None:
     data = bytes(range(250)) * 20  # 5000 B at 10 KB/s: 1000 B every 100 ms
     h = harness(BandwidthToxic(rate=10))
     h.feed(data)
@@ -26,7 +31,7 @@ async def test_big_chunk_leaves_in_100ms_slices(harness) -> None:
     assert h.output.times == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5])
 
 
-async def test_480kb_at_1000kbs_takes_480ms(harness) -> None:
+async def test_480kb_at_1000kbs_takes_480ms(harness: MakeHarness) -> None:
     data = b"hello world " * 40_000
     h = harness(BandwidthToxic(rate=1000))
     for i in range(0, len(data), 32 * 1024):
@@ -36,14 +41,14 @@ async def test_480kb_at_1000kbs_takes_480ms(harness) -> None:
     assert h.output.times[-1] == pytest.approx(0.48)
 
 
-async def test_small_chunks_queue_behind_each_other(harness) -> None:
+async def test_small_chunks_queue_behind_each_other(harness: MakeHarness) -> None:
     h = harness(BandwidthToxic(rate=1))  # 1 byte per ms
     h.feed(*[b"0123456789"] * 5)
     await h.run()
     assert h.output.times == pytest.approx([0.01, 0.02, 0.03, 0.04, 0.05])
 
 
-async def test_idle_time_is_not_credited(harness) -> None:
+async def test_idle_time_is_not_credited(harness: MakeHarness) -> None:
     h = harness(BandwidthToxic(rate=10))
     h.feed(b"x" * 1000)
     await h.run()
@@ -53,7 +58,7 @@ async def test_idle_time_is_not_credited(harness) -> None:
     assert h.output.times == pytest.approx([0.1, 5.2])
 
 
-async def test_oversleep_is_made_up_on_the_next_slice(harness) -> None:
+async def test_oversleep_is_made_up_on_the_next_slice(harness: MakeHarness) -> None:
     h = harness(BandwidthToxic(rate=10))
     h.feed(b"z" * 2000)
     await h.settle()
@@ -64,7 +69,9 @@ async def test_oversleep_is_made_up_on_the_next_slice(harness) -> None:
     assert h.output.times == pytest.approx([0.15, 0.2])
 
 
-async def test_rate_zero_holds_data_without_spinning_until_interrupted(harness) -> None:
+async def test_rate_zero_holds_data_without_spinning_until_interrupted(
+    harness: MakeHarness,
+) -> None:
     h = harness(BandwidthToxic(rate=0))
     h.feed(b"stuck", b"behind")
     await h.run()
@@ -75,14 +82,14 @@ async def test_rate_zero_holds_data_without_spinning_until_interrupted(harness) 
     assert [c.data for c in h.input.drain() if c is not None] == [b"behind"]
 
 
-async def test_rate_zero_still_passes_eof(harness) -> None:
+async def test_rate_zero_still_passes_eof(harness: MakeHarness) -> None:
     h = harness(BandwidthToxic(rate=0))
     h.feed(None)
     await h.run()
     assert h.output.closed and h.done
 
 
-async def test_interrupt_mid_chunk_passes_the_rest_at_once(harness) -> None:
+async def test_interrupt_mid_chunk_passes_the_rest_at_once(harness: MakeHarness) -> None:
     data = bytes(range(256)) * 14  # 3584 B at rate 10: four slices
     h = harness(BandwidthToxic(rate=10))
     h.feed(data)
@@ -92,7 +99,7 @@ async def test_interrupt_mid_chunk_passes_the_rest_at_once(harness) -> None:
     assert h.output.data == data
 
 
-async def test_eof_after_the_last_slice(harness) -> None:
+async def test_eof_after_the_last_slice(harness: MakeHarness) -> None:
     h = harness(BandwidthToxic(rate=10))
     h.feed(b"a" * 1500, None)
     await h.run()

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import LiveProxy
 
 pytestmark = pytest.mark.timeout(60)
 
 
-async def test_50kb_at_250kbs_takes_about_200ms(live_proxy) -> None:
+async def test_50kb_at_250kbs_takes_about_200ms(live_proxy: LiveProxy) -> None:
     await live_proxy.add("bandwidth", rate=250)
     elapsed = await live_proxy.echo(bytes(range(250)) * 200)
     assert 0.19 <= elapsed <= 0.6, elapsed
 
 
-async def test_rate_zero_holds_data_until_removed(live_proxy) -> None:
+async def test_rate_zero_holds_data_until_removed(live_proxy: LiveProxy) -> None:
     name = await live_proxy.add("bandwidth", rate=0)
     reader, writer = await live_proxy.connect()
     writer.write(b"stuck")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pytest
 
 from chaos.proxy.errors import ApiError
 from chaos.proxy.stream import Chunk
 from chaos.proxy.toxics import TOXICS
 from chaos.proxy.toxics.latency import LatencyToxic
+
+if TYPE_CHECKING:
+    from conftest import MakeHarness
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -17,7 +22,7 @@ def test_registered_under_its_api_name() -> None:
     assert LatencyToxic(latency=5).attributes() == {"latency": 5, "jitter": 0}
 
 
-async def test_each_chunk_leaves_latency_after_it_was_read(harness) -> None:
+async def test_each_chunk_leaves_latency_after_it_was_read(harness: MakeHarness) -> None:
     h = harness(LatencyToxic(latency=100))
     h.feed(b"one")
     await h.run()
@@ -27,7 +32,7 @@ async def test_each_chunk_leaves_latency_after_it_was_read(harness) -> None:
     assert h.output.times == pytest.approx([0.1, 0.2])
 
 
-async def test_jitter_draws_uniformly_within_plus_minus_jitter(harness) -> None:
+async def test_jitter_draws_uniformly_within_plus_minus_jitter(harness: MakeHarness) -> None:
     h = harness(LatencyToxic(latency=100, jitter=10))
     for i in range(200):
         h.feed(b"%d" % i)
@@ -40,7 +45,7 @@ async def test_jitter_draws_uniformly_within_plus_minus_jitter(harness) -> None:
     assert h.output.data == b"".join(b"%d" % i for i in range(200))
 
 
-async def test_backlog_is_pipelined_not_cumulative(harness) -> None:
+async def test_backlog_is_pipelined_not_cumulative(harness: MakeHarness) -> None:
     h = harness(LatencyToxic(latency=100))
     h.feed(b"a", b"b", b"c")
     await h.run()
@@ -48,7 +53,7 @@ async def test_backlog_is_pipelined_not_cumulative(harness) -> None:
     assert h.output.times == pytest.approx([0.1, 0.1, 0.1])
 
 
-async def test_timestamp_moves_to_due_time_so_chained_latencies_add(harness) -> None:
+async def test_timestamp_moves_to_due_time_so_chained_latencies_add(harness: MakeHarness) -> None:
     h = harness(LatencyToxic(latency=100))
     h.feed(b"x")
     await h.run()
@@ -60,14 +65,14 @@ async def test_timestamp_moves_to_due_time_so_chained_latencies_add(harness) -> 
     assert h.output.times == pytest.approx([0.1, 0.2])
 
 
-async def test_time_already_spent_waiting_counts_towards_the_delay(harness) -> None:
+async def test_time_already_spent_waiting_counts_towards_the_delay(harness: MakeHarness) -> None:
     h = harness(LatencyToxic(latency=100))
     h.input.put(Chunk(b"late", h.clock.now() - 0.03))
     await h.run()
     assert h.output.times == pytest.approx([0.07])
 
 
-async def test_jitter_larger_than_latency_never_sleeps_negative(harness) -> None:
+async def test_jitter_larger_than_latency_never_sleeps_negative(harness: MakeHarness) -> None:
     h = harness(LatencyToxic(latency=5, jitter=50))
     for i in range(50):
         h.feed(b"%d" % i)
@@ -77,7 +82,7 @@ async def test_jitter_larger_than_latency_never_sleeps_negative(harness) -> None
     assert len(h.output.chunks) == 50
 
 
-async def test_eof_follows_the_delayed_data(harness) -> None:
+async def test_eof_follows_the_delayed_data(harness: MakeHarness) -> None:
     h = harness(LatencyToxic(latency=100))
     h.feed(b"last", None)
     await h.run()
@@ -86,7 +91,7 @@ async def test_eof_follows_the_delayed_data(harness) -> None:
     assert h.done
 
 
-async def test_interrupt_passes_held_chunk_on_undelayed(harness) -> None:
+async def test_interrupt_passes_held_chunk_on_undelayed(harness: MakeHarness) -> None:
     h = harness(LatencyToxic(latency=100))
     h.feed(b"a", b"b", b"c")
     await h.advance(0.05)
@@ -118,7 +123,7 @@ def test_negative_latency_is_refused_with_400() -> None:
         ),
     ],
 )
-def test_wrong_json_types_fail_like_go(raw: dict, message: str) -> None:
+def test_wrong_json_types_fail_like_go(raw: dict[str, Any], message: str) -> None:
     with pytest.raises(ApiError) as info:
         LatencyToxic.from_attributes(raw)
     assert (info.value.status, info.value.message) == (400, message)

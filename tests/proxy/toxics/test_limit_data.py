@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import pytest
 
 from chaos.proxy.errors import ApiError
 from chaos.proxy.toxics import TOXICS
 from chaos.proxy.toxics.limit_data import LimitDataState, LimitDataToxic
+
+if TYPE_CHECKING:
+    from conftest import MakeHarness
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -30,7 +34,7 @@ def test_registered_under_its_api_name() -> None:
     ],
 )
 async def test_passes_at_most_the_limit_then_closes(
-    harness, sizes: list[int], expected: list[int]
+    harness: MakeHarness, sizes: list[int], expected: list[int]
 ) -> None:
     chunks = [os.urandom(n) for n in sizes]
     h = harness(LimitDataToxic(bytes=100))
@@ -42,14 +46,14 @@ async def test_passes_at_most_the_limit_then_closes(
     assert h.done == (sum(sizes) >= 100)
 
 
-async def test_three_then_five_bytes_with_limit_five(harness) -> None:
+async def test_three_then_five_bytes_with_limit_five(harness: MakeHarness) -> None:
     h = harness(LimitDataToxic(bytes=5))
     h.feed(b"abc", b"defgh", b"never")
     await h.settle()
     assert h.output.chunks == [b"abc", b"de"] and h.output.closed
 
 
-async def test_zero_limit_closes_on_first_data(harness) -> None:
+async def test_zero_limit_closes_on_first_data(harness: MakeHarness) -> None:
     h = harness(LimitDataToxic(bytes=0))
     await h.settle()
     assert not h.output.closed
@@ -58,14 +62,14 @@ async def test_zero_limit_closes_on_first_data(harness) -> None:
     assert h.output.chunks == [] and h.output.closed and h.done
 
 
-async def test_eof_before_the_limit_closes(harness) -> None:
+async def test_eof_before_the_limit_closes(harness: MakeHarness) -> None:
     h = harness(LimitDataToxic(bytes=100))
     h.feed(b"short", None)
     await h.settle()
     assert h.output.chunks == [b"short"] and h.output.closed
 
 
-async def test_count_survives_an_interrupt(harness) -> None:
+async def test_count_survives_an_interrupt(harness: MakeHarness) -> None:
     h = harness(LimitDataToxic(bytes=100))
     h.feed(os.urandom(90))
     await h.settle()
@@ -78,7 +82,9 @@ async def test_count_survives_an_interrupt(harness) -> None:
     assert h.output.chunks[1] == second[:10] and h.output.closed
 
 
-async def test_lowering_the_limit_below_what_passed_closes_on_next_data(harness) -> None:
+async def test_lowering_the_limit_below_what_passed_closes_on_next_data(
+    harness: MakeHarness,
+) -> None:
     h = harness(LimitDataToxic(bytes=100))
     h.feed(b"a" * 50)
     await h.settle()

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import LiveProxy
 
 pytestmark = pytest.mark.timeout(60)
 
 
-async def test_truncates_at_the_limit_then_closes(live_proxy) -> None:
+async def test_truncates_at_the_limit_then_closes(live_proxy: LiveProxy) -> None:
     await live_proxy.add("limit_data", bytes=5)
     reader, writer = await live_proxy.connect()
     writer.write(b"abc")
@@ -19,7 +23,7 @@ async def test_truncates_at_the_limit_then_closes(live_proxy) -> None:
     assert await asyncio.wait_for(reader.read(), 10) == b""
 
 
-async def test_updating_the_toxic_keeps_the_count(live_proxy) -> None:
+async def test_updating_the_toxic_keeps_the_count(live_proxy: LiveProxy) -> None:
     await live_proxy.add("limit_data", bytes=10)
     reader, writer = await live_proxy.connect()
     writer.write(b"123456")
@@ -35,7 +39,7 @@ async def test_updating_the_toxic_keeps_the_count(live_proxy) -> None:
     reason="Link.update re-feeds data queued between toxics into the head of the new chain, "
     "so limit_data counts it a second time: reported to the lead (chaos/proxy/link.py)",
 )
-async def test_a_chain_rebuild_does_not_count_bytes_twice(live_proxy) -> None:
+async def test_a_chain_rebuild_does_not_count_bytes_twice(live_proxy: LiveProxy) -> None:
     await live_proxy.add("limit_data", bytes=12)
     await live_proxy.add("latency", latency=500)
     reader, writer = await live_proxy.connect()

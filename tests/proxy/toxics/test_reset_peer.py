@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from chaos.proxy.errors import ApiError
 from chaos.proxy.toxics import TOXICS
 from chaos.proxy.toxics.reset_peer import ResetToxic
+
+if TYPE_CHECKING:
+    from conftest import MakeHarness
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -16,14 +21,16 @@ def test_registered_under_its_api_name() -> None:
     assert ResetToxic(timeout=2).attributes() == {"timeout": 2}
 
 
-async def test_idle_connection_is_left_alone(harness) -> None:
+async def test_idle_connection_is_left_alone(harness: MakeHarness) -> None:
     h = harness(ResetToxic(timeout=100))
     await h.advance(60.0)
     assert h.link.resets == 0 and h.output.items == [] and not h.done
 
 
 @pytest.mark.parametrize("first", [b"hello", None], ids=["data", "eof"])
-async def test_resets_timeout_after_the_first_item(harness, first: bytes | None) -> None:
+async def test_resets_timeout_after_the_first_item(
+    harness: MakeHarness, first: bytes | None
+) -> None:
     h = harness(ResetToxic(timeout=500))
     await h.advance(1.0)
     h.feed(first)
@@ -34,14 +41,14 @@ async def test_resets_timeout_after_the_first_item(harness, first: bytes | None)
     assert h.output.items == []  # what was read is discarded with the connection
 
 
-async def test_zero_timeout_resets_on_first_data(harness) -> None:
+async def test_zero_timeout_resets_on_first_data(harness: MakeHarness) -> None:
     h = harness(ResetToxic(timeout=0))
     h.feed(b"x")
     await h.settle()
     assert h.link.resets == 1 and h.clock.sleeps == []
 
 
-async def test_interrupt_while_waiting_passes_the_chunk_on(harness) -> None:
+async def test_interrupt_while_waiting_passes_the_chunk_on(harness: MakeHarness) -> None:
     h = harness(ResetToxic(timeout=500))
     h.feed(b"first", b"second")
     await h.advance(0.2)
@@ -51,7 +58,7 @@ async def test_interrupt_while_waiting_passes_the_chunk_on(harness) -> None:
     assert [c.data for c in h.input.drain() if c is not None] == [b"second"]
 
 
-async def test_interrupt_while_waiting_after_eof_passes_the_eof_on(harness) -> None:
+async def test_interrupt_while_waiting_after_eof_passes_the_eof_on(harness: MakeHarness) -> None:
     h = harness(ResetToxic(timeout=500))
     h.feed(None)
     await h.advance(0.2)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import LiveProxy
 
 pytestmark = pytest.mark.timeout(60)
 
 
-async def test_connection_reset_timeout_after_first_data(live_proxy) -> None:
+async def test_connection_reset_timeout_after_first_data(live_proxy: LiveProxy) -> None:
     await live_proxy.add("reset_peer", timeout=100)
     reader, writer = await live_proxy.connect()
     start = time.perf_counter()
@@ -20,7 +24,7 @@ async def test_connection_reset_timeout_after_first_data(live_proxy) -> None:
     assert 0.095 <= time.perf_counter() - start <= 0.5
 
 
-async def test_idle_connection_is_not_reset(live_proxy) -> None:
+async def test_idle_connection_is_not_reset(live_proxy: LiveProxy) -> None:
     await live_proxy.add("reset_peer", timeout=10)
     reader, _ = await live_proxy.connect()
     await live_proxy.until(lambda: len(live_proxy.proxy.connections) == 1)

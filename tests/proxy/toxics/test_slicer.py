@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import given
@@ -11,6 +12,9 @@ from hypothesis import strategies as st
 from chaos.proxy.errors import ApiError
 from chaos.proxy.toxics import TOXICS
 from chaos.proxy.toxics.slicer import SlicerToxic
+
+if TYPE_CHECKING:
+    from conftest import MakeHarness
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -24,7 +28,7 @@ def test_registered_under_its_api_name() -> None:
     }
 
 
-async def test_halves_100_bytes_into_16_slices_20ms_apart(harness) -> None:
+async def test_halves_100_bytes_into_16_slices_20ms_apart(harness: MakeHarness) -> None:
     data = bytes(range(100))
     h = harness(SlicerToxic(average_size=10, size_variation=0, delay=20_000))
     h.feed(data)
@@ -34,7 +38,7 @@ async def test_halves_100_bytes_into_16_slices_20ms_apart(harness) -> None:
     assert h.output.times == pytest.approx([i * 0.02 for i in range(16)])
 
 
-async def test_average_one_gives_one_byte_slices(harness) -> None:
+async def test_average_one_gives_one_byte_slices(harness: MakeHarness) -> None:
     data = b"hello world, twenty-four"
     h = harness(SlicerToxic(average_size=1, delay=10))
     h.feed(data)
@@ -42,7 +46,7 @@ async def test_average_one_gives_one_byte_slices(harness) -> None:
     assert h.output.chunks == [bytes([b]) for b in data]
 
 
-async def test_480kb_gives_about_480_slices(harness) -> None:
+async def test_480kb_gives_about_480_slices(harness: MakeHarness) -> None:
     data = b"hello world " * 40_000
     h = harness(SlicerToxic(average_size=1024, size_variation=512, delay=10))
     h.feed(data)
@@ -74,7 +78,7 @@ def test_cuts_cover_the_chunk_in_order_within_bounds(
     assert all(0 < n <= average + variation for n in lengths), lengths
 
 
-async def test_zero_delay_never_sleeps(harness) -> None:
+async def test_zero_delay_never_sleeps(harness: MakeHarness) -> None:
     h = harness(SlicerToxic(average_size=3))
     h.feed(b"abcdefghijkl", None)
     await h.settle()
@@ -82,7 +86,7 @@ async def test_zero_delay_never_sleeps(harness) -> None:
     assert h.clock.sleeps == [] and h.output.closed and h.done
 
 
-async def test_interrupt_between_slices_sends_the_rest_in_one_piece(harness) -> None:
+async def test_interrupt_between_slices_sends_the_rest_in_one_piece(harness: MakeHarness) -> None:
     data = bytes(range(100))
     h = harness(SlicerToxic(average_size=10, delay=20_000))
     h.feed(data, b"next")
@@ -109,7 +113,9 @@ async def test_interrupt_between_slices_sends_the_rest_in_one_piece(harness) -> 
         ({"average_size": -1}, "invalid attribute: slicer average_size must be >= 0, got -1"),
     ],
 )
-def test_values_that_would_kill_the_server_are_refused_with_400(raw: dict, message: str) -> None:
+def test_values_that_would_kill_the_server_are_refused_with_400(
+    raw: dict[str, Any], message: str
+) -> None:
     with pytest.raises(ApiError) as info:
         SlicerToxic.from_attributes(raw)
     assert (info.value.status, info.value.message) == (400, message)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 
 from chaos.proxy.errors import ApiError
 
+if TYPE_CHECKING:
+    from conftest import LiveProxy
+
 pytestmark = pytest.mark.timeout(60)
 
 
-async def test_100_bytes_trickle_in_over_16_slices(live_proxy) -> None:
+async def test_100_bytes_trickle_in_over_16_slices(live_proxy: LiveProxy) -> None:
     await live_proxy.add("slicer", average_size=10, size_variation=0, delay=20_000)
     reader, writer = await live_proxy.connect()
     data = bytes(range(100))
@@ -28,7 +32,9 @@ async def test_100_bytes_trickle_in_over_16_slices(live_proxy) -> None:
     assert 0.28 <= time.perf_counter() - start <= 1.5  # last of 16 slices leaves at 300 ms
 
 
-async def test_zero_average_size_is_refused_before_any_connection_dies(live_proxy) -> None:
+async def test_zero_average_size_is_refused_before_any_connection_dies(
+    live_proxy: LiveProxy,
+) -> None:
     with pytest.raises(ApiError, match="average_size must be > 0"):
         await live_proxy.add("slicer")
     assert await live_proxy.echo(b"still fine") < 5

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from chaos.proxy.errors import ApiError
 from chaos.proxy.toxics import TOXICS
 from chaos.proxy.toxics.slow_close import SlowCloseToxic
+
+if TYPE_CHECKING:
+    from conftest import MakeHarness
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -16,7 +21,7 @@ def test_registered_under_its_api_name() -> None:
     assert SlowCloseToxic(delay=3).attributes() == {"delay": 3}
 
 
-async def test_data_passes_at_once_and_eof_waits_delay(harness) -> None:
+async def test_data_passes_at_once_and_eof_waits_delay(harness: MakeHarness) -> None:
     h = harness(SlowCloseToxic(delay=400))
     h.feed(b"a", b"b")
     await h.settle()
@@ -31,7 +36,7 @@ async def test_data_passes_at_once_and_eof_waits_delay(harness) -> None:
     assert h.done
 
 
-async def test_zero_delay_closes_at_once(harness) -> None:
+async def test_zero_delay_closes_at_once(harness: MakeHarness) -> None:
     h = harness(SlowCloseToxic(delay=0))
     h.feed(b"x", None)
     await h.settle()
@@ -39,7 +44,7 @@ async def test_zero_delay_closes_at_once(harness) -> None:
     assert h.clock.sleeps == []
 
 
-async def test_interrupt_while_delaying_passes_the_eof_on(harness) -> None:
+async def test_interrupt_while_delaying_passes_the_eof_on(harness: MakeHarness) -> None:
     h = harness(SlowCloseToxic(delay=400))
     h.feed(b"x", None)
     await h.advance(0.1)
@@ -49,7 +54,7 @@ async def test_interrupt_while_delaying_passes_the_eof_on(harness) -> None:
     assert h.output.close_time == pytest.approx(0.1)
 
 
-async def test_interrupt_while_reading_sends_nothing(harness) -> None:
+async def test_interrupt_while_reading_sends_nothing(harness: MakeHarness) -> None:
     h = harness(SlowCloseToxic(delay=400))
     await h.settle()
     await h.interrupt()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import LiveProxy
 
 pytestmark = pytest.mark.timeout(60)
 
 
-async def test_eof_reaches_the_client_delay_late(live_proxy) -> None:
+async def test_eof_reaches_the_client_delay_late(live_proxy: LiveProxy) -> None:
     await live_proxy.add("slow_close", delay=300)
     reader, writer = await live_proxy.connect()
     writer.write(b"bye")

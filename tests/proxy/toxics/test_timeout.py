@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from chaos.proxy.errors import ApiError
 from chaos.proxy.toxics import TOXICS
 from chaos.proxy.toxics.noop import NoopToxic
 from chaos.proxy.toxics.timeout import TimeoutToxic
+
+if TYPE_CHECKING:
+    from conftest import MakeHarness
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -18,7 +23,7 @@ def test_registered_and_closes_connections_when_removed() -> None:
     assert TimeoutToxic(timeout=3).attributes() == {"timeout": 3}
 
 
-async def test_zero_timeout_black_holes_data_and_never_closes(harness) -> None:
+async def test_zero_timeout_black_holes_data_and_never_closes(harness: MakeHarness) -> None:
     h = harness(TimeoutToxic(timeout=0))
     h.feed(b"lost", b"also lost")
     await h.run()
@@ -26,14 +31,14 @@ async def test_zero_timeout_black_holes_data_and_never_closes(harness) -> None:
     assert h.clock.next_deadline() is None and not h.done
 
 
-async def test_zero_timeout_passes_eof(harness) -> None:
+async def test_zero_timeout_passes_eof(harness: MakeHarness) -> None:
     h = harness(TimeoutToxic(timeout=0))
     h.feed(b"lost", None)
     await h.run()
     assert h.output.chunks == [] and h.output.closed and h.done
 
 
-async def test_closes_after_timeout_without_traffic(harness) -> None:
+async def test_closes_after_timeout_without_traffic(harness: MakeHarness) -> None:
     h = harness(TimeoutToxic(timeout=300))
     await h.advance(0.299)
     assert not h.output.closed
@@ -42,7 +47,7 @@ async def test_closes_after_timeout_without_traffic(harness) -> None:
     assert h.output.chunks == [] and h.done
 
 
-async def test_each_chunk_rearms_the_timer_and_is_dropped(harness) -> None:
+async def test_each_chunk_rearms_the_timer_and_is_dropped(harness: MakeHarness) -> None:
     h = harness(TimeoutToxic(timeout=300))
     for _ in range(3):
         await h.advance(0.2)
@@ -52,7 +57,7 @@ async def test_each_chunk_rearms_the_timer_and_is_dropped(harness) -> None:
     assert h.output.close_time == pytest.approx(0.6 + 0.3)
 
 
-async def test_eof_closes_at_once(harness) -> None:
+async def test_eof_closes_at_once(harness: MakeHarness) -> None:
     h = harness(TimeoutToxic(timeout=300))
     await h.advance(0.1)
     h.feed(None)
@@ -61,7 +66,7 @@ async def test_eof_closes_at_once(harness) -> None:
     assert h.done
 
 
-async def test_interrupt_leaves_the_queue_readable(harness) -> None:
+async def test_interrupt_leaves_the_queue_readable(harness: MakeHarness) -> None:
     # The cancelled inner read must unwind before a new stage waits on the same queue,
     # or the new reader's wake-up is lost and the link hangs.
     h = harness(TimeoutToxic(timeout=300))
@@ -75,7 +80,7 @@ async def test_interrupt_leaves_the_queue_readable(harness) -> None:
     assert h.output.chunks == [b"after"] and h.output.closed
 
 
-async def test_eof_read_in_the_instant_of_an_interrupt_is_passed_on(harness) -> None:
+async def test_eof_read_in_the_instant_of_an_interrupt_is_passed_on(harness: MakeHarness) -> None:
     h = harness(TimeoutToxic(timeout=300))
     await h.settle()
     h.feed(None)

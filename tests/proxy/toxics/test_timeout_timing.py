@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import LiveProxy
 
 pytestmark = pytest.mark.timeout(60)
 
 
-async def test_drops_the_echo_and_closes_after_timeout(live_proxy) -> None:
+async def test_drops_the_echo_and_closes_after_timeout(live_proxy: LiveProxy) -> None:
     await live_proxy.add("timeout", timeout=200)
     reader, writer = await live_proxy.connect()
     writer.write(b"anyone?")
@@ -21,7 +25,7 @@ async def test_drops_the_echo_and_closes_after_timeout(live_proxy) -> None:
     assert live_proxy.sent() == 0
 
 
-async def test_zero_timeout_holds_the_connection_until_removed(live_proxy) -> None:
+async def test_zero_timeout_holds_the_connection_until_removed(live_proxy: LiveProxy) -> None:
     name = await live_proxy.add("timeout", timeout=0)
     reader, writer = await live_proxy.connect()
     writer.write(b"lost")
