@@ -15,8 +15,9 @@ Run: ``python -m sample_system.gateway``. Environment:
 - ``GATEWAY_BREAKER_RESET_S`` (default ``5.0``): open time before one trial call
 - ``LOG_LEVEL`` (default ``INFO``): logging level
 
-Endpoints: ``POST /reactions`` (reactions' status and body; 504 timeout, 502 connection error,
-503 overloaded or breaker open with ``{"error": "breaker open", "fallback": true}``),
+Endpoints: ``POST /reactions`` (reactions' status and body; 504 on a timeout, including the wait
+for a pooled connection; 502 on a connection error; 503 when no slot frees up in time, or when
+the breaker is open, with ``{"error": "breaker open", "fallback": true}``),
 ``GET /feed?user_id=...``, ``GET|PUT /admin/breaker`` (``{"enabled": bool, "fail_max": int,
 "reset_timeout_s": float}``, partial updates; a new configuration starts closed),
 ``GET /health``, ``GET /metrics``.

@@ -13,6 +13,7 @@ Run: ``python -m sample_system.notifier_worker`` (SIGTERM/SIGINT stop it cleanly
 - ``WORKER_RECONNECT_BACKOFF_MAX_S`` (default ``5.0``): longest reconnect wait
 - ``PUSH_URL`` (default ``http://127.0.0.1:8003``): base URL of the push provider
 - ``WORKER_PUSH_TIMEOUT_S`` (default ``2.0``): timeout of one push call
+- ``WORKER_POOL_SIZE`` (default ``2``): max connections to the provider (pushes are sequential)
 - ``WORKER_DB_PATH`` (default ``worker.sqlite3``): SQLite file of processed ids
 - ``WORKER_BREAKER_FAIL_MAX`` (default ``5``): failures that open the breaker
 - ``WORKER_BREAKER_RESET_S`` (default ``5.0``): open time before a trial call
@@ -23,6 +24,9 @@ Run: ``python -m sample_system.notifier_worker`` (SIGTERM/SIGINT stop it cleanly
 - ``WORKER_RETRY_JITTER_S`` (default ``0.1``): max random jitter per wait
 - ``WORKER_OPEN_PAUSE_S`` (default ``1.0``): pause of consumption while the breaker is open
 - ``LOG_LEVEL`` (default ``INFO``): logging level
+
+Endpoints (HTTP thread): ``GET /health`` (always 200 while the process runs, with ``broker``
+connected|disconnected and ``breaker`` closed|half-open|open) and ``GET /metrics``.
 
 Per message: poison (not JSON, missing fields) -> reject without requeue (dead-letters to the
 DLQ); an already processed message id -> ack without pushing; else push, record the id, ack.

@@ -52,7 +52,9 @@ def main() -> None:
     client = httpx.Client(
         base_url=settings.push_url,
         timeout=settings.push_timeout_s,
-        limits=httpx.Limits(max_connections=2, max_keepalive_connections=2),
+        limits=httpx.Limits(
+            max_connections=settings.pool_size, max_keepalive_connections=settings.pool_size
+        ),
     )
     retrying = make_retrying(
         settings.retry_attempts,

@@ -21,6 +21,7 @@ class Settings:
     reconnect_backoff_max_s: float = 5.0
     push_url: str = "http://127.0.0.1:8003"
     push_timeout_s: float = 2.0
+    pool_size: int = 2
     db_path: str = "worker.sqlite3"
     breaker_fail_max: int = 5
     breaker_reset_s: float = 5.0
@@ -53,6 +54,7 @@ class Settings:
             ),
             push_url=env.url("PUSH_URL", cls.push_url, ("http", "https")),
             push_timeout_s=env.number(p + "PUSH_TIMEOUT_S", cls.push_timeout_s, min=0.001),
+            pool_size=env.integer(p + "POOL_SIZE", cls.pool_size, min=1, max=1000),
             db_path=env.text(p + "DB_PATH", cls.db_path),
             breaker_fail_max=env.integer(p + "BREAKER_FAIL_MAX", cls.breaker_fail_max, min=1),
             breaker_reset_s=env.number(p + "BREAKER_RESET_S", cls.breaker_reset_s),

@@ -112,7 +112,7 @@ def create_app(
                 future = publisher.submit(rid, body)
                 await asyncio.wait_for(asyncio.wrap_future(future), settings.publish_timeout_s)
             except (PublishError, TimeoutError) as exc:
-                log.info("publish of %s failed (%s); storing in the outbox", rid, exc)
+                log.info("publish of %s failed (%r); storing in the outbox", rid, exc)
             else:
                 return JSONResponse({"reaction_id": rid, "queued": "broker"}, 202), "broker"
         store.outbox_add(rid, body)
