@@ -33,6 +33,7 @@ from typing import Self
 
 import pika
 import pika.exceptions
+from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from chaos.runtime import _procfs
 from chaos.runtime._watchdog import watchdog
@@ -384,7 +385,8 @@ class RabbitMQNode:
     def _channel(self) -> Iterator[pika.adapters.blocking_connection.BlockingChannel]:
         try:
             connection = pika.BlockingConnection(self.connection_parameters())
-        except pika.exceptions.AMQPError as exc:
+        # pika lets a handshake timeout escape as AMQPConnectorStackTimeout, not an AMQPError.
+        except (pika.exceptions.AMQPError, AMQPConnectorException) as exc:
             raise RabbitMQError(
                 f"cannot connect to {self.amqp_url} ({exc!r}); hint: is the node running "
                 "and not paused?"
