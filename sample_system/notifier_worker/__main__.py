@@ -48,7 +48,10 @@ def main() -> None:
         listeners=[BreakerListener(metrics.breaker)],
         name="push-provider",
     )
-    processed = ProcessedIds(settings.db_path)
+    try:
+        processed = ProcessedIds(settings.db_path)
+    except RuntimeError as exc:
+        sys.exit(f"notifier-worker: cannot start: {exc}")
     client = httpx.Client(
         base_url=settings.push_url,
         timeout=settings.push_timeout_s,

@@ -30,8 +30,10 @@ class Consumer:
         metrics: WorkerMetrics,
         stop: threading.Event,
         clock: Callable[[], float] = time.monotonic,
+        connect: Callable[[], Any] | None = None,
     ) -> None:
         self._settings = settings
+        self._connect = connect or self._pika_connect
         self._handler = handler
         self._metrics = metrics
         self._stop = stop
@@ -45,13 +47,7 @@ class Consumer:
         while not self._stop.is_set():
             connection = None
             try:
-                connection = pika.BlockingConnection(
-                    connection_parameters(
-                        self._settings.amqp_url,
-                        self._settings.amqp_timeout_s,
-                        self._settings.amqp_heartbeat_s,
-                    )
-                )
+                connection = self._connect()
                 channel = connection.channel()
                 declare_topology(channel, self._settings.queue)
                 channel.basic_qos(prefetch_count=self._settings.prefetch)
@@ -69,6 +65,15 @@ class Consumer:
             if not self._stop.is_set():
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self._settings.reconnect_backoff_max_s)
+
+    def _pika_connect(self) -> pika.BlockingConnection:
+        return pika.BlockingConnection(
+            connection_parameters(
+                self._settings.amqp_url,
+                self._settings.amqp_timeout_s,
+                self._settings.amqp_heartbeat_s,
+            )
+        )
 
     def _consume(self, connection: Any, channel: Any) -> None:
         tag: str | None = None

@@ -17,7 +17,11 @@ def main() -> None:
     except SettingsError as exc:
         sys.exit(f"reactions: bad configuration: {exc}")
     configure_logging("reactions", settings.log_level)
-    serve(create_app(settings), settings.host, settings.port)
+    try:
+        app = create_app(settings)
+    except RuntimeError as exc:  # e.g. the database cannot be opened
+        sys.exit(f"reactions: cannot start: {exc}")
+    serve(app, settings.host, settings.port)
 
 
 if __name__ == "__main__":

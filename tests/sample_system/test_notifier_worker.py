@@ -1,6 +1,8 @@
 """Tests of the notifier-worker's message handling: poison, dedupe, breaker, retries, metrics."""
 
 import json
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -8,6 +10,7 @@ import pybreaker
 import pytest
 
 from sample_system.common.ids import notification_id_for
+from sample_system.notifier_worker.consumer import Consumer
 from sample_system.notifier_worker.dedupe import ProcessedIds
 from sample_system.notifier_worker.handler import Decision, Handler, make_retrying, parse_event
 from sample_system.notifier_worker.metrics import BreakerListener, WorkerMetrics
@@ -201,3 +204,115 @@ def test_settings_from_env() -> None:
         Settings.from_env({"WORKER_PREFETCH": "0"})
     with pytest.raises(ValueError, match="AMQP_URL='http://x' is not a amqp/amqps URL"):
         Settings.from_env({"AMQP_URL": "http://x"})
+
+
+# --- the consumer loop, against a fake pika connection ---
+
+
+class FakeMethod:
+    def __init__(self, tag: int) -> None:
+        self.delivery_tag = tag
+
+
+class FakeProps:
+    def __init__(self, message_id: str | None) -> None:
+        self.message_id = message_id
+
+
+class FakeChannel:
+    """Delivers queued messages to the active consumer; records how each was settled."""
+
+    def __init__(self, conn: "FakeConnection") -> None:
+        self.conn = conn
+        self.callback: Callable[..., None] | None = None
+        self.consumes = 0
+        self.cancels = 0
+        self.settled: list[tuple[str, str]] = []
+        self.prefetch = 0
+
+    def exchange_declare(self, **kwargs: object) -> None: ...
+    def queue_declare(self, **kwargs: object) -> None: ...
+    def queue_bind(self, **kwargs: object) -> None: ...
+
+    def basic_qos(self, prefetch_count: int) -> None:
+        self.prefetch = prefetch_count
+
+    def basic_consume(self, queue: str, callback: Callable[..., None]) -> str:
+        self.consumes += 1
+        self.callback = callback
+        return f"ctag-{self.consumes}"
+
+    def basic_cancel(self, tag: str) -> None:
+        self.cancels += 1
+        self.callback = None
+
+    def basic_ack(self, tag: int) -> None:
+        self.settled.append(("ack", self.conn.ids[tag]))
+
+    def basic_nack(self, tag: int, requeue: bool) -> None:
+        assert requeue
+        mid = self.conn.ids[tag]
+        self.settled.append(("requeue", mid))
+        self.conn.queue.append((mid, self.conn.bodies[tag]))
+
+    def basic_reject(self, tag: int, requeue: bool) -> None:
+        assert not requeue
+        self.settled.append(("dead_letter", self.conn.ids[tag]))
+
+
+class FakeConnection:
+    """A broker queue plus a clock that each poll advances; stops the consumer when told."""
+
+    def __init__(self, clock: FakeClock, stop: "threading.Event", max_polls: int) -> None:
+        self.clock, self.stop, self.max_polls = clock, stop, max_polls
+        self.queue: list[tuple[str, bytes]] = []
+        self.ids: dict[int, str] = {}
+        self.bodies: dict[int, bytes] = {}
+        self.polls = 0
+        self.is_open = True
+        self.chan = FakeChannel(self)
+
+    def channel(self) -> FakeChannel:
+        return self.chan
+
+    def process_data_events(self, time_limit: float) -> None:
+        self.polls += 1
+        self.clock.now += time_limit
+        if self.chan.callback and self.queue:
+            mid, body = self.queue.pop(0)
+            tag = len(self.ids) + 1
+            self.ids[tag], self.bodies[tag] = mid, body
+            self.chan.callback(self.chan, FakeMethod(tag), FakeProps(mid), body)
+        if self.polls >= self.max_polls or (not self.queue and self.chan.callback):
+            self.stop.set()
+
+    def close(self) -> None:
+        self.is_open = False
+
+
+def test_consumer_settles_messages_and_pauses_while_the_breaker_is_open(tmp_path: Path) -> None:
+    world = World(tmp_path, fail_max=2)
+    stop = threading.Event()
+    conn = FakeConnection(world.clock, stop, max_polls=200)
+    conn.queue = [
+        ("r1", BODY),
+        ("bad", b"nope"),
+        ("r2", json.dumps({**EVENT, "reaction_id": "r2"}).encode()),
+    ]
+    settings = Settings(open_pause_s=1.0, prefetch=4)
+    world.provider.statuses = [503, 503]  # r1's two attempts trip the breaker
+    consumer = Consumer(
+        settings, world.handler, world.metrics, stop, clock=world.clock, connect=lambda: conn
+    )
+    world.breaker.reset_timeout = 0  # the trial call may go through as soon as the pause ends
+    consumer.run()
+    assert conn.chan.prefetch == 4
+    assert conn.chan.settled[0] == ("requeue", "r1")  # breaker opened: requeued, not processed
+    assert conn.chan.cancels >= 1 and conn.chan.consumes >= 2  # paused, then resumed
+    assert ("dead_letter", "bad") in conn.chan.settled
+    assert ("ack", "r1") in conn.chan.settled and ("ack", "r2") in conn.chan.settled
+    assert world.processed.seen("r1") and world.processed.seen("r2")
+    assert world.metric("worker_requeued_total", {"reason": "breaker_open"}) == 1
+    assert world.metric("worker_dead_lettered_total") == 1
+    assert world.metric("consumer_connected") == 0  # the loop ended and closed the connection
+    assert not conn.is_open
