@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +16,7 @@ from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from chaos.runtime import _procfs
 from chaos.runtime.rabbitmq import RabbitMQNode, RabbitMQNotInstalled, rabbitmq_available
-from tests.runtime._helpers import all_gone
+from tests.runtime._helpers import all_gone, wait_until
 
 needs_rabbitmq = [
     pytest.mark.rabbitmq,
@@ -153,3 +158,40 @@ def test_stop_and_close_leave_no_process_behind() -> None:
     assert all_gone([pid for pid, _ in tree], timeout=1)
     assert not base_dir.exists()  # an auto-created base dir goes with the node
     node.close()  # idempotent
+
+
+PARENT = """
+import json, os, sys, time
+from chaos.runtime.rabbitmq import RabbitMQNode
+node = RabbitMQNode(sys.argv[1])
+node.start()
+info = {"pids": [pid for pid, _ in node.processes()], "names": [n for _, n in node.processes()]}
+with open(sys.argv[2] + ".tmp", "w") as f:
+    json.dump(info, f)
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+time.sleep(300)
+"""
+
+
+@pytest.mark.rabbitmq
+@pytest.mark.skipif(not rabbitmq_available(), reason="rabbitmq-server is not installed")
+@pytest.mark.timeout(180)
+def test_sigkill_of_the_parent_takes_the_whole_broker_tree_down(tmp_path: Path) -> None:
+    info_path = tmp_path / "info.json"
+    with open(tmp_path / "parent.err", "wb") as err:
+        parent = subprocess.Popen(
+            [sys.executable, "-c", PARENT, str(tmp_path / "node"), str(info_path)],
+            cwd=Path(__file__).parents[2],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
+    try:
+        assert wait_until(lambda: info_path.exists() or parent.poll() is not None, 150)
+        assert info_path.exists(), (tmp_path / "parent.err").read_text()
+    finally:
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(30)
+    info = json.loads(info_path.read_text())
+    assert {"beam.smp", "erl_child_setup", "epmd"} <= set(info["names"])
+    assert all_gone(info["pids"]), [p for p in info["pids"] if _procfs.pid_alive(p)]
