@@ -1,0 +1,112 @@
+"""ProxyServer as a library: the registry's semantics without HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from chaos.proxy.errors import ApiError, ProxyNotFound
+from chaos.proxy.server import ProxyRequest, ProxyServer, ToxicRequest
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[ProxyServer]:
+    srv = ProxyServer(seed=3)
+    yield srv
+    await srv.shutdown()
+
+
+def req(name: str, **kw: object) -> ProxyRequest:
+    return ProxyRequest(name=name, listen="127.0.0.1:0", upstream="127.0.0.1:9", **kw)  # type: ignore[arg-type]
+
+
+async def test_create_get_delete(server: ProxyServer) -> None:
+    proxy = await server.create(req("a"))
+    assert server.get("a") is proxy and proxy.enabled
+    await server.delete("a")
+    with pytest.raises(ApiError) as info:
+        server.get("a")
+    assert info.value == ProxyNotFound
+
+
+async def test_every_proxy_shares_the_seeded_rng(server: ProxyServer) -> None:
+    a = await server.create(req("a"))
+    b = await server.create(req("b", enabled=False))
+    assert a.rng is server.rng and b.rng is server.rng
+
+
+def test_seed_makes_rolls_reproducible() -> None:
+    first = [ProxyServer(seed=42).rng.random() for _ in range(3)]
+    again = [ProxyServer(seed=42).rng.random() for _ in range(3)]
+    assert first == again
+    assert ProxyServer(seed=43).rng.random() != first[0]
+
+
+async def test_create_with_toxics_validates_all_first(server: ProxyServer) -> None:
+    bad = req("t", toxics=(ToxicRequest(type="noop"), ToxicRequest(type="latency", stream="?")))
+    with pytest.raises(ApiError, match="stream was invalid"):
+        await server.create(bad)
+    assert server.proxies == {}
+    good = req("t", toxics=(ToxicRequest(type="noop", name="n", toxicity=0.5),))
+    proxy = await server.create(good)
+    assert [(s.name, s.toxicity) for s in proxy.toxics.all()] == [("n", 0.5)]
+
+
+async def test_concurrent_mutations_are_serialised(server: ProxyServer) -> None:
+    names = [f"p{i}" for i in range(20)]
+    await asyncio.gather(*(server.create(req(n)) for n in names))
+    results = await asyncio.gather(
+        *(server.add_toxic(n, ToxicRequest(type="noop")) for n in names),
+        *(server.update(n, enabled=False) for n in names),
+        return_exceptions=True,
+    )
+    assert not [r for r in results if isinstance(r, BaseException)]
+    assert all(not server.get(n).enabled and len(server.toxics(n)) == 1 for n in names)
+
+
+async def test_populate_partial(server: ProxyServer) -> None:
+    busy = await server.create(req("busy"))
+    entries = [req("x"), ProxyRequest(name="y", listen=busy.listen, upstream="127.0.0.1:9")]
+    done, error = await server.populate_partial(entries)
+    assert [p.name for p in done] == ["x"]
+    assert error is not None and "address already in use" in error.message
+    with pytest.raises(ApiError, match="address already in use"):
+        await server.populate(entries[1:])
+
+
+async def test_cut_and_connections_of_an_idle_proxy(server: ProxyServer) -> None:
+    await server.create(req("c"))
+    assert await server.cut("c") == 0
+    assert server.connections("c") == []
+
+
+async def test_populate_config(
+    server: ProxyServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = tmp_path / "proxies.json"
+    config.write_text(
+        json.dumps([{"name": "cfg", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9"}])
+    )
+    made = await server.populate_config(config)
+    assert [p.name for p in made] == ["cfg"] and server.get("cfg").enabled
+    caplog.set_level(logging.ERROR)
+    config.write_text("{not json")
+    assert await server.populate_config(config) == []
+    assert await server.populate_config(tmp_path / "missing.json") == []
+    messages = " ".join(r.getMessage() for r in caplog.records)
+    assert "invalid character 'n' looking for beginning of object key string" in messages
+    assert "cannot read it" in messages
+
+
+async def test_shutdown_stops_everything(server: ProxyServer) -> None:
+    await server.create(req("s1"))
+    await server.create(req("s2"))
+    await server.shutdown()
+    assert not any(p.enabled for p in server.proxies.values())
