@@ -17,7 +17,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chaos.proxy.flow import Flow
 from chaos.proxy.stream import EOF, Chunk, ChunkQueue
@@ -36,7 +36,7 @@ HIGH_WATER = 8 * 1024 * 1024
 LOW_WATER = 2 * 1024 * 1024
 
 
-class Writer:
+class Writer(Protocol):
     """The destination as a link sees it (an asyncio transport fits)."""
 
     def write(self, data: bytes) -> None: ...
@@ -132,20 +132,35 @@ class Link:
         self._build(tuple(specs), [])
 
     async def update(self, specs: Sequence[ToxicSpec], close_after: bool = False) -> None:
-        """Replace the chain; with `close_after`, end the stream once queued data is written."""
+        """Replace the chain; with `close_after`, end the stream once queued data is written.
+
+        Queued data goes back where it was waiting: before the same toxic (by name) in the new
+        chain, or, if that toxic is gone, before the next one downstream that remains, so no
+        toxic sees the same bytes twice.
+        """
         async with self._lock:
             tasks = list(self._tasks)
             for task in tasks:
                 task.cancel()
             if tasks:
                 await asyncio.wait(tasks)
-            pending: list[Chunk | None] = []
-            # Later queues hold older data: the oldest goes first.
-            for queue in reversed(self._queues):
-                pending.extend(queue.drain())
+            old_specs, old_queues = self.specs, self._queues
+            self._build(tuple(specs), [])
+            where = {spec.name: queue for spec, queue in zip(self.specs, self._queues, strict=True)}
+            # Later queues hold older data: they are emptied first.
+            for i in reversed(range(len(old_queues))):
+                items = old_queues[i].drain()
+                dest = next((where[s.name] for s in old_specs[i:] if s.name in where), None)
+                for item in items:
+                    if dest is None:
+                        self._deliver(item)
+                    else:
+                        dest.put(item)
             if close_after:
-                pending.append(EOF)
-            self._build(tuple(specs), pending)
+                if self._head is None:
+                    self._deliver(EOF)
+                else:
+                    self._head.put(EOF)
 
     def _build(self, specs: tuple[ToxicSpec, ...], pending: list[Chunk | None]) -> None:
         self.specs = specs

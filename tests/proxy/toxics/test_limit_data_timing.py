@@ -34,11 +34,6 @@ async def test_updating_the_toxic_keeps_the_count(live_proxy: LiveProxy) -> None
     assert await asyncio.wait_for(reader.read(), 10) == b""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Link.update re-feeds data queued between toxics into the head of the new chain, "
-    "so limit_data counts it a second time: reported to the lead (chaos/proxy/link.py)",
-)
 async def test_a_chain_rebuild_does_not_count_bytes_twice(live_proxy: LiveProxy) -> None:
     await live_proxy.add("limit_data", bytes=12)
     await live_proxy.add("latency", latency=500)
