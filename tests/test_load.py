@@ -461,9 +461,14 @@ def test_smoke_background_thread_against_a_local_server() -> None:
             http_target(None, "GET", url, timeout=2.0), rate=40, duration=10, phase="baseline"
         ) as gen:
             time.sleep(0.8)
+            gen.phase("down")
+            # Take the server down only once every baseline request has been sent (requests go
+            # out in schedule order), so none of them can meet a closed port.
+            deadline = time.monotonic() + 5.0
+            while gen.results().phase("down").sent == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
             server.shutdown()
             server.server_close()
-            gen.phase("down")
             time.sleep(0.6)
         res = gen.results()
         assert gen.stop() is not None  # idempotent
