@@ -378,7 +378,8 @@ class LoadGenerator:
         self._ran = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
-        self._stop_requested = False
+        self._stop_at: float | None = None  # clock time of the first stop request
+        self._next_due = 0.0
         self._running = threading.Event()
         self._thread: threading.Thread | None = None
         self._crash: BaseException | None = None
@@ -406,8 +407,12 @@ class LoadGenerator:
         return self
 
     def request_stop(self) -> None:
-        """Ask the run to stop scheduling and drain; safe from any thread, returns at once."""
-        self._stop_requested = True
+        """Stop scheduling at this instant and drain; safe from any thread, returns at once.
+
+        Requests due before this instant that a lagging scheduler has not sent yet still go out.
+        """
+        if self._stop_at is None:
+            self._stop_at = self._clock.now()
         loop, event = self._loop, self._stop_event
         if loop is not None and event is not None:
             with contextlib.suppress(RuntimeError):  # the loop already closed: nothing to stop
@@ -457,27 +462,32 @@ class LoadGenerator:
         self._ran = True
         self._stop_event = asyncio.Event()
         self._loop = asyncio.get_running_loop()
-        if self._stop_requested:
+        if self._stop_at is not None:
             self._stop_event.set()
         with self._lock:
-            self._t0 = self._clock.now()
+            self._t0 = t0 = self._clock.now()
             self._t0_wall = time.time()
-            self._marks = [(self._t0, self._initial_phase)]
+            self._marks = [(t0, self._initial_phase)]
             self._phases.setdefault(self._initial_phase, PhaseResult(self._initial_phase))
         self._running.set()
-        scheduler = asyncio.ensure_future(self._schedule(self._t0))
+        scheduler = asyncio.ensure_future(self._schedule(t0))
         stopper = asyncio.ensure_future(self._stop_event.wait())
         try:
             await asyncio.wait({scheduler, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stop_at = self._stop_at
+            if not scheduler.done() and stop_at is not None and self._next_due <= stop_at:
+                # The scheduler is behind: requests due before the stop must still go out,
+                # or a lagging generator would silently drop the tail of its own schedule.
+                await asyncio.wait({scheduler})
         finally:
             for task in (scheduler, stopper):
                 task.cancel()
             await asyncio.gather(scheduler, stopper, return_exceptions=True)
             with self._lock:
-                natural_end = self._t0 + self.total / self.rate
-                self._end = min(self._clock.now(), natural_end)
-                if scheduler.done() and not scheduler.cancelled() and not self._stop_requested:
-                    self._end = natural_end
+                end = t0 + self.total / self.rate
+                if self._stop_at is not None:
+                    end = max(t0, min(end, self._stop_at))
+                self._end = end
             await self._drain()
             aclose = getattr(self._target, "aclose", None)
             if aclose is not None:
@@ -490,7 +500,10 @@ class LoadGenerator:
         loop = asyncio.get_running_loop()
         period = 1.0 / self.rate
         for i in range(self.total):
-            scheduled = t0 + i * period
+            scheduled = self._next_due = t0 + i * period
+            stop_at = self._stop_at
+            if stop_at is not None and scheduled > stop_at:
+                return
             await self._clock.sleep_until(scheduled)
             lag = self._clock.now() - scheduled
             with self._lock:

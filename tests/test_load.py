@@ -142,6 +142,24 @@ async def test_generator_lag_counts_from_the_scheduled_time() -> None:
     assert res.series[1].max_ms == 0.0
 
 
+async def test_stop_while_lagging_still_sends_every_request_due_before_it() -> None:
+    clock = FakeClock(T0)
+
+    async def target() -> None:
+        return None
+
+    gen = LoadGenerator(target, rate=50, duration=10, clock=clock)
+    task = asyncio.create_task(gen.run())
+    await clock.settle()  # request 0 went out at T0
+    clock.jump(T0 + 0.5)  # the loop was stuck; 25 more requests are overdue
+    gen.request_stop()
+    await clock.advance_to(T0 + 1)
+    res = await asyncio.wait_for(task, 5.0)
+    phase = res.phase("warmup")
+    assert (phase.scheduled, phase.ok) == (26, 26)  # due at 0.00 .. 0.50 s
+    assert res.duration_s == pytest.approx(0.5)
+
+
 # -- phases -----------------------------------------------------------------------------------
 
 
