@@ -1,0 +1,46 @@
+"""Hypothesis: the same partition on the asynchronous path is contained.
+
+The worker cannot reach the push provider (its proxy is down). The gateway stays within
+tolerance of its baseline; the worker's breaker opens, so it fails fast instead of piling up
+retries, and its retries stay within their budget; once the partition heals the breaker closes
+and every accepted reaction is delivered (lost = 0).
+"""
+
+from __future__ import annotations
+
+from chaos.experiment import run_phases
+from chaos.verdict import Tolerance, assert_contained
+from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
+from fixtures.system import System
+from fixtures.targets import FeedTarget, ReactionTarget
+
+CONTAINED = Tolerance(percentile=99, ratio=3.0, slack_ms=150, error_rate_slack=0.02)
+OPEN = 2.0
+RETRY_ATTEMPTS = 3  # the worker's default WORKER_RETRY_ATTEMPTS
+
+
+def test_partition_on_async_path_is_contained(
+    system: System, reactions: ReactionTarget, feed: FeedTarget
+) -> None:
+    system.set_mode("async")
+    edge = system.proxy("worker-push")
+    retries_before = system.metric("notifier_worker", "worker_push_retries")
+    consumed_before = system.metric("notifier_worker", "worker_consumed")
+    run = run_phases(
+        PLAN,
+        {"reactions": (reactions, REACTION_RATE), "feed": (feed, FEED_RATE)},
+        fault=edge.down,
+        probes={"breaker": system.metric_probe("notifier_worker", "breaker_state")},
+    )
+    assert_contained(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), CONTAINED)
+    assert_contained(run.phase("feed", "baseline"), run.phase("feed", "fault"), CONTAINED)
+    states = [value for _, value in run.probes["series"]["breaker"]]
+    assert OPEN in states, f"the worker's breaker never opened: sampled states {states}"
+
+    ledger = system.check_ledger(reactions.accepted, reactions.unknown)
+    ledger.assert_ok()
+    retries = system.metric("notifier_worker", "worker_push_retries") - retries_before
+    consumed = system.metric("notifier_worker", "worker_consumed") - consumed_before
+    # Each delivery may retry at most attempts - 1 times; the breaker keeps it well below.
+    assert retries <= consumed * (RETRY_ATTEMPTS - 1), (retries, consumed)
+    assert system.metric("notifier_worker", "breaker_state") == 0, "breaker did not close"
