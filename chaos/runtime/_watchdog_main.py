@@ -6,7 +6,8 @@ the stdlib-only ``_procfs`` next to it) and starts fast. Protocol on stdin, one 
 The parent is gone when stdin reaches EOF (the kernel closes the pipe even on SIGKILL) or when
 ``getppid()`` changes (a forked child of the parent may still hold the pipe open).
 Descendants that left the groups (``setsid``) are killed too: the trees are rescanned every
-0.25s and on request, so a helper is covered once a scan has seen it.
+0.25s (less often where a scan is slow) and on request, so a helper is covered once a scan
+has seen it.
 """
 
 import os
@@ -33,11 +34,15 @@ def main() -> None:
     known: dict[int, _procfs.Proc] = {}
     fd = sys.stdin.fileno()
     buf = b""
+    interval = 0.25
     while not terminated and os.getppid() == parent:
         if groups:
+            began = time.monotonic()
             known.update((p.pid, p) for p in _procfs.tree(groups))
+            # Stay under ~2% of a core on hosts with many processes.
+            interval = max(0.25, 50 * (time.monotonic() - began))
         try:
-            readable, _, _ = select.select([fd], [], [], 0.25)
+            readable, _, _ = select.select([fd], [], [], interval)
         except InterruptedError:
             continue
         if not readable:
