@@ -9,6 +9,12 @@ from chaos.runtime.ports import (
     wait_for_port,
 )
 from chaos.runtime.process import ManagedProcess
+from chaos.runtime.rabbitmq import (
+    RabbitMQError,
+    RabbitMQNode,
+    RabbitMQNotInstalled,
+    rabbitmq_available,
+)
 from chaos.runtime.readiness import CallableReady, HttpReady, NotReady, Readiness, TcpReady
 
 __all__ = [
@@ -18,6 +24,9 @@ __all__ = [
     "NotReady",
     "PortAllocator",
     "PortExhausted",
+    "RabbitMQError",
+    "RabbitMQNode",
+    "RabbitMQNotInstalled",
     "Readiness",
     "ServiceError",
     "ServiceExited",
@@ -25,5 +34,6 @@ __all__ = [
     "TcpReady",
     "allocate_port",
     "parse_port_range",
+    "rabbitmq_available",
     "wait_for_port",
 ]

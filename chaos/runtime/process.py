@@ -185,8 +185,13 @@ class ManagedProcess:
             self._cleanup_group()  # helpers left over from a run that died on its own
             began = time.monotonic()
             self._spawn()
-            self._wait_ready(began, timeout)
-            watchdog.rescan()  # let it see the helpers the service spawned while booting
+            try:
+                self._wait_ready(began, timeout)
+                watchdog.rescan()  # let it see the helpers the service spawned while booting
+            except BaseException:
+                # Ctrl-C while booting: __exit__ never runs for a failed __enter__.
+                self._cleanup_group()
+                raise
             self.ready_seconds = time.monotonic() - began
             return self
 

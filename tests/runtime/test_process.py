@@ -111,6 +111,22 @@ def test_not_ready_in_time_raises_and_leaves_nothing_running(tmp_path: Path) -> 
     assert not _procfs.pid_alive(proc.pid)  # type: ignore[arg-type]
 
 
+def test_ctrl_c_while_booting_stops_the_service(tmp_path: Path) -> None:
+    def interrupted() -> bool:
+        raise KeyboardInterrupt
+
+    proc = ManagedProcess(
+        "booting",
+        ["sleep", "300"],
+        log_path=tmp_path / "booting.log",
+        readiness=CallableReady(interrupted),
+    )
+    with pytest.raises(KeyboardInterrupt), proc:
+        pytest.fail("the with-block must not run")
+    assert proc.pgid is None
+    assert not _procfs.pid_alive(proc.pid)  # type: ignore[arg-type]
+
+
 def test_stop_escalates_to_sigkill_when_sigterm_is_ignored(tmp_path: Path) -> None:
     ready = tmp_path / "trapped"
     proc = ManagedProcess(
