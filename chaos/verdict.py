@@ -146,6 +146,17 @@ def _pct(rate: float) -> str:
     return f"{rate * 100:.1f}%"
 
 
+def _lag_figures(*phases: Phase) -> dict[str, Any]:
+    # A generator that fell behind its schedule inflates every latency it measures; the lag is
+    # reported so a surprising verdict can be traced to an overloaded test machine.
+    out: dict[str, Any] = {}
+    for phase in phases:
+        lag = getattr(phase, "max_lag_s", None)
+        if lag is not None:
+            out[f"{phase.name}_generator_lag_ms"] = _r(lag * 1000)
+    return out
+
+
 def _require_samples(name: str, phase: Phase, need: int, *, successes: bool) -> Verdict | None:
     have = phase.latency.count if successes else phase.settled
     if have >= need:
@@ -201,6 +212,7 @@ def check_cascade(
         "error_rate_rise": _r(err_rise),
         "required_error_rate_rise": error_rate_margin,
         "fault_settled": fault.settled,
+        **_lag_figures(baseline, fault),
     }
     rise_text = "no request succeeded" if rise_ms is None else f"{p} rose by {rise_ms:.1f} ms"
     need_text = f"{need_ms:.1f} ms = {share:g} x {injected_delay_ms:g} ms injected"
@@ -239,6 +251,7 @@ def _check_within(name: str, baseline: Phase, candidate: Phase, tol: Tolerance) 
         f"{who}_error_rate": _r(candidate.error_rate),
         "error_rate_limit": _r(err_limit),
         f"{who}_settled": candidate.settled,
+        **_lag_figures(baseline, candidate),
     }
     limit_text = f"{limit_ms:.1f} ms = {tol.ratio:g} x baseline {base_ms:.1f} + {tol.slack_ms:g}"
     problems: list[str] = []

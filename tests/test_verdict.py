@@ -178,6 +178,7 @@ def test_verdicts_serialize() -> None:
     verdict = check_contained(BASELINE, make_phase("fault", [5.0] * 100))
     data = json.loads(json.dumps(verdict.to_dict()))
     assert data["passed"] is True and data["figures"]["fault_settled"] == 100
+    assert data["figures"]["fault_generator_lag_ms"] == 0.0
 
 
 @pytest.mark.parametrize(
@@ -223,7 +224,8 @@ async def test_verdicts_from_load_generator_phases() -> None:
     await clock.advance_to(4.0)
     res = await asyncio.wait_for(task, 5.0)
     base, fault, rec = res.phase("baseline"), res.phase("fault"), res.phase("recovery")
-    assert assert_cascade(base, fault, injected_delay_ms=300).passed
+    verdict = assert_cascade(base, fault, injected_delay_ms=300)
+    assert verdict.figures["fault_generator_lag_ms"] == 0.0
     with pytest.raises(ContainmentBroken):
         assert_contained(base, fault)
     assert assert_recovered(base, rec).passed
