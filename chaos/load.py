@@ -169,10 +169,12 @@ class PhaseResult:
     `scheduled` = `sent` + shed (`errors["overload"]`). `latency` holds successes only;
     `latency_all` every request that completed (success or failure), measured from its scheduled
     start. Shed and abandoned requests have no latency; they count in `errors` and `error_rate`.
+    `windows` are the (start, end) spans of the phase in seconds since the run's first request;
+    a phase name used twice has two windows.
     """
 
     name: str
-    duration_s: float = 0.0
+    windows: list[tuple[float, float]] = field(default_factory=list)
     scheduled: int = 0
     sent: int = 0
     ok: int = 0
@@ -181,6 +183,21 @@ class PhaseResult:
     latency_all: LatencyHistogram = field(default_factory=LatencyHistogram)
     max_lag_s: float = 0.0
     error_samples: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float:
+        """Wall time the phase was current, over all its windows."""
+        return sum(end - start for start, end in self.windows)
+
+    @property
+    def started_s(self) -> float | None:
+        """Start of the first window (None if the phase never began)."""
+        return self.windows[0][0] if self.windows else None
+
+    @property
+    def ended_s(self) -> float | None:
+        """End of the last window (None if the phase never began)."""
+        return self.windows[-1][1] if self.windows else None
 
     @property
     def failed(self) -> int:
@@ -204,7 +221,7 @@ class PhaseResult:
 
     @property
     def throughput(self) -> float:
-        """Successful requests per second of the phase's wall time."""
+        """Successes among the phase's requests per second of the phase's wall time."""
         return self.ok / self.duration_s if self.duration_s > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -212,6 +229,7 @@ class PhaseResult:
         return {
             "name": self.name,
             "duration_s": round(self.duration_s, 6),
+            "windows": [[round(a, 6), round(b, 6)] for a, b in self.windows],
             "scheduled": self.scheduled,
             "sent": self.sent,
             "ok": self.ok,
@@ -623,13 +641,11 @@ class LoadGenerator:
                     self.rate, 0.0, 0.0, 0.0, {phase.name: phase}, [], [], self.interval
                 )
             end = self._end if self._end is not None else self._clock.now()
-            durations: dict[str, float] = dict.fromkeys(self._phases, 0.0)
+            windows: dict[str, list[tuple[float, float]]] = {name: [] for name in self._phases}
             for (start, name), nxt in zip(self._marks, [*self._marks[1:], (None, "")], strict=True):
                 stop_at = end if nxt[0] is None else min(nxt[0], end)
-                durations[name] += max(0.0, stop_at - start)
-            phases = {
-                name: self._copy_phase(p, durations[name]) for name, p in self._phases.items()
-            }
+                windows[name].append((start - t0, max(start, stop_at) - t0))
+            phases = {name: self._copy_phase(p, windows[name]) for name, p in self._phases.items()}
             series = [self._summarize(i, b) for i, b in sorted(self._buckets.items())]
             marks = [(t - t0, name) for t, name in self._marks]
             return LoadResults(
@@ -637,10 +653,10 @@ class LoadGenerator:
             )
 
     @staticmethod
-    def _copy_phase(p: PhaseResult, duration_s: float) -> PhaseResult:
+    def _copy_phase(p: PhaseResult, windows: list[tuple[float, float]]) -> PhaseResult:
         return PhaseResult(
             name=p.name,
-            duration_s=duration_s,
+            windows=windows,
             scheduled=p.scheduled,
             sent=p.sent,
             ok=p.ok,

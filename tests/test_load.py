@@ -190,6 +190,7 @@ async def test_each_request_counts_in_the_phase_it_was_scheduled_in() -> None:
     assert base.duration_s == pytest.approx(0.99)
     assert flt.duration_s == pytest.approx(1.0)
     assert rec.duration_s == pytest.approx(3.0 - 1.99)
+    assert (flt.started_s, flt.ended_s) == (pytest.approx(0.99), pytest.approx(1.99))
     assert res.phase_marks == [
         (0.0, "baseline"),
         (pytest.approx(0.99), "fault"),
@@ -217,6 +218,7 @@ async def test_a_repeated_phase_name_accumulates() -> None:
     assert res.phase("a").scheduled == 20
     assert res.phase("b").scheduled == 10
     assert res.phase("a").duration_s == pytest.approx(2.0)
+    assert res.phase("a").windows == [(0.0, pytest.approx(0.95)), (pytest.approx(1.95), 3.0)]
 
 
 # -- overload, timeout, errors, stop ----------------------------------------------------------
