@@ -110,3 +110,48 @@ async def test_shutdown_stops_everything(server: ProxyServer) -> None:
     await server.create(req("s2"))
     await server.shutdown()
     assert not any(p.enabled for p in server.proxies.values())
+
+
+async def _active_pattern(seed: int, upstream: str, count: int) -> list[bool]:
+    """Toxicity rolls of `count` sequential connections through a fresh seeded server."""
+    srv = ProxyServer(seed=seed)
+    try:
+        toxic = ToxicRequest(type="noop", toxicity=0.5)
+        proxy = await srv.create(
+            ProxyRequest(name="s", listen="127.0.0.1:0", upstream=upstream, toxics=(toxic,))
+        )
+        host, _, port = proxy.listen.rpartition(":")
+        pattern: list[bool] = []
+        for _ in range(count):
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(b"x")
+            await asyncio.wait_for(reader.readexactly(1), 5)  # both links exist now
+            (info,) = srv.connections("s")
+            pattern.append(info["toxics"]["downstream"][0]["active"])
+            writer.close()
+            await writer.wait_closed()
+            for _ in range(200):
+                if not srv.connections("s"):
+                    break
+                await asyncio.sleep(0.005)
+        return pattern
+    finally:
+        await srv.shutdown()
+
+
+async def test_seed_reproduces_toxicity_rolls_end_to_end() -> None:
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(1024):
+            writer.write(data)
+        writer.close()
+
+    upstream = await asyncio.start_server(echo, "127.0.0.1", 0)
+    address = f"127.0.0.1:{upstream.sockets[0].getsockname()[1]}"
+    try:
+        first = await _active_pattern(11, address, 16)
+        again = await _active_pattern(11, address, 16)
+    finally:
+        upstream.close()
+        await upstream.wait_closed()
+    assert first == again
+    assert True in first and False in first  # toxicity 0.5 really rolls

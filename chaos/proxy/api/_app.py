@@ -127,7 +127,8 @@ class ApiApp:
         cleaned = clean_path(path)
         if cleaned != path:
             return resp.redirect(cleaned + (f"?{query}" if query else ""))
-        segments = [unquote_to_bytes(s).decode("utf-8", "replace") for s in path[1:].split("/")]
+        # Split the raw bytes before unescaping: `%2F` stays inside its segment.
+        segments = [unquote_to_bytes(s).decode("utf-8", "replace") for s in raw[1:].split(b"/")]
         found = match(self.routes, segments)
         if found is None:
             return resp.not_found_page()

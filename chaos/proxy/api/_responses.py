@@ -65,7 +65,7 @@ def empty(status: int) -> Response:
 
 
 def redirect(location: str) -> Response:
-    return Response(301, [(b"location", location.encode())], b"")
+    return Response(301, [(b"location", location.encode("latin-1"))], b"")
 
 
 def version(text: str) -> Response:

@@ -308,3 +308,15 @@ async def test_json_escaping_like_go(client: httpx.AsyncClient, echo: str) -> No
     r = await client.post("/proxies", json={"name": "<a&b>", "upstream": echo, "enabled": False})
     assert r.status_code == 201
     assert b'"name":"\\u003ca\\u0026b\\u003e"' in r.content
+
+
+async def test_toxics_survive_disable_and_reapply(client: httpx.AsyncClient, echo: str) -> None:
+    proxy = await create(client, "k", echo)
+    body = {"type": "latency", "attributes": {"latency": 300}}
+    assert_json(await client.post("/proxies/k/toxics", json=body))
+    assert_json(await client.patch("/proxies/k", json={"enabled": False}))
+    again = assert_json(await client.patch("/proxies/k", json={"enabled": True}))
+    assert [t["name"] for t in again["toxics"]] == ["latency_downstream"]
+    start = asyncio.get_running_loop().time()
+    assert await roundtrip(proxy["listen"]) == b"ping"
+    assert asyncio.get_running_loop().time() - start >= 0.29

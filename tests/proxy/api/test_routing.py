@@ -195,3 +195,14 @@ async def test_lifespan_is_acknowledged(server: ProxyServer) -> None:
         "lifespan.startup.complete",
         "lifespan.shutdown.complete",
     ]
+
+
+async def test_raw_utf8_path_segment(server: ProxyServer, echo: str) -> None:
+    app = create_app(server)
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await create(client, "ünï", echo, enabled=False)
+    status, _, body = await raw_request(app, "GET", "/proxies/ünï".encode())
+    assert status == 200 and b'"name":"\xc3\xbcn\xc3\xaf"' in body
+    status, headers, _ = await raw_request(app, "GET", "//proxies/ünï".encode())
+    assert (status, headers[b"location"]) == (301, "/proxies/ünï".encode())
