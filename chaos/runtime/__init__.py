@@ -1,4 +1,12 @@
-"""Process runtime: free ports, supervised processes, and a private RabbitMQ node."""
+"""Process runtime: free ports, supervised processes, and a private RabbitMQ node.
+
+port = allocate_port()
+with ManagedProcess("api", [sys.executable, "-m", "myapi", str(port)],
+                    readiness=HttpReady(f"http://127.0.0.1:{port}/health")) as api:
+    ...                                    # api.kill() / api.pause() / api.restart()
+with RabbitMQNode(tmp_dir) as broker:      # broker.amqp_url, broker.queue_depth("q")
+    with broker.crashed(): ...             # kill -9, then start again and wait ready
+"""
 
 from chaos.runtime.errors import ServiceError, ServiceExited, ServiceNotReady
 from chaos.runtime.ports import (

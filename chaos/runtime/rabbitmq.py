@@ -52,7 +52,8 @@ __all__ = [
 DEFAULT_RABBITMQ_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 _HOST = "127.0.0.1"
 _node_counter = itertools.count(1)
-_LOOPBACK_DIST = "-kernel inet_dist_use_interface {127,0,0,1}"
+# Distribution on loopback only; never auto-start an epmd (it would daemonize and outlive us).
+_ERL_ARGS = "-kernel inet_dist_use_interface {127,0,0,1} -start_epmd false"
 
 
 class RabbitMQError(RuntimeError):
@@ -346,6 +347,11 @@ class RabbitMQNode:
 
     def rabbitmqctl(self, *args: str, timeout: float = 60.0) -> str:
         """Run ``rabbitmqctl ARGS`` against this node; return stdout."""
+        if not self.epmd.running:
+            raise RabbitMQError(
+                f"rabbitmqctl {' '.join(args)}: node {self.node_name} has no epmd running "
+                f"(closed={self._closed}); hint: start() the node first"
+            )
         argv = [str(self.ctl_path), *args]
         with self._ctl_lock:  # the CLI node listens on our single reserved ctl port
             proc = subprocess.Popen(
@@ -427,8 +433,8 @@ class RabbitMQNode:
             "RABBITMQ_DIST_PORT": str(self.dist_port),
             "RABBITMQ_CTL_DIST_PORT_MIN": str(self.ctl_port),
             "RABBITMQ_CTL_DIST_PORT_MAX": str(self.ctl_port),
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": _LOOPBACK_DIST,
-            "RABBITMQ_CTL_ERL_ARGS": _LOOPBACK_DIST,
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": _ERL_ARGS,
+            "RABBITMQ_CTL_ERL_ARGS": _ERL_ARGS,
             "ERL_EPMD_PORT": str(self.epmd_port),
             "ERL_EPMD_ADDRESS": _HOST,
         }
