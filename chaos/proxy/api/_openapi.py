@@ -66,6 +66,8 @@ def _toxic_attributes() -> dict[str, Any]:
         schemas[f"{cls.go_struct or name}Attributes"] = {
             "type": "object",
             "description": f"Attributes of the `{name}` toxic (every key always present)",
+            "required": [json_name for json_name, _, _ in cls.fields()],
+            "additionalProperties": False,
             "properties": {
                 json_name: {"type": "integer", "minimum": 0, "format": go_type}
                 for json_name, _, go_type in cls.fields()
@@ -82,7 +84,8 @@ def _schemas() -> dict[str, Any]:
         "description": "`upstream` (client to server) or `downstream`, any case; echoed as sent",
     }
     toxic_props = {
-        "attributes": {"oneOf": [_ref(name) for name in attributes]} if attributes else {},
+        # anyOf: toxics with the same attribute keys (timeout, reset_peer) are alike.
+        "attributes": {"anyOf": [_ref(name) for name in attributes]} if attributes else {},
         "name": {"type": "string"},
         "type": {"type": "string", "enum": toxic_types},
         "stream": stream,

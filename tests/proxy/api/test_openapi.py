@@ -43,3 +43,44 @@ async def test_every_toxic_type_and_error_described(client: httpx.AsyncClient) -
     create = doc["paths"]["/proxies"]["post"]["responses"]
     assert {"201", "400", "403", "409", "500", "503"} <= set(create)
     assert schemas["Error"]["required"] == ["error", "status"]
+
+
+def test_component_schemas_are_valid_json_schema() -> None:
+    from jsonschema import Draft202012Validator
+
+    from chaos.proxy.api._openapi import build_openapi
+
+    for schema in build_openapi()["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+
+
+async def test_real_responses_match_their_schemas(client: httpx.AsyncClient, echo: str) -> None:
+    import asyncio
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    doc = assert_json(await client.get("/openapi.json"))
+
+    def validate(name: str, value: object) -> None:
+        schema = {"$ref": f"#/components/schemas/{name}", "components": doc["components"]}
+        Draft202012Validator(schema).validate(value)
+
+    body = {"name": "s", "listen": "127.0.0.1:0", "upstream": echo, "toxics": [{"type": "noop"}]}
+    proxy = assert_json(await client.post("/proxies", json=body), 201)
+    validate("Proxy", proxy)
+    latency = {"type": "latency", "attributes": {"latency": 1}, "stream": "upstream"}
+    validate("Toxic", assert_json(await client.post("/proxies/s/toxics", json=latency)))
+    validate("ProxyMap", assert_json(await client.get("/proxies")))
+    validate("Version", (await client.get("/version")).json())
+    validate("Error", json.loads((await client.get("/proxies/x")).text))
+    populate = await client.post("/populate", json=[{"name": "q", "upstream": echo}])
+    validate("PopulateResult", populate.json())
+    validate("PopulateResult", (await client.post("/populate", content=b"{}")).json())
+    host, _, port = proxy["listen"].rpartition(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"x")
+    await asyncio.wait_for(reader.readexactly(1), 5)
+    (conn,) = assert_json(await client.get("/proxies/s/connections"))
+    validate("Connection", conn)
+    writer.close()
