@@ -4,7 +4,8 @@ Each service runs in its own session/process group (``start_new_session=True``),
 reaches the service and every helper it spawned, and a Ctrl-C at the terminal reaches only pytest
 (whose teardown then stops the service). Helpers that leave the group (``setsid``, as Erlang's
 ``erl_child_setup`` does) are still found through their parent and killed with it. Output goes
-to a log file, appended across restarts.
+to a log file, appended across restarts (without ``log_path``, a per-process temp file that is
+deleted at interpreter exit: pass ``log_path`` to keep it).
 
 No process may outlive the test session, however it ends. Three layers:
 
@@ -31,9 +32,11 @@ node runs its own ``epmd`` that way).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import datetime as dt
+import itertools
 import os
 import shutil
 import signal
@@ -66,6 +69,19 @@ def _pdeathsig_preexec(parent_pid: int) -> Callable[[], None]:
             os._exit(125)  # the parent died before prctl took effect: nobody would kill us
 
     return preexec
+
+
+_log_counter = itertools.count(1)
+_scratch: Path | None = None
+
+
+def _scratch_dir() -> Path:
+    """A per-process temp dir for logs nobody asked to keep; removed at interpreter exit."""
+    global _scratch
+    if _scratch is None or not _scratch.is_dir():
+        _scratch = Path(tempfile.mkdtemp(prefix=f"chaos-logs-{os.getpid()}-"))
+        atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
+    return _scratch
 
 
 def read_log_tail(path: Path, lines: int = 20, max_bytes: int = 64 * 1024) -> str:
@@ -121,10 +137,6 @@ class ManagedProcess:
                 f"(PATH={self.env.get('PATH')!r}); hint: give an absolute path"
             )
         self.argv = list(argv)
-        if log_path is None:
-            log_path = Path(tempfile.mkdtemp(prefix=f"chaos-{name}-")) / f"{name}.log"
-        self.log_path = Path(log_path)
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         if readiness is None:
             self.readiness: list[Readiness] = []
         elif isinstance(readiness, Readiness):
@@ -134,6 +146,10 @@ class ManagedProcess:
         for check in self.readiness:
             if not isinstance(check, Readiness):
                 raise TypeError(f"readiness check {check!r} has no check() method")
+        if log_path is None:
+            log_path = _scratch_dir() / f"{name}-{next(_log_counter)}.log"
+        self.log_path = Path(log_path)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.poll_interval = poll_interval
