@@ -239,7 +239,12 @@ class _Parser:
                 raise self.fail("in exponent of numeric literal")
             digits()
         text = data[start : self.pos].decode()
-        return int(text) if is_int else GoFloat(text)
+        if is_int:
+            try:
+                return int(text)
+            except ValueError:  # beyond Python's int-from-text digit limit: fits nothing anyway
+                pass
+        return GoFloat(text)
 
     def string(self) -> str:
         data = self.data

@@ -90,6 +90,18 @@ def test_type_errors_first_one_reported(data: bytes, message: str) -> None:
     assert str(info.value) == message
 
 
+def test_enormous_numbers_are_type_errors_not_crashes() -> None:
+    digits = "9" * 10_000
+    with pytest.raises(GoJsonError) as info:
+        decode(f'{{"f":{digits}}}'.encode(), S)
+    assert (
+        str(info.value)
+        == f"json: cannot unmarshal number {digits} into Go struct field T.f of type float32"
+    )
+    with pytest.raises(GoJsonError, match=r"number into Go struct field T\.name of type string"):
+        decode(f'{{"name":{digits}}}'.encode(), S)
+
+
 def test_fields_case_insensitive_null_keeps_unknown_ignored() -> None:
     assert decode(b'{"NAME":"a","Name":"b","x":[1],"on":null,"f":0.1}', S) == {
         "name": "b",
