@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import json as _json
 import math
 import threading
 import time
@@ -33,10 +34,12 @@ __all__ = [
     "LoadGenerator",
     "LoadResults",
     "PhaseResult",
+    "RawHttpTarget",
     "RequestFailed",
     "SeriesBucket",
     "classify",
     "http_target",
+    "raw_http_target",
 ]
 
 Target = Callable[[], Awaitable[object]]
@@ -160,6 +163,114 @@ def http_target(
 ) -> HttpTarget:
     """Build an HttpTarget (see there); `timeout` applies only to a client it creates itself."""
     return HttpTarget(client, method, url, json=json, headers=headers, timeout=timeout)
+
+
+class RawHttpTarget:
+    """A minimal HTTP/1.1 keep-alive client as a load target, ~30x cheaper in CPU than httpx.
+
+    On a small shared machine the generator's own CPU use turns into schedule lag, which then
+    shows up as latency; measured here httpx costs ~2.8 ms of CPU per request, raw streams ~0.1.
+    Plain http only; understands Content-Length, chunked and read-to-close bodies. A connection
+    whose request failed or was cancelled (timeout) is closed, never reused. Nothing is retried
+    (a retried POST could deliver twice and corrupt a message ledger), so a server closing an
+    idle connection at the very instant it is reused shows up as one `reset`.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        max_idle: int = 64,
+    ) -> None:
+        parsed = httpx.URL(url)
+        if parsed.scheme != "http" or not parsed.host:
+            raise ValueError(f"RawHttpTarget needs an http://host[:port]/ URL, got {url!r}")
+        self.method = method.upper()
+        self.url = url
+        self._host = parsed.host
+        self._port = parsed.port or 80
+        body = b"" if json is None else _json.dumps(json).encode()
+        lines = [f"{self.method} {parsed.raw_path.decode('ascii')} HTTP/1.1"]
+        lines.append(f"Host: {self._host}:{self._port}")
+        lines.append(f"Content-Length: {len(body)}")
+        if json is not None:
+            lines.append("Content-Type: application/json")
+        lines.extend(f"{k}: {v}" for k, v in (headers or {}).items())
+        self._request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._max_idle = max_idle
+
+    async def __call__(self) -> None:
+        """Send one request and read the whole response."""
+        reader, writer = await self._connection()
+        reusable = False
+        try:
+            writer.write(self._request)
+            await writer.drain()
+            status, reusable = await self._read_response(reader)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
+            raise RequestFailed(classify(exc), f"{self.method} {self.url}: {exc!r}") from exc
+        finally:
+            if reusable and len(self._idle) < self._max_idle:
+                self._idle.append((reader, writer))
+            else:
+                writer.close()
+        if status >= 500:
+            raise RequestFailed("5xx", f"{self.method} {self.url} -> {status}")
+        if status >= 400:
+            raise RequestFailed("4xx", f"{self.method} {self.url} -> {status}")
+
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        while self._idle:
+            reader, writer = self._idle.pop()
+            if not reader.at_eof() and not writer.is_closing():
+                return reader, writer
+            writer.close()  # the server closed it while idle
+        try:
+            return await asyncio.open_connection(self._host, self._port)
+        except OSError as exc:
+            raise RequestFailed(classify(exc), f"{self.method} {self.url}: {exc!r}") from exc
+
+    async def _read_response(self, reader: asyncio.StreamReader) -> tuple[int, bool]:
+        head = await reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        parts = status_line.split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
+            raise ValueError(f"not an HTTP/1.x status line: {status_line!r}")
+        status = int(parts[1])
+        fields = {}
+        for line in header_lines:
+            if line:
+                key, _, value = line.partition(":")
+                fields[key.strip().lower()] = value.strip().lower()
+        keep_alive = fields.get("connection") != "close" and parts[0] == "HTTP/1.1"
+        if "chunked" in fields.get("transfer-encoding", ""):
+            while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                await reader.readexactly(size + 2)
+            while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
+                pass
+        elif "content-length" in fields:
+            await reader.readexactly(int(fields["content-length"]))
+        elif status >= 200 and status not in (204, 304) and self.method != "HEAD":
+            await reader.read()  # body delimited by the server closing the connection
+            keep_alive = False
+        return status, keep_alive
+
+    async def aclose(self) -> None:
+        """Close idle connections."""
+        idle, self._idle = self._idle, []
+        for _, writer in idle:
+            writer.close()
+
+
+def raw_http_target(
+    method: str, url: str, *, json: Any = None, headers: dict[str, str] | None = None
+) -> RawHttpTarget:
+    """Build a RawHttpTarget (see there): the cheap alternative to http_target for high rates."""
+    return RawHttpTarget(method, url, json=json, headers=headers)
 
 
 @dataclass

@@ -18,9 +18,11 @@ from chaos.load import (
     HttpTarget,
     LoadGenerator,
     LoadResults,
+    RawHttpTarget,
     RequestFailed,
     classify,
     http_target,
+    raw_http_target,
 )
 
 pytestmark = pytest.mark.timeout(30)
@@ -504,3 +506,139 @@ def test_smoke_background_thread_against_a_local_server() -> None:
     assert down.errors["refused"] + down.errors["reset"] >= 0.8 * down.failed, down.to_dict()
     assert base.latency.p50 > 0
     assert res.duration_s < 5.0  # stop() ended the 10 s schedule early
+
+
+# -- raw_http_target against an in-process asyncio server (real sockets, no sleeping) ---------
+
+
+_SERVERS: list[_RawServer] = []
+
+
+def server_state(target: RawHttpTarget) -> int:
+    """Idle pooled connections of a raw target."""
+    return len(target._idle)
+
+
+class _RawServer:
+    """A tiny HTTP/1.1 server whose behaviour is chosen by the request path."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.requests: list[bytes] = []
+        self.hung = asyncio.Event()
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> str:
+        _SERVERS.append(self)
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                body = await reader.readexactly(length)
+                self.requests.append(head + body)
+                path = head.split(b" ")[1].split(b"?")[0]
+                if path == b"/ok":
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+                elif path == b"/chunked":
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        b"3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\nX-Trailer: 1\r\n\r\n"
+                    )
+                elif path == b"/close":
+                    writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil eof")
+                    await writer.drain()
+                    writer.close()
+                    return
+                elif path == b"/503":
+                    writer.write(b"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n")
+                elif path == b"/404":
+                    writer.write(b"HTTP/1.1 404 Nope\r\nContent-Length: 0\r\n\r\n")
+                elif path == b"/reset":
+                    writer.transport.abort()
+                    return
+                elif path == b"/garbage":
+                    writer.write(b"SMTP ready\r\n\r\n")
+                elif path == b"/hang":
+                    self.hung.set()
+                    await reader.read()  # until the client goes away
+                    return
+                else:
+                    writer.write(b"HTTP/1.1 501 Unknown test path\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
+        finally:
+            writer.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [("/503", "5xx"), ("/404", "4xx"), ("/reset", "reset"), ("/garbage", "other")],
+)
+async def test_raw_target_maps_failures(path: str, kind: str) -> None:
+    async with _RawServer() as base:
+        target = raw_http_target("GET", base + path)
+        with pytest.raises(RequestFailed) as info:
+            await target()
+        await target.aclose()
+    assert info.value.kind == kind
+
+
+async def test_raw_target_refused() -> None:
+    async with _RawServer() as base:
+        pass  # the server is gone: its port now refuses connections
+    with pytest.raises(RequestFailed) as info:
+        await raw_http_target("GET", base + "/ok")()
+    assert info.value.kind == "refused"
+
+
+async def test_raw_target_reuses_connections_and_reads_every_body_kind() -> None:
+    async with _RawServer() as base:
+        ok = raw_http_target("POST", base + "/ok?x=1", json={"post": 7}, headers={"X-K": "v"})
+        for _ in range(5):
+            await ok()
+        assert server_state(ok) == 1
+        chunked = raw_http_target("GET", base + "/chunked")
+        await chunked()
+        await chunked()
+        closing = raw_http_target("GET", base + "/close")
+        await closing()
+        await closing()
+        assert server_state(closing) == 0  # "Connection: close" is never pooled
+        for t in (ok, chunked, closing):
+            await t.aclose()
+    first = _SERVERS[-1].requests[0]
+    assert first.startswith(b"POST /ok?x=1 HTTP/1.1\r\n")
+    assert b"Content-Type: application/json" in first and b"X-K: v" in first
+    assert first.endswith(b'{"post": 7}')
+    assert _SERVERS[-1].connections == 1 + 1 + 2
+
+
+async def test_raw_target_cancelled_mid_request_drops_the_connection() -> None:
+    async with _RawServer() as base:
+        target = raw_http_target("GET", base + "/hang")
+        task = asyncio.create_task(target())
+        server = _SERVERS[-1]
+        await asyncio.wait_for(server.hung.wait(), 5.0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert server_state(target) == 0
+
+
+def test_raw_target_rejects_non_http_urls() -> None:
+    with pytest.raises(ValueError, match="'https://x/'"):
+        raw_http_target("GET", "https://x/")
