@@ -99,6 +99,8 @@ class HttpTarget:
 
     With `client=None` it creates its own AsyncClient on first use, on the loop that runs the
     load (an AsyncClient must not outlive or change its loop), and the generator closes it.
+    httpx costs ~3 ms of CPU per request: above ~50 requests/s on a small machine prefer
+    `raw_http_target`, or watch `max_lag_s` (the generator falling behind inflates latency).
     """
 
     def __init__(
