@@ -4,13 +4,17 @@ The push provider answers 500 ms late on the worker's edge (worker -> push-provi
 mode reactions are published to RabbitMQ and the gateway answers without waiting, so its latency
 and error rate stay within tolerance of the baseline; the queue absorbs the delay; once the fault
 is removed every accepted reaction is delivered (lost = 0).
+
+Negative control: the same fault and hypothesis in sync mode must fail (expected to fail).
 """
 
 from __future__ import annotations
 
+import pytest
+
 from chaos.experiment import run_phases
-from chaos.verdict import Tolerance, assert_contained
-from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
+from chaos.verdict import ContainmentBroken, Tolerance, assert_contained
+from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE, negative_control
 from fixtures.system import System
 from fixtures.targets import FeedTarget, ReactionTarget
 
@@ -18,11 +22,15 @@ DELAY_MS = 500
 CONTAINED = Tolerance(percentile=99, ratio=3.0, slack_ms=150, error_rate_slack=0.02)
 
 
+@pytest.mark.parametrize(
+    "mode", ["async", negative_control("sync", "the caller waits", ContainmentBroken)]
+)
 def test_latency_on_async_path_is_contained(
-    system: System, reactions: ReactionTarget, feed: FeedTarget
+    system: System, reactions: ReactionTarget, feed: FeedTarget, mode: str
 ) -> None:
-    system.set_mode("async")
-    edge = system.proxy("worker-push")
+    system.set_mode(mode)
+    # Both modes deliver through the push provider: slow it on the path each mode takes.
+    edge = system.proxy("worker-push" if mode == "async" else "notifications-push")
     run = run_phases(
         PLAN,
         {"reactions": (reactions, REACTION_RATE), "feed": (feed, FEED_RATE)},

@@ -3,13 +3,17 @@
 RabbitMQ is killed with SIGKILL while reactions arrive in async mode. Reactions keep being
 accepted (the publisher falls back to its local outbox), the broker restarts from its data
 directory, the outbox drains and the worker reconnects: every accepted reaction is delivered.
+
+Negative control: with the outbox off, the crash reaches clients (expected to fail).
 """
 
 from __future__ import annotations
 
+import pytest
+
 from chaos.experiment import run_phases
-from chaos.verdict import Tolerance, assert_contained
-from fixtures.plans import PLAN, REACTION_RATE
+from chaos.verdict import ContainmentBroken, Tolerance, assert_contained
+from fixtures.plans import PLAN, REACTION_RATE, negative_control
 from fixtures.system import System
 from fixtures.targets import ReactionTarget
 
@@ -17,8 +21,12 @@ from fixtures.targets import ReactionTarget
 ACCEPTED = Tolerance(percentile=90, ratio=3.0, slack_ms=300, error_rate_slack=0.02)
 
 
-def test_broker_crash_loses_no_reaction(system: System, reactions: ReactionTarget) -> None:
+@pytest.mark.parametrize("outbox", [True, negative_control(False, "no outbox", ContainmentBroken)])
+def test_broker_crash_loses_no_reaction(
+    system: System, reactions: ReactionTarget, outbox: bool
+) -> None:
     system.set_mode("async")
+    system.set_outbox(outbox)
     run = run_phases(
         PLAN,
         {"reactions": (reactions, REACTION_RATE)},

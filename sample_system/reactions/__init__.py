@@ -29,7 +29,8 @@ Run: ``python -m sample_system.reactions``. Environment:
 - ``LOG_LEVEL`` (default ``INFO``): logging level
 
 Endpoints: ``POST /reactions`` (sync: 201, 502, 504; async: 202 with ``queued`` broker|outbox;
-400 on a bad body), ``GET|PUT /admin/mode``, ``GET /admin/outbox``, ``GET /health``,
+400 on a bad body), ``GET|PUT /admin/mode``, ``GET|PUT /admin/outbox`` (``{"enabled": bool}``;
+off, a broker failure is a 503: the negative control of the broker experiments), ``GET /health``,
 ``GET /metrics``.
 
 Async delivery guarantee: a 202 means the event is confirmed by the broker or stored in the

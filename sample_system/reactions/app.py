@@ -83,7 +83,8 @@ def create_app(
         ),
         transport=transport,
     )
-    state = {"mode": settings.mode}
+    # The outbox can be switched off at run time: the negative control of the broker experiments.
+    state: dict[str, Any] = {"mode": settings.mode, "outbox": True}
     metrics.set_mode(settings.mode)
 
     async def notify_sync(reaction: dict[str, str]) -> tuple[Response, str]:
@@ -107,11 +108,14 @@ def create_app(
         body = json.dumps({**reaction, "created_at": time.time()}).encode()
         # Behind a non-empty outbox, go to the outbox too: keeps order, and the drainer alone
         # probes a broker that was down instead of every request waiting on it.
-        if store.outbox_size() == 0:
+        if store.outbox_size() == 0 or not state["outbox"]:
             try:
                 future = publisher.submit(rid, body)
                 await asyncio.wait_for(asyncio.wrap_future(future), settings.publish_timeout_s)
             except (PublishError, TimeoutError) as exc:
+                if not state["outbox"]:
+                    message = f"broker unavailable ({exc!r}) and the outbox is off"
+                    return JSONResponse({"reaction_id": rid, "error": message}, 503), "rejected"
                 log.info("publish of %s failed (%r); storing in the outbox", rid, exc)
             else:
                 return JSONResponse({"reaction_id": rid, "queued": "broker"}, 202), "broker"
@@ -151,7 +155,19 @@ def create_app(
         return JSONResponse({"mode": mode})
 
     async def outbox(request: Request) -> Response:
-        return JSONResponse({"size": store.outbox_size()})
+        return JSONResponse({"size": store.outbox_size(), "enabled": state["outbox"]})
+
+    async def put_outbox(request: Request) -> Response:
+        try:
+            body = await json_object(request)
+        except BadRequest as exc:
+            return error(400, str(exc))
+        enabled = body.get("enabled")
+        if not isinstance(enabled, bool):
+            return error(400, f"field 'enabled' must be true or false, got {enabled!r}")
+        state["outbox"] = enabled
+        log.info("outbox is now %s", "on" if enabled else "off")
+        return await outbox(request)
 
     async def health(request: Request) -> Response:
         return JSONResponse(
@@ -184,6 +200,7 @@ def create_app(
             Route("/admin/mode", get_mode, methods=["GET"]),
             Route("/admin/mode", put_mode, methods=["PUT"]),
             Route("/admin/outbox", outbox, methods=["GET"]),
+            Route("/admin/outbox", put_outbox, methods=["PUT"]),
             Route("/health", health, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],

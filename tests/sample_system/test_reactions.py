@@ -369,7 +369,7 @@ async def test_async_mode_publishes_to_the_broker(
     assert response.json() == {"reaction_id": "r1", "queued": "broker"}
     assert publisher.submitted == [("r1", False)]
     assert notifications.bodies == []
-    assert (await client.get("/admin/outbox")).json() == {"size": 0}
+    assert (await client.get("/admin/outbox")).json() == {"size": 0, "enabled": True}
 
 
 async def test_async_mode_falls_back_to_the_outbox(
@@ -385,7 +385,7 @@ async def test_async_mode_falls_back_to_the_outbox(
     second = await client.post("/reactions", json={**REACTION, "reaction_id": "r2"})
     assert second.json()["queued"] == "outbox"
     assert publisher.submitted == [("r1", False)]
-    assert (await client.get("/admin/outbox")).json() == {"size": 2}
+    assert (await client.get("/admin/outbox")).json() == {"size": 2, "enabled": True}
     health = (await client.get("/health")).json()
     assert health["status"] == "ok"
     assert health["outbox"] == 2
@@ -393,6 +393,21 @@ async def test_async_mode_falls_back_to_the_outbox(
     assert "reactions_outbox_size 2.0" in metrics
     assert 'reactions_requests_total{mode="async",outcome="outbox"} 2.0' in metrics
     assert 'reactions_mode{mode="async"} 1.0' in metrics
+
+
+async def test_without_the_outbox_a_broker_failure_is_a_503(
+    client: httpx.AsyncClient, publisher: FakePublisher
+) -> None:
+    await client.put("/admin/mode", json={"mode": "async"})
+    off = await client.put("/admin/outbox", json={"enabled": False})
+    assert off.json() == {"size": 0, "enabled": False}
+    publisher.fail = True
+    response = await client.post("/reactions", json={**REACTION, "reaction_id": "r1"})
+    assert response.status_code == 503
+    assert "outbox is off" in response.json()["error"]
+    assert (await client.get("/admin/outbox")).json()["size"] == 0
+    bad = await client.put("/admin/outbox", json={"enabled": "no"})
+    assert bad.status_code == 400 and "'enabled'" in bad.json()["error"]
 
 
 async def test_mode_switch_rejects_unknown_modes(client: httpx.AsyncClient) -> None:
