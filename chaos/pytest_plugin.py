@@ -35,6 +35,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "chaos(toxiproxy_url=None, rabbitmq_server=None, chaos_port_range=None, "
         "chaos_keep_logs=None): override pytest-chaos settings for one test",
     )
+    config.addinivalue_line(
+        "markers", "rabbitmq: needs the local rabbitmq-server package (starts its own node)"
+    )
     config.stash[SETTINGS] = resolve(config, os.environ)
     config.stash[BROKERS] = []
 

@@ -142,7 +142,7 @@ def test_broker_outage_is_absorbed_by_the_outbox(system: System) -> None:
         assert response.status_code == 202, response.text
         assert response.json()["queued"] == "outbox"
     assert time.monotonic() - started < 60  # generous: the point is "no hang", not speed
-    assert httpx.get(f"{system.reactions}/admin/outbox").json() == {"size": 10}
+    assert httpx.get(f"{system.reactions}/admin/outbox").json() == {"size": 10, "enabled": True}
     system.node.start()
     eventually(
         lambda: httpx.get(f"{system.reactions}/admin/outbox").json()["size"] == 0,
