@@ -168,9 +168,14 @@ def proxy(client: str = "toxiproxy", timeline: str = "chaos") -> Callable[..., A
             return ProxyHandle(api, model, tl)
 
         yield make
+        # Faults left open are rolled back here, while their proxies exist and the client is
+        # open: the timeline's own teardown runs after the client's, too late.
+        failures = tl.rollback_all()
         for name in made:
             with contextlib.suppress(ProxyNotFound):
                 api.delete_proxy(name)
+        if failures:
+            pytest.fail("could not roll back faults: " + "; ".join(failures), pytrace=False)
 
     return fixture
 

@@ -67,10 +67,14 @@ class Timeline:
         try:
             yield event
         finally:
+            # rollback_all() may have undone it already (a fault left open until teardown, its
+            # generator closed later by the garbage collector): never roll back twice.
             with self._lock:
-                if entry in self._active:
+                open_ = entry in self._active
+                if open_:
                     self._active.remove(entry)
-            self._roll_back(event, rollback)
+            if open_:
+                self._roll_back(event, rollback)
 
     @staticmethod
     def _roll_back(event: FaultEvent, rollback: Callable[[], None]) -> None:

@@ -47,8 +47,9 @@ def test_rollback_runs_on_exception_and_ctrl_c(exc: BaseException) -> None:
 def test_failed_apply_is_recorded_and_not_rolled_back() -> None:
     log: list[str] = []
     timeline = Timeline()
-    with pytest.raises(RuntimeError, match="cannot apply"), timeline.fault(
-        "down", "api", *make(log, fail_apply=True)
+    with (
+        pytest.raises(RuntimeError, match="cannot apply"),
+        timeline.fault("down", "api", *make(log, fail_apply=True)),
     ):
         pass
     assert log == []
@@ -57,8 +58,9 @@ def test_failed_apply_is_recorded_and_not_rolled_back() -> None:
 
 def test_failed_rollback_is_recorded_and_raised() -> None:
     timeline = Timeline()
-    with pytest.raises(RuntimeError, match="cannot roll back"), timeline.fault(
-        "down", "api", *make([], fail_rollback=True)
+    with (
+        pytest.raises(RuntimeError, match="cannot roll back"),
+        timeline.fault("down", "api", *make([], fail_rollback=True)),
     ):
         pass
     assert "rollback failed" in (timeline.events[0].error or "")
@@ -75,3 +77,14 @@ def test_rollback_all_undoes_faults_left_open_newest_first() -> None:
     assert log == ["b", "a"]
     assert timeline.rollback_all() == []  # nothing twice
     assert log == ["b", "a"]
+
+
+def test_fault_rolled_back_by_rollback_all_is_not_rolled_back_again_on_close() -> None:
+    log: list[str] = []
+    timeline = Timeline()
+    cm = timeline.fault("a", "x", lambda: None, lambda: log.append("a"))
+    cm.__enter__()
+    assert timeline.rollback_all() == []
+    cm.__exit__(None, None, None)  # what closing the abandoned generator does, later
+    assert log == ["a"]
+    assert timeline.events[0].error is None
