@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -135,15 +135,7 @@ class SampleStack:
             self.startup_seconds["proxies"] = time.monotonic() - began
             for service in SERVICES:
                 t = time.monotonic()
-                process = ManagedProcess(
-                    service,
-                    [sys.executable, "-m", f"sample_system.{service}"],
-                    env=self._env(service),
-                    cwd=self.workdir,
-                    log_path=self.workdir / f"{service}.log",
-                    readiness=HttpReady(f"{self.url(service)}/health"),
-                    start_timeout=self.start_timeout,
-                )
+                process = self._process(service)
                 self.services[service] = process
                 # The service binds the reserved port itself.
                 self._allocator.release(self.ports[service])
@@ -154,6 +146,32 @@ class SampleStack:
             raise
         self.startup_seconds["total"] = time.monotonic() - began
         return self
+
+    def _process(self, service: str, env: Mapping[str, str] | None = None) -> ManagedProcess:
+        variant = "-variant" if env else ""
+        return ManagedProcess(
+            service + variant,
+            [sys.executable, "-m", f"sample_system.{service}"],
+            env=self._env(service) | dict(env or {}),
+            cwd=self.workdir,
+            log_path=self.workdir / f"{service}{variant}.log",
+            readiness=HttpReady(f"{self.url(service)}/health"),
+            start_timeout=self.start_timeout,
+        )
+
+    @contextlib.contextmanager
+    def replaced(self, service: str, env: Mapping[str, str]) -> Iterator[ManagedProcess]:
+        """Run `service` with other settings for the block; the original comes back after."""
+        original = self.services[service]
+        original.stop()
+        variant = self._process(service, env)
+        self.services[service] = variant  # stop() cleans it up if we are interrupted
+        try:
+            yield variant.start()
+        finally:
+            variant.stop()
+            self.services[service] = original
+            original.start()
 
     def _delete_proxy(self, name: str) -> None:
         with contextlib.suppress(ProxyNotFound):

@@ -1,0 +1,69 @@
+"""Hypothesis: naive retries multiply the load on a struggling dependency; disciplined ones don't.
+
+The push provider fails every call for a while. A worker that retries at once, many times, with
+no breaker sends it several calls for every message (a retry storm); the worker as designed
+(tenacity with exponential backoff, jitter and a stop, behind a circuit breaker) sends it fewer
+calls than there are messages. The amplification factor is provider calls during the failure
+divided by the messages that arrived in that time. Both deliver everything once it heals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from chaos.experiment import Plan, run_phases
+from fixtures.plans import REACTION_RATE
+from fixtures.system import System
+from fixtures.targets import ReactionTarget
+
+PLAN = Plan(baseline=2.0, fault=4.0, recovery=2.0)
+NAIVE = {
+    "WORKER_RETRY_ATTEMPTS": "50",
+    "WORKER_RETRY_BACKOFF_S": "0",
+    "WORKER_RETRY_BACKOFF_MAX_S": "0",
+    "WORKER_RETRY_JITTER_S": "0",
+    "WORKER_RETRY_MAX_S": "30",
+    "WORKER_BREAKER_FAIL_MAX": "1000000",
+}
+
+
+def amplification(system: System, reactions: ReactionTarget, naive: bool) -> float:
+    calls: dict[str, float] = {}
+
+    def provider_calls() -> float:
+        return system.metric("push_provider", "push_requests", default=0.0)
+
+    @contextlib.contextmanager
+    def provider_failing() -> Iterator[None]:
+        calls["before"] = provider_calls()
+        system.push_faults(error_rate=1.0)
+        try:
+            yield
+        finally:
+            system.push_faults(error_rate=0.0)
+            calls["after"] = provider_calls()
+
+    system.set_mode("async")
+    run = run_phases(PLAN, {"reactions": (reactions, REACTION_RATE)}, fault=provider_failing)
+    messages = run.phase("reactions", "fault").ok
+    assert messages > 0, "no reaction was accepted during the failure"
+    system.check_ledger(reactions.accepted, reactions.unknown).assert_ok()
+    return (calls["after"] - calls["before"]) / messages
+
+
+@pytest.mark.parametrize("naive", [True, False], ids=["naive-retries", "backoff-breaker"])
+def test_retry_amplification(
+    system: System, reactions: ReactionTarget, naive: bool, record_property: Any
+) -> None:
+    if naive:
+        with system.stack.replaced("notifier_worker", NAIVE):
+            factor = amplification(system, reactions, naive)
+        assert factor >= 2.0, f"naive retries did not multiply the load: x{factor:.2f}"
+    else:
+        factor = amplification(system, reactions, naive)
+        assert factor <= 1.0, f"disciplined retries multiplied the load: x{factor:.2f}"
+    record_property("amplification", round(factor, 2))
