@@ -38,12 +38,16 @@ def split_host_port(address: str) -> tuple[str, str]:
 
 
 def format_address(host: str, port: int) -> str:
+    """host:port, with an IPv6 host in brackets."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def resolve(address: str) -> tuple[str, int]:
-    """Resolve to (ip, port) like Go's ResolveTCPAddr; "" host means all interfaces ("::")."""
-    host, port_text = split_host_port(address)
+    """Resolve to (ip, port) like Go's ResolveTCPAddr; "" host means all interfaces ("::").
+
+    An empty address is all interfaces on an ephemeral port: Go only splits a non-empty one.
+    """
+    host, port_text = split_host_port(address) if address else ("", "0")
     try:
         port = int(port_text) if port_text else 0
     except ValueError:

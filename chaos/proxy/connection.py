@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from chaos.proxy.address import format_address
 from chaos.proxy.flow import Flow
 from chaos.proxy.link import Link
 from chaos.proxy.stub import Clock
@@ -92,7 +93,9 @@ class Connection:
         on_closed: Callable[[Connection], None],
         clock: Clock | None = None,
     ) -> None:
-        self.id = f"{proxy_name}-{next(_ids)}"
+        self.seq = next(_ids)
+        """Creation order (ids sort as text, so `p-10` would come before `p-9`)."""
+        self.id = f"{proxy_name}-{self.seq}"
         self.upstream_address = upstream
         self._chains = chains
         self._rng = rng
@@ -224,7 +227,7 @@ class Connection:
             if side.transport is None:
                 return None
             addr = side.transport.get_extra_info(key)
-            return f"{addr[0]}:{addr[1]}" if addr else None
+            return format_address(addr[0], addr[1]) if addr else None
 
         return {
             "id": self.id,

@@ -131,12 +131,22 @@ class Link:
         """Build the first chain of a new connection."""
         self._build(tuple(specs), [])
 
-    async def update(self, specs: Sequence[ToxicSpec], close_after: bool = False) -> None:
+    def roll(self, specs: Sequence[ToxicSpec]) -> tuple[bool, ...]:
+        """Toxicity rolls for a chain: whether each toxic runs (True) or passes data through."""
+        return tuple(self.rng.random() < spec.toxicity for spec in specs)
+
+    async def update(
+        self,
+        specs: Sequence[ToxicSpec],
+        close_after: bool = False,
+        active: Sequence[bool] | None = None,
+    ) -> None:
         """Replace the chain; with `close_after`, end the stream once queued data is written.
 
         Queued data goes back where it was waiting: before the same toxic (by name) in the new
         chain, or, if that toxic is gone, before the next one downstream that remains, so no
-        toxic sees the same bytes twice.
+        toxic sees the same bytes twice. `active` are rolls made by the caller (see `roll`);
+        without them the link rolls once its old toxics have stopped.
         """
         async with self._lock:
             tasks = list(self._tasks)
@@ -145,7 +155,7 @@ class Link:
             if tasks:
                 await asyncio.wait(tasks)
             old_specs, old_queues = self.specs, self._queues
-            self._build(tuple(specs), [])
+            self._build(tuple(specs), [], active)
             where = {spec.name: queue for spec, queue in zip(self.specs, self._queues, strict=True)}
             # Later queues hold older data: they are emptied first.
             for i in reversed(range(len(old_queues))):
@@ -162,7 +172,16 @@ class Link:
                 else:
                     self._head.put(EOF)
 
-    def _build(self, specs: tuple[ToxicSpec, ...], pending: list[Chunk | None]) -> None:
+    def _build(
+        self,
+        specs: tuple[ToxicSpec, ...],
+        pending: list[Chunk | None],
+        active: Sequence[bool] | None = None,
+    ) -> None:
+        # Toxicity is rolled each time a toxic starts on a link, as Toxiproxy does.
+        rolls = self.roll(specs) if active is None else tuple(active)
+        if len(rolls) != len(specs):
+            raise ValueError(f"{len(rolls)} toxicity rolls for a chain of {len(specs)} toxics")
         self.specs = specs
         self._tasks.clear()
         self.applied = []
@@ -182,10 +201,8 @@ class Link:
             if spec.name not in self.states:
                 self.states[spec.name] = spec.toxic.new_state()
             stub = Stub(self._queues[i], output, self, self.rng, self.clock, self.states[spec.name])
-            # Toxicity is rolled each time a toxic starts on a link, as Toxiproxy does.
-            active = self.rng.random() < spec.toxicity
-            self.applied.append((spec.name, spec.toxic.type, active))
-            task = asyncio.get_running_loop().create_task(self._run(spec, stub, active))
+            self.applied.append((spec.name, spec.toxic.type, rolls[i]))
+            task = asyncio.get_running_loop().create_task(self._run(spec, stub, rolls[i]))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 

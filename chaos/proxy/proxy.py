@@ -93,9 +93,15 @@ class Proxy:
         return len(conns)
 
     async def _apply(self, stream: str, chain: tuple[ToxicSpec, ...], close_after: bool) -> None:
-        links = [c.links[stream] for c in list(self.connections) if stream in c.links]
+        conns = sorted(self.connections, key=lambda c: c.seq)
+        links = [c.links[stream] for c in conns if stream in c.links]
+        # Roll here, oldest connection first: the links rebuild in whatever order their old
+        # toxics stop, and a seeded server must draw in the same order every run.
+        rolls = [link.roll(chain) for link in links]
         if links:
-            await asyncio.gather(*(link.update(chain, close_after) for link in links))
+            await asyncio.gather(
+                *(link.update(chain, close_after, r) for link, r in zip(links, rolls, strict=True))
+            )
 
     def totals(self) -> dict[str, int]:
         """Bytes and chunks received and sent per stream, closed and live connections together."""

@@ -28,6 +28,13 @@ T = TypeVar("T")
 
 API_SHUTDOWN_TIMEOUT = 5.0
 PROXY_SHUTDOWN_TIMEOUT = 5.0
+# Toxiproxy's http.Server timeouts (contract 0.8). uvicorn can express only the idle one:
+# - IdleTimeout 60 s: an idle keep-alive connection is closed -> `timeout_keep_alive`.
+# - ReadTimeout 15 s (whole request, body included) and WriteTimeout 30 s (whole response):
+#   uvicorn has no per-request read or write deadline. Our responses are small and the 25 s
+#   handler limit (api._app.HANDLER_TIMEOUT, 503) bounds the slow part, so only a client that
+#   trickles its request can hold a connection longer than Go would let it.
+IDLE_TIMEOUT = 60
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
@@ -87,6 +94,7 @@ async def serve(
             access_log=False,
             server_header=False,
             timeout_graceful_shutdown=int(API_SHUTDOWN_TIMEOUT),
+            timeout_keep_alive=IDLE_TIMEOUT,
         )
         api = _Uvicorn(config)
         host, port = split_host_port(bound)
@@ -192,4 +200,3 @@ class EmbeddedServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-

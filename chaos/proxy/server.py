@@ -86,16 +86,9 @@ def _build_toxics(requests: Sequence[ToxicRequest], of: str = "") -> list[ToxicS
 def _resolved(listen: str) -> str | None:
     """The address `listen` resolves to, or None if it does not resolve."""
     try:
-        return format_address(*resolve(listen or ":0"))
+        return format_address(*resolve(listen))
     except ApiError:
         return None
-
-
-async def _start(proxy: Proxy) -> None:
-    # Go listens on "" as on ":0" (all interfaces, ephemeral port); our bind wants the port.
-    if not proxy.listen:
-        proxy.listen = ":0"
-    await proxy.start()
 
 
 class ProxyServer:
@@ -138,7 +131,7 @@ class ProxyServer:
         for spec in specs:
             await proxy.toxics.add(spec)  # no connection yet: in place before the first accept
         if req.enabled is not False:
-            await _start(proxy)
+            await proxy.start()
         return proxy
 
     async def update(
@@ -155,13 +148,13 @@ class ProxyServer:
             new_upstream = proxy.upstream if upstream is None else upstream
             want_enabled = proxy.enabled if enabled is None else enabled
             # Resolve first: an unresolvable listen changes nothing (Go's ResolveTCPAddr error).
-            resolved = format_address(*resolve(new_listen or ":0"))
+            resolved = format_address(*resolve(new_listen))
             if proxy.listen != resolved or proxy.upstream != new_upstream:
                 await proxy.stop()
                 proxy.listen = new_listen
                 proxy.upstream = new_upstream
             if want_enabled and not proxy.enabled:
-                await _start(proxy)  # a bind failure leaves it disabled with the new listen
+                await proxy.start()  # a bind failure leaves it disabled with the new listen
             elif not want_enabled and proxy.enabled:
                 await proxy.stop()
             return proxy
@@ -224,7 +217,7 @@ class ProxyServer:
         async with self._lock:
             for proxy in self.sorted():
                 try:
-                    await _start(proxy)
+                    await proxy.start()
                 except ApiError as exc:
                     log.warning("reset: proxy %s could not start: %s", proxy.name, exc.message)
                     first = first or exc
