@@ -54,6 +54,19 @@ class Run:
     def phase(self, load: str, phase: str) -> PhaseResult:
         return self.loads[load].phase(phase)
 
+    def figures(self) -> dict[str, float | int | None]:
+        """Key figures per load and phase (`reactions.fault.p99_ms`, ...), for reports."""
+        out: dict[str, float | int | None] = {}
+        for load, results in self.loads.items():
+            for name, phase in results.phases.items():
+                key = f"{load}.{name}"
+                hist = phase.latency
+                out[f"{key}.sent"] = phase.sent
+                out[f"{key}.error_rate"] = round(phase.error_rate, 4)
+                out[f"{key}.p50_ms"] = round(hist.percentile(50), 1) if hist.count else None
+                out[f"{key}.p99_ms"] = round(hist.percentile(99), 1) if hist.count else None
+        return out
+
 
 def _progress(text: str) -> None:
     # A live line on the terminal while a long experiment runs (only when someone watches).

@@ -10,9 +10,11 @@ Negative control: the same fault and hypothesis in sync mode must fail (expected
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from chaos.experiment import run_phases
+from chaos.experiment import Run
 from chaos.verdict import ContainmentBroken, Tolerance, assert_contained
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE, negative_control
 from fixtures.system import System
@@ -26,12 +28,16 @@ CONTAINED = Tolerance(percentile=99, ratio=3.0, slack_ms=150, error_rate_slack=0
     "mode", ["async", negative_control("sync", "the caller waits", ContainmentBroken)]
 )
 def test_latency_on_async_path_is_contained(
-    system: System, reactions: ReactionTarget, feed: FeedTarget, mode: str
+    experiment: Callable[..., Run],
+    system: System,
+    reactions: ReactionTarget,
+    feed: FeedTarget,
+    mode: str,
 ) -> None:
     system.set_mode(mode)
     # Both modes deliver through the push provider: slow it on the path each mode takes.
     edge = system.proxy("worker-push" if mode == "async" else "notifications-push")
-    run = run_phases(
+    run = experiment(
         PLAN,
         {"reactions": (reactions, REACTION_RATE), "feed": (feed, FEED_RATE)},
         fault=lambda: edge.latency(DELAY_MS),

@@ -8,7 +8,9 @@ and every accepted reaction is delivered (lost = 0).
 
 from __future__ import annotations
 
-from chaos.experiment import run_phases
+from collections.abc import Callable
+
+from chaos.experiment import Run
 from chaos.verdict import Tolerance, assert_contained
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
@@ -20,13 +22,13 @@ RETRY_ATTEMPTS = 3  # the worker's default WORKER_RETRY_ATTEMPTS
 
 
 def test_partition_on_async_path_is_contained(
-    system: System, reactions: ReactionTarget, feed: FeedTarget
+    experiment: Callable[..., Run], system: System, reactions: ReactionTarget, feed: FeedTarget
 ) -> None:
     system.set_mode("async")
     edge = system.proxy("worker-push")
     retries_before = system.metric("notifier_worker", "worker_push_retries")
     consumed_before = system.metric("notifier_worker", "worker_consumed")
-    run = run_phases(
+    run = experiment(
         PLAN,
         {"reactions": (reactions, REACTION_RATE), "feed": (feed, FEED_RATE)},
         fault=edge.down,

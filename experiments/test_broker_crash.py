@@ -9,9 +9,11 @@ Negative control: with the outbox off, the crash reaches clients (expected to fa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from chaos.experiment import run_phases
+from chaos.experiment import Run
 from chaos.verdict import ContainmentBroken, Tolerance, assert_contained
 from fixtures.plans import PLAN, REACTION_RATE, negative_control
 from fixtures.system import System
@@ -23,11 +25,11 @@ ACCEPTED = Tolerance(percentile=90, ratio=3.0, slack_ms=300, error_rate_slack=0.
 
 @pytest.mark.parametrize("outbox", [True, negative_control(False, "no outbox", ContainmentBroken)])
 def test_broker_crash_loses_no_reaction(
-    system: System, reactions: ReactionTarget, outbox: bool
+    experiment: Callable[..., Run], system: System, reactions: ReactionTarget, outbox: bool
 ) -> None:
     system.set_mode("async")
     system.set_outbox(outbox)
-    run = run_phases(
+    run = experiment(
         PLAN,
         {"reactions": (reactions, REACTION_RATE)},
         fault=system.broker_crash,

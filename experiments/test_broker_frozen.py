@@ -8,9 +8,9 @@ and the consumer reconnect without operator action and every accepted reaction i
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from chaos.experiment import run_phases
+from chaos.experiment import Run
 from fixtures.plans import PLAN, REACTION_RATE
 from fixtures.system import System
 from fixtures.targets import ReactionTarget
@@ -19,7 +19,9 @@ from fixtures.targets import ReactionTarget
 MAX_RECOVERY_ERROR_RATE = 0.05
 
 
-def test_frozen_broker_and_cut_links_recover(system: System, reactions: ReactionTarget) -> None:
+def test_frozen_broker_and_cut_links_recover(
+    experiment: Callable[..., Run], system: System, reactions: ReactionTarget
+) -> None:
     system.set_mode("async")
     links = [system.proxy("reactions-broker"), system.proxy("worker-broker")]
 
@@ -30,7 +32,7 @@ def test_frozen_broker_and_cut_links_recover(system: System, reactions: Reaction
                 link.cut()
             yield
 
-    run = run_phases(PLAN, {"reactions": (reactions, REACTION_RATE)}, fault=fault)
+    run = experiment(PLAN, {"reactions": (reactions, REACTION_RATE)}, fault=fault)
     # While frozen, requests wait out one publish timeout before the outbox takes them, so the
     # gateway may shed some: that is measured, not judged. The hypothesis is about recovery.
     recovery = run.phase("reactions", "recovery")

@@ -10,12 +10,12 @@ divided by the messages that arrived in that time. Both deliver everything once 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from chaos.experiment import Plan, run_phases
+from chaos.experiment import Plan, Run
 from fixtures.plans import REACTION_RATE
 from fixtures.system import System
 from fixtures.targets import ReactionTarget
@@ -31,7 +31,9 @@ NAIVE = {
 }
 
 
-def amplification(system: System, reactions: ReactionTarget, naive: bool) -> float:
+def amplification(
+    experiment: Callable[..., Run], system: System, reactions: ReactionTarget
+) -> float:
     calls: dict[str, float] = {}
 
     def provider_calls() -> float:
@@ -48,7 +50,7 @@ def amplification(system: System, reactions: ReactionTarget, naive: bool) -> flo
             calls["after"] = provider_calls()
 
     system.set_mode("async")
-    run = run_phases(PLAN, {"reactions": (reactions, REACTION_RATE)}, fault=provider_failing)
+    run = experiment(PLAN, {"reactions": (reactions, REACTION_RATE)}, fault=provider_failing)
     messages = run.phase("reactions", "fault").ok
     assert messages > 0, "no reaction was accepted during the failure"
     system.check_ledger(reactions.accepted, reactions.unknown).assert_ok()
@@ -57,13 +59,17 @@ def amplification(system: System, reactions: ReactionTarget, naive: bool) -> flo
 
 @pytest.mark.parametrize("naive", [True, False], ids=["naive-retries", "backoff-breaker"])
 def test_retry_amplification(
-    system: System, reactions: ReactionTarget, naive: bool, record_property: Any
+    experiment: Callable[..., Run],
+    system: System,
+    reactions: ReactionTarget,
+    naive: bool,
+    record_property: Any,
 ) -> None:
     if naive:
         with system.stack.replaced("notifier_worker", NAIVE):
-            factor = amplification(system, reactions, naive)
+            factor = amplification(experiment, system, reactions)
         assert factor >= 2.0, f"naive retries did not multiply the load: x{factor:.2f}"
     else:
-        factor = amplification(system, reactions, naive)
+        factor = amplification(experiment, system, reactions)
         assert factor <= 1.0, f"disciplined retries multiplied the load: x{factor:.2f}"
     record_property("amplification", round(factor, 2))

@@ -11,9 +11,11 @@ Negative control: the same fault with the breaker off must break /feed (expected
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from chaos.experiment import Plan, run_phases
+from chaos.experiment import Plan, Run
 from chaos.verdict import ContainmentBroken, Tolerance, assert_contained
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE, negative_control
 from fixtures.system import System
@@ -31,7 +33,11 @@ TRANSITIONS = [("closed", "open"), ("open", "half-open"), ("half-open", "closed"
     [True, negative_control(False, "no breaker", ContainmentBroken)],
 )
 def test_gateway_breaker_contains_sync_cascade(
-    system: System, reactions: ReactionTarget, feed: FeedTarget, breaker: bool
+    experiment: Callable[..., Run],
+    system: System,
+    reactions: ReactionTarget,
+    feed: FeedTarget,
+    breaker: bool,
 ) -> None:
     system.set_mode("sync")
     system.gateway_breaker(breaker, fail_max=5, reset_timeout_s=1.5)
@@ -46,7 +52,7 @@ def test_gateway_breaker_contains_sync_cascade(
 
     before = transitions()
     edge = system.proxy("notifications-push")
-    run = run_phases(
+    run = experiment(
         BREAKER_PLAN,
         {"reactions": (reactions, REACTION_RATE), "feed": (feed, FEED_RATE)},
         fault=lambda: edge.timeout(0),

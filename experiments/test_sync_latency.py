@@ -8,7 +8,9 @@ notifications, slows down or fails too. The failure cascades.
 
 from __future__ import annotations
 
-from chaos.experiment import run_phases
+from collections.abc import Callable
+
+from chaos.experiment import Run
 from chaos.verdict import Tolerance, assert_cascade, assert_recovered
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
@@ -18,11 +20,11 @@ DELAY_MS = 500
 
 
 def test_latency_on_sync_chain_cascades_to_gateway(
-    system: System, reactions: ReactionTarget, feed: FeedTarget
+    experiment: Callable[..., Run], system: System, reactions: ReactionTarget, feed: FeedTarget
 ) -> None:
     system.set_mode("sync")
     edge = system.proxy("notifications-push")
-    run = run_phases(
+    run = experiment(
         PLAN,
         {"reactions": (reactions, REACTION_RATE), "feed": (feed, FEED_RATE)},
         fault=lambda: edge.latency(DELAY_MS),

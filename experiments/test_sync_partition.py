@@ -7,9 +7,11 @@ the gateway fails or times out: the failure cascades.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from chaos.experiment import run_phases
+from chaos.experiment import Run
 from chaos.verdict import assert_cascade
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
@@ -21,12 +23,16 @@ PUSH_TIMEOUT_MS = 2000
 
 @pytest.mark.parametrize("partition", ["down", "blackhole"])
 def test_partition_on_sync_chain_fails_the_gateway(
-    system: System, reactions: ReactionTarget, feed: FeedTarget, partition: str
+    experiment: Callable[..., Run],
+    system: System,
+    reactions: ReactionTarget,
+    feed: FeedTarget,
+    partition: str,
 ) -> None:
     system.set_mode("sync")
     edge = system.proxy("notifications-push")
     fault = edge.down if partition == "down" else (lambda: edge.timeout(0))
-    run = run_phases(
+    run = experiment(
         PLAN, {"reactions": (reactions, REACTION_RATE), "feed": (feed, FEED_RATE)}, fault=fault
     )
     assert_cascade(
