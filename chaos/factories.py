@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pika
 import pytest
@@ -23,8 +23,8 @@ from chaos._stash import BROKERS, SETTINGS, TIMELINE
 from chaos.client import ProxyNotFound, Toxiproxy, ToxiproxyError
 from chaos.faults import Timeline
 from chaos.proxy_handle import ProxyHandle
-from chaos.runtime import HttpReady, ManagedProcess, PortAllocator, Readiness
-from chaos.runtime.rabbitmq import RabbitMQNode
+from chaos.runtime import HttpReady, ManagedProcess, PortAllocator, PortExhausted, Readiness
+from chaos.runtime.rabbitmq import RabbitMQNode, RabbitMQNotInstalled
 
 __all__ = [
     "ToxiproxyServer",
@@ -53,11 +53,43 @@ def _log_dir(request: pytest.FixtureRequest, settings: Any, name: str) -> Path:
         path = Path(keep) / name
         path.mkdir(parents=True, exist_ok=True)
         return path
-    return Path(tempfile.mkdtemp(prefix=f"chaos-{name}-"))
+    # pytest's temp dirs, not bare mkdtemp: the log a failure points to stays readable after the
+    # run, and pytest prunes the dirs of older runs (a bare temp dir would pile up in /tmp).
+    try:
+        factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+    except pytest.FixtureLookupError:  # -p no:tmpdir
+        return Path(tempfile.mkdtemp(prefix=f"chaos-{name}-"))
+    return factory.mktemp(f"chaos-{name}")
 
 
 def _allocator(settings: Any) -> PortAllocator:
     return PortAllocator(settings["chaos_port_range"])
+
+
+_HINTS = {
+    PortExhausted: (
+        "chaos_port_range",
+        "widen --chaos-port-range ($CHAOS_PORT_RANGE, ini chaos_port_range) or stop whatever "
+        "holds those ports",
+    ),
+    RabbitMQNotInstalled: (
+        "rabbitmq_server",
+        "install it (`apt-get install -y rabbitmq-server` on Debian/Ubuntu) or point "
+        "--rabbitmq-server (ini rabbitmq_server) at its rabbitmq-server script",
+    ),
+}
+
+
+def _fail_setup(request: pytest.FixtureRequest, settings: Any, exc: Exception) -> NoReturn:
+    """Fail with the error, the setting behind it and where that came from; no traceback."""
+    name, hint = _HINTS[type(exc)]
+    # The library's own hint names library arguments; this one names the plugin's settings.
+    error = str(exc).split("; hint:")[0]
+    raise pytest.fail.Exception(
+        f"pytest-chaos could not set up {request.fixturename!r}: {error}\n"
+        f"{name}={settings[name]} (from {settings.sources[name]}); hint: {hint}",
+        pytrace=False,
+    ) from None
 
 
 @dataclass
@@ -93,7 +125,10 @@ def toxiproxy_server(url: str | None = None, scope: str = "session") -> Callable
             yield ToxiproxyServer(external)
             return
         allocator = _allocator(settings)
-        port = allocator.allocate()
+        try:
+            port = allocator.allocate()
+        except PortExhausted as exc:
+            _fail_setup(request, settings, exc)
         url_ = f"http://127.0.0.1:{port}"
         process = ManagedProcess(
             "chaos-proxy",
@@ -191,9 +226,13 @@ def rabbitmq_proc(
             request, "factory argument", rabbitmq_server=server_path, chaos_port_range=port_range
         )
         base = _log_dir(request, settings, "rabbitmq")
-        node = RabbitMQNode(
-            base, server_path=settings["rabbitmq_server"], allocator=_allocator(settings)
-        )
+        allocator = _allocator(settings)
+        try:
+            node = RabbitMQNode(base, server_path=settings["rabbitmq_server"], allocator=allocator)
+        except (PortExhausted, RabbitMQNotInstalled) as exc:
+            allocator.release_all()  # the ports it got before the range ran out
+            shutil.rmtree(base, ignore_errors=True)
+            _fail_setup(request, settings, exc)
         with node:
             node.start()
             yield node
