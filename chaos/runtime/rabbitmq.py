@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -231,12 +231,16 @@ class RabbitMQNode:
         self.broker.kill()
 
     def pause(self) -> None:
-        """SIGSTOP beam.smp: the broker freezes with its sockets open (a hung broker)."""
-        self._signal_beam(signal.SIGSTOP, "pause")
+        """SIGSTOP beam.smp: the broker freezes with its sockets open (a hung broker).
+
+        Returns once the kernel reports it stopped: signal delivery is asynchronous, and a
+        caller that measures "while frozen" must not start before the freeze has happened.
+        """
+        self._signal_beam(signal.SIGSTOP, "pause", until=lambda state: state == "T")
 
     def resume(self) -> None:
-        """SIGCONT beam.smp."""
-        self._signal_beam(signal.SIGCONT, "resume")
+        """SIGCONT beam.smp; returns once it runs again."""
+        self._signal_beam(signal.SIGCONT, "resume", until=lambda state: state != "T")
 
     def restart(self, timeout: float | None = None) -> Self:
         """Graceful stop, then start and wait ready (sets ``recovery_seconds``)."""
@@ -434,13 +438,21 @@ class RabbitMQNode:
         connection.close()
         return True
 
-    def _signal_beam(self, sig: signal.Signals, action: str) -> None:
+    def _signal_beam(self, sig: signal.Signals, action: str, until: Callable[[str], bool]) -> None:
         beam = self.beam_pid
         if beam is None:
             raise RabbitMQError(
                 f"cannot {action} {self.node_name}: beam.smp is not running; hint: start() first"
             )
         os.kill(beam, sig)
+        deadline = time.monotonic() + 5.0
+        while (state := _procfs.process_state(beam)) is not None and not until(state):
+            if time.monotonic() > deadline:
+                raise RabbitMQError(
+                    f"{action} of {self.node_name}: beam.smp (pid {beam}) still in state "
+                    f"{state!r} 5 s after {sig.name}"
+                )
+            time.sleep(0.005)
 
     def _env(self) -> dict[str, str]:
         base = self.base_dir
