@@ -19,7 +19,8 @@ from typing import Any, NoReturn
 import pika
 import pytest
 
-from chaos._stash import BROKERS, SETTINGS, TIMELINE
+from chaos import __version__
+from chaos._stash import BROKERS, PROXY_SERVER, SETTINGS, TIMELINE
 from chaos.client import ProxyNotFound, Toxiproxy, ToxiproxyError
 from chaos.faults import Timeline
 from chaos.proxy_handle import ProxyHandle
@@ -114,7 +115,7 @@ def toxiproxy_server(url: str | None = None, scope: str = "session") -> Callable
         if external:
             try:
                 with Toxiproxy(external, timeout=5) as api:
-                    api.version()
+                    version = api.version()
             except ToxiproxyError as exc:
                 pytest.fail(
                     f"the Toxiproxy server at {external} (from "
@@ -122,6 +123,11 @@ def toxiproxy_server(url: str | None = None, scope: str = "session") -> Callable
                     "drop --toxiproxy-url/TOXIPROXY_URL to let pytest-chaos start its own",
                     pytrace=False,
                 )
+            request.config.stash[PROXY_SERVER] = {
+                "url": external,
+                "external": True,
+                "version": version,
+            }
             yield ToxiproxyServer(external)
             return
         allocator = _allocator(settings)
@@ -140,6 +146,11 @@ def toxiproxy_server(url: str | None = None, scope: str = "session") -> Callable
         allocator.release(port)  # the server binds it now; the reservation only kept others off
         with process:
             process.start()
+            request.config.stash[PROXY_SERVER] = {
+                "url": url_,
+                "external": False,
+                "version": f"chaos-proxy {__version__}",
+            }
             yield ToxiproxyServer(url_, process)
 
     return fixture
@@ -244,7 +255,7 @@ def rabbitmq_proc(
 
 
 def rabbitmq(proc: str = "rabbitmq_proc") -> Callable[..., Any]:
-    """Fixture: a pika connection to the node; every queue is deleted after the test."""
+    """Fixture: a pika connection to the node; after the test, the node runs and has no queue."""
 
     @pytest.fixture
     def fixture(request: pytest.FixtureRequest) -> Iterator[pika.BlockingConnection]:
@@ -253,10 +264,15 @@ def rabbitmq(proc: str = "rabbitmq_proc") -> Callable[..., Any]:
         try:
             yield connection
         finally:
+            # The node is shared: a test that froze or crashed it, then failed before undoing
+            # that, must not fail every later test (nor hang this close for a minute).
+            if node.running:
+                node.resume()  # SIGCONT: a no-op unless the test left it paused
+            else:
+                node.start()
             with contextlib.suppress(Exception):  # the test may have crashed the broker
                 connection.close()
-            if node.running:
-                node.delete_all_queues()
+            node.delete_all_queues()
 
     return fixture
 

@@ -92,7 +92,7 @@ class ProxyHandle:
         delay_us: int = 0,
         stream: str = "downstream",
         toxicity: float = 1.0,
-    ):
+    ) -> Fault:
         """Cut data into small slices with `delay_us` between them."""
         return self.toxic(
             "slicer",

@@ -1,8 +1,9 @@
 """`rabbitmq_proc` and `rabbitmq` in one inner session (a broker boots in ~8 s).
 
 Persistent messages in a durable queue survive a kill -9 and restart (a transient queue, the
-negative control, does not); a paused broker makes a new connection time out; queues are deleted
-between tests; the terminal summary reports the boot time.
+negative control, does not); a paused broker makes a new connection time out; a test that fails
+with the broker frozen or dead leaves it running for the next; queues are deleted between tests;
+the terminal summary reports the boot time.
 """
 
 from __future__ import annotations
@@ -76,7 +77,17 @@ def test_paused_broker_makes_a_new_connection_time_out(rabbitmq_proc):
     pika.BlockingConnection(params).close()
 
 
-def test_leave_a_queue_behind(rabbitmq):
+def test_freeze_then_fail(rabbitmq_proc, rabbitmq):
+    rabbitmq_proc.pause()
+    assert False, "fails with the broker frozen"
+
+
+def test_crash_then_fail(rabbitmq_proc, rabbitmq):
+    rabbitmq_proc.kill()
+    assert False, "fails with the broker down"
+
+
+def test_leave_a_queue_behind(rabbitmq):  # needs the broker running and awake again
     publish(rabbitmq.channel(), "leftover", [b"x"], durable=True)
 
 
@@ -88,8 +99,16 @@ def test_next_test_sees_no_leftover_queue(rabbitmq_proc, rabbitmq):
 @pytest.mark.timeout(240)
 def test_rabbitmq_fixtures(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_broker=TESTS)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rfE")
-    result.assert_outcomes(passed=4)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-rfE", "-o", "timeout=60", "--durations=0"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "E  *AssertionError: fails with the broker frozen",
+            "E  *AssertionError: fails with the broker down",
+        ]
+    )
+    result.assert_outcomes(passed=4, failed=2)
     result.stdout.fnmatch_lines(
         ["rabbitmq chaos-*@localhost: booted in *.* s, last recovery *.* s"]
     )
