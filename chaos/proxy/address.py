@@ -8,7 +8,13 @@ import socket
 
 from chaos.proxy.errors import ApiError
 
-__all__ = ["AddressError", "bind", "format_address", "resolve", "split_host_port"]
+__all__ = ["BACKLOG", "AddressError", "bind", "format_address", "resolve", "split_host_port"]
+
+# Pending-accept queue length, as Go asks for (the kernel caps it at net.core.somaxconn).
+# Trap: asyncio's and uvloop's create_server(sock=...) call listen() again with their own
+# default of 100, so pass this there too, or a burst of clients overflows the queue and the
+# overflowing handshakes wait for SYN-ACK retransmits (seconds) before they are accepted.
+BACKLOG = 4096
 
 AddressError = ApiError("address error", 500)
 
@@ -82,7 +88,7 @@ def bind(address: str) -> tuple[socket.socket, str]:
         if family == socket.AF_INET6 and ip == "::":
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         sock.bind((ip, port))
-        sock.listen(1024)
+        sock.listen(BACKLOG)
         sock.setblocking(False)
     except OSError as exc:
         sock.close()

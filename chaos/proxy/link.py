@@ -76,6 +76,7 @@ class Link:
         self.sent_bytes = self.sent_chunks = 0
         self.source_eof = False
         self.done = False
+        self.cancelled = False
 
     # -- data path -------------------------------------------------------------------------
 
@@ -154,6 +155,10 @@ class Link:
                 task.cancel()
             if tasks:
                 await asyncio.wait(tasks)
+            if self.cancelled:
+                # The connection closed while the old toxics stopped: a new chain would wait
+                # forever on a dead link (and its tasks be garbage-collected while pending).
+                return
             old_specs, old_queues = self.specs, self._queues
             self._build(tuple(specs), [], active)
             where = {spec.name: queue for spec, queue in zip(self.specs, self._queues, strict=True)}
@@ -226,6 +231,7 @@ class Link:
         self._on_reset()
 
     def cancel(self) -> None:
-        """Stop every toxic task now (the connection is gone)."""
+        """Stop every toxic task now (the connection is gone); no chain is built after this."""
+        self.cancelled = True
         for task in list(self._tasks):
             task.cancel()

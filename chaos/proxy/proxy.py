@@ -8,7 +8,7 @@ import random
 from collections import Counter
 from typing import Any
 
-from chaos.proxy.address import bind
+from chaos.proxy.address import BACKLOG, bind
 from chaos.proxy.collection import STREAMS, ToxicCollection, ToxicSpec
 from chaos.proxy.connection import Connection
 from chaos.proxy.stub import Clock
@@ -51,7 +51,7 @@ class Proxy:
         sock, bound = bind(self.listen)
         loop = asyncio.get_running_loop()
         try:
-            self._server = await loop.create_server(self._accept, sock=sock)
+            self._server = await loop.create_server(self._accept, sock=sock, backlog=BACKLOG)
         except BaseException:
             sock.close()
             raise
