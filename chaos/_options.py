@@ -78,6 +78,18 @@ OPTIONS: tuple[Option, ...] = (
         default="local",
         parse=_backend,
     ),
+    Option(
+        "chaos_journal",
+        "--chaos-journal",
+        "write the experiments' JSON journal to this file",
+        parse=Path,
+    ),
+    Option(
+        "chaos_report",
+        "--chaos-report",
+        "write the experiments' self-contained HTML report to this file",
+        parse=Path,
+    ),
 )
 BY_NAME = {opt.name: opt for opt in OPTIONS}
 

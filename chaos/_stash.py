@@ -12,3 +12,5 @@ if TYPE_CHECKING:
 SETTINGS = pytest.StashKey["Settings"]()
 TIMELINE = pytest.StashKey["Timeline"]()
 BROKERS = pytest.StashKey["list[RabbitMQNode]"]()
+RECORDS = pytest.StashKey["list[ExperimentRecord]"]()
+PROXY_SERVER = pytest.StashKey["dict[str, object]"]()

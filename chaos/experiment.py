@@ -9,7 +9,6 @@ assert_cascade(run.phase("reactions", "baseline"), run.phase("reactions", "fault
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,27 +19,38 @@ from chaos.probes import Probe, Sampler
 
 __all__ = ["PHASES", "Plan", "Run", "run_phases"]
 
-PHASES = ("baseline", "fault", "recovery")
+PHASES = ("warmup", "baseline", "settle", "fault", "recovery")
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Seconds spent in each phase, and the generators' per-request timeout."""
+    """Seconds spent in each phase, and the generators' per-request timeout.
+
+    `settle` seconds at the start of the fault are a phase of their own ("settle"), for
+    hypotheses about the steady state under the fault (e.g. once a breaker has opened).
+    """
 
     baseline: float = 3.0
     fault: float = 4.0
     recovery: float = 3.0
     request_timeout: float = 5.0
+    settle: float = 0.0
+    warmup: float = 1.0
+    """Load before the baseline, not judged: connections open, caches fill."""
 
     def __post_init__(self) -> None:
         for name in ("baseline", "fault", "recovery", "request_timeout"):
             value = getattr(self, name)
             if not value > 0:
                 raise ValueError(f"Plan.{name} must be > 0 seconds, got {value!r}")
+        for name in ("settle", "warmup"):
+            value = getattr(self, name)
+            if not value >= 0:
+                raise ValueError(f"Plan.{name} must be >= 0 seconds, got {value!r}")
 
     @property
     def total(self) -> float:
-        return self.baseline + self.fault + self.recovery
+        return self.warmup + self.baseline + self.settle + self.fault + self.recovery
 
 
 @dataclass
@@ -50,6 +60,8 @@ class Run:
     loads: dict[str, LoadResults]
     probes: dict[str, Any]
     marks: dict[str, float] = field(default_factory=dict)
+    """Wall-clock (unix) start of each phase, and "end"."""
+    probes_started_wall: float | None = None
 
     def phase(self, load: str, phase: str) -> PhaseResult:
         return self.loads[load].phase(phase)
@@ -59,6 +71,8 @@ class Run:
         out: dict[str, float | int | None] = {}
         for load, results in self.loads.items():
             for name, phase in results.phases.items():
+                if name == "warmup":
+                    continue
                 key = f"{load}.{name}"
                 hist = phase.latency
                 out[f"{key}.sent"] = phase.sent
@@ -68,62 +82,69 @@ class Run:
         return out
 
 
-def _progress(text: str) -> None:
-    # A live line on the terminal while a long experiment runs (only when someone watches).
-    if sys.stderr.isatty():
-        sys.stderr.write(f"\r\x1b[2K{text}")
-        sys.stderr.flush()
-
-
 def run_phases(
     plan: Plan,
     loads: Mapping[str, tuple[Target, float]],
     fault: Callable[[], contextlib.AbstractContextManager[Any]],
     probes: Mapping[str, Probe] | None = None,
     probe_interval: float = 0.25,
+    progress: Callable[[str], None] | None = None,
 ) -> Run:
-    """Load every target at its rate through baseline, fault (inside `fault()`), recovery."""
+    """Load every target at its rate through baseline, fault (inside `fault()`), recovery.
+
+    `progress(text)` is called about twice a second with the phase and the elapsed time.
+    """
+    show = progress or (lambda text: None)
     generators = {
         name: LoadGenerator(
             target,
             rate=rate,
             duration=plan.total + 1.0,
             timeout=plan.request_timeout,
-            phase="baseline",
+            phase="warmup" if plan.warmup else "baseline",
             max_in_flight=max(16, int(rate * plan.request_timeout) + 1),
         )
         for name, (target, rate) in loads.items()
     }
     sampler = Sampler(probes, interval=probe_interval, duration=plan.total + 5) if probes else None
     marks: dict[str, float] = {}
+    probes_started_wall: float | None = None
     began = time.monotonic()
 
     def wait(phase: str, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
-            _progress(f"  {phase:<9} {time.monotonic() - began:5.1f} s")
+            show(f"{phase} {time.monotonic() - began:5.1f} s / {plan.total:.0f} s")
             time.sleep(min(left, 0.5))
 
     with contextlib.ExitStack() as stack:
         if sampler is not None:
+            probes_started_wall = time.time()
             stack.enter_context(sampler)
         for gen in generators.values():
             stack.enter_context(gen)
+        if plan.warmup:
+            wait("warmup", plan.warmup)
+            for gen in generators.values():
+                gen.phase("baseline")
         marks["baseline"] = time.time()
         wait("baseline", plan.baseline)
-        for gen in generators.values():
-            gen.phase("fault")
-        marks["fault"] = time.time()
         with fault():
-            wait("fault", plan.fault)
+            for phase, seconds in (("settle", plan.settle), ("fault", plan.fault)):
+                if seconds:
+                    for gen in generators.values():
+                        gen.phase(phase)
+                    marks[phase] = time.time()
+                    wait(phase, seconds)
         for gen in generators.values():
             gen.phase("recovery")
         marks["recovery"] = time.time()
         wait("recovery", plan.recovery)
         marks["end"] = time.time()
-    _progress("")
+    show("")
     return Run(
         loads={name: gen.results() for name, gen in generators.items()},
         probes=sampler.to_dict() if sampler is not None else {},
         marks=marks,
+        probes_started_wall=probes_started_wall,
     )

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from chaos._observe import publish
+
 __all__ = ["LedgerResult", "LedgerViolation", "check_ledger"]
 
 _SHOWN_IDS = 10
@@ -108,7 +110,7 @@ def check_ledger(
     delivered_set = frozenset(counts)
     # An id both accepted and unknown was accepted: the stronger promise wins.
     unknown = frozenset(attempted_unknown) - accepted_set
-    return LedgerResult(
+    result = LedgerResult(
         accepted=accepted_set,
         delivered=delivered_set,
         lost=accepted_set - delivered_set,
@@ -117,3 +119,5 @@ def check_ledger(
         recovered=delivered_set & unknown,
         deliveries=sum(counts.values()),
     )
+    publish(result)  # the experiment's journal records it
+    return result

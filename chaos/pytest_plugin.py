@@ -1,8 +1,9 @@
 """pytest plugin: proxy, broker, process and fault fixtures (the pytest11 entry point).
 
 Fixtures: `toxiproxy_server` (session), `toxiproxy` (client), `proxy` (factory of proxies with
-fault context managers), `chaos` (the fault timeline), `rabbitmq_proc` (session broker),
-`rabbitmq` (pika connection), `service` (supervised processes). More instances of any of them:
+fault context managers), `chaos` (the fault timeline), `experiment` (phased runs recorded in the
+journal and report), `rabbitmq_proc` (session broker), `rabbitmq` (pika connection), `service`
+(supervised processes). More instances of any of them:
 `chaos.factories`.
 """
 
@@ -14,7 +15,14 @@ import pytest
 
 from chaos import factories
 from chaos._options import add_options, resolve
-from chaos._stash import BROKERS, SETTINGS
+from chaos._recording import (  # noqa: F401  (fixture and hooks, found by name)
+    experiment,
+    pytest_runtest_makereport,
+    pytest_sessionfinish,
+    pytest_sessionstart,
+)
+from chaos._recording import pytest_terminal_summary as _experiments_summary
+from chaos._stash import BROKERS, RECORDS, SETTINGS
 
 toxiproxy_server = factories.toxiproxy_server()
 toxiproxy = factories.toxiproxy()
@@ -38,8 +46,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "rabbitmq: needs the local rabbitmq-server package (starts its own node)"
     )
+    config.addinivalue_line(
+        "markers",
+        "experiment(pair=None, path=None): a chaos experiment; experiments with the same pair "
+        "(e.g. 'latency') are shown side by side, path 'sync' or 'async'",
+    )
     config.stash[SETTINGS] = resolve(config, os.environ)
     config.stash[BROKERS] = []
+    config.stash[RECORDS] = []
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -53,6 +67,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    _experiments_summary(terminalreporter)
     for node in terminalreporter.config.stash.get(BROKERS, []):
         line = f"rabbitmq {node.node_name}: booted in {node.boot_seconds or 0:.1f} s"
         if node.recovery_seconds is not None:

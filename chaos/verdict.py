@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chaos._observe import publish
 from chaos.histogram import LatencyHistogram
 
 __all__ = [
@@ -285,6 +286,7 @@ def check_recovered(
 
 
 def _raise_or_return(verdict: Verdict, failure: type[HypothesisFailed]) -> Verdict:
+    publish(verdict)  # the experiment's journal records every verdict, passed or not
     if verdict.passed:
         return verdict
     if verdict.inconclusive:

@@ -20,6 +20,9 @@ from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE, negative_control
 from fixtures.system import System
 from fixtures.targets import FeedTarget, ReactionTarget
 
+pytestmark = pytest.mark.experiment(pair="latency", path="async")
+
+
 DELAY_MS = 500
 CONTAINED = Tolerance(percentile=99, ratio=3.0, slack_ms=150, error_rate_slack=0.02)
 

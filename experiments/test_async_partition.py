@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from chaos.experiment import Run
 from chaos.verdict import Tolerance, assert_contained
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
 from fixtures.targets import FeedTarget, ReactionTarget
+
+pytestmark = pytest.mark.experiment(pair="partition", path="async")
+
 
 CONTAINED = Tolerance(percentile=99, ratio=3.0, slack_ms=150, error_rate_slack=0.02)
 OPEN = 2.0

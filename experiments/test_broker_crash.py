@@ -19,6 +19,9 @@ from fixtures.plans import PLAN, REACTION_RATE, negative_control
 from fixtures.system import System
 from fixtures.targets import ReactionTarget
 
+pytestmark = pytest.mark.experiment()
+
+
 # Requests in flight when the broker dies wait out one publish timeout: judge p90, not p99.
 ACCEPTED = Tolerance(percentile=90, ratio=3.0, slack_ms=300, error_rate_slack=0.02)
 

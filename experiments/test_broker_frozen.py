@@ -10,10 +10,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
+import pytest
+
 from chaos.experiment import Run
 from fixtures.plans import PLAN, REACTION_RATE
 from fixtures.system import System
 from fixtures.targets import ReactionTarget
+
+pytestmark = pytest.mark.experiment()
+
 
 # Once the broker is back, clients see no more than noise.
 MAX_RECOVERY_ERROR_RATE = 0.05

@@ -20,6 +20,9 @@ from fixtures.plans import REACTION_RATE
 from fixtures.system import System
 from fixtures.targets import ReactionTarget
 
+pytestmark = pytest.mark.experiment()
+
+
 PLAN = Plan(baseline=2.0, fault=4.0, recovery=2.0)
 NAIVE = {
     "WORKER_RETRY_ATTEMPTS": "50",

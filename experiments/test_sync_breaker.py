@@ -21,10 +21,13 @@ from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE, negative_control
 from fixtures.system import System
 from fixtures.targets import FeedTarget, ReactionTarget
 
-# A longer fault window: the first seconds go to tripping the breaker.
-BREAKER_PLAN = Plan(baseline=PLAN.baseline, fault=8.0, recovery=4.0)
-# /feed may suffer while the breaker trips (a few slow calls hold slots), then must not.
-FEED_CONTAINED = Tolerance(percentile=50, ratio=3.0, slack_ms=200, error_rate_slack=0.35)
+pytestmark = pytest.mark.experiment()
+
+
+# The first seconds of the fault trip the breaker (a few slow calls hold gateway slots): a
+# "settle" phase of their own. The hypothesis is about the steady state once it is open.
+BREAKER_PLAN = Plan(baseline=PLAN.baseline, settle=4.0, fault=5.0, recovery=4.0)
+FEED_CONTAINED = Tolerance(percentile=99, ratio=3.0, slack_ms=250, error_rate_slack=0.05)
 TRANSITIONS = [("closed", "open"), ("open", "half-open"), ("half-open", "closed")]
 
 

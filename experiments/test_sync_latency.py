@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from chaos.experiment import Run
 from chaos.verdict import Tolerance, assert_cascade, assert_recovered
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
 from fixtures.targets import FeedTarget, ReactionTarget
+
+pytestmark = pytest.mark.experiment(pair="latency", path="sync")
+
 
 DELAY_MS = 500
 

@@ -17,6 +17,9 @@ from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
 from fixtures.targets import FeedTarget, ReactionTarget
 
+pytestmark = pytest.mark.experiment(pair="partition", path="sync")
+
+
 # What a caller waits for at most before notifications gives up on the provider.
 PUSH_TIMEOUT_MS = 2000
 

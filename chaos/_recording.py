@@ -1,0 +1,151 @@
+"""Recording experiments: the `experiment` fixture, outcomes, the journal, report and summary."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chaos._observe import observe
+from chaos._stash import PROXY_SERVER, RECORDS, SETTINGS
+from chaos.experiment import Run, run_phases
+from chaos.faults import Timeline
+from chaos.journal import ExperimentRecord, build_journal, environment, write_journal
+
+__all__ = [
+    "experiment",
+    "pytest_runtest_makereport",
+    "pytest_sessionfinish",
+    "pytest_sessionstart",
+    "pytest_terminal_summary",
+]
+
+RECORD = pytest.StashKey[ExperimentRecord]()
+_STARTED = pytest.StashKey[float]()
+
+
+def _hypothesis(item: pytest.Item) -> str:
+    module = inspect.getdoc(getattr(item, "module", None)) or ""
+    function = inspect.getdoc(getattr(item, "function", None)) or ""
+    return "\n\n".join(text for text in (module, function) if text)
+
+
+def _progress(config: pytest.Config, name: str) -> Callable[[str], None]:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or not reporter.isatty:
+        return lambda text: None
+
+    def show(text: str) -> None:
+        # A live line while a long experiment runs; cleared when it ends.
+        reporter.rewrite(f"  {name}: {text}" if text else "", erase=True)
+
+    return show
+
+
+@pytest.fixture
+def experiment(request: pytest.FixtureRequest, chaos: Timeline) -> Iterator[Callable[..., Run]]:
+    """`experiment(plan, loads, fault, probes=...)`: `run_phases`, recorded in the journal.
+
+    Verdicts and ledger checks made during the test are recorded too; key figures become
+    JUnit XML properties.
+    """
+    item = request.node
+    marker = item.get_closest_marker("experiment")
+    record = ExperimentRecord(
+        id=item.nodeid,
+        name=item.name,
+        module=item.module.__name__ if getattr(item, "module", None) else "",
+        hypothesis=_hypothesis(item),
+        pair=marker.kwargs.get("pair") if marker else None,
+        path=marker.kwargs.get("path") if marker else None,
+        negative_control=item.get_closest_marker("xfail") is not None,
+        timeline=chaos,
+    )
+    item.stash[RECORD] = record
+    request.config.stash[RECORDS].append(record)
+    progress = _progress(request.config, item.name)
+
+    def run(*args: Any, **kwargs: Any) -> Run:
+        kwargs.setdefault("progress", progress)
+        result = run_phases(*args, **kwargs)
+        record.runs.append(result)
+        for name, value in result.figures().items():
+            item.user_properties.append((name, value))
+        return result
+
+    with observe(record.observe):
+        yield run
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    record = item.stash.get(RECORD, None)
+    if record is None:
+        return report
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        if hasattr(report, "wasxfail"):
+            record.outcome = "xfailed" if report.skipped else "xpassed"
+        else:
+            record.outcome = report.outcome if report.when == "call" else "error"
+        if call.excinfo is not None:
+            record.message = call.excinfo.exconly().splitlines()[0][:500]
+    if report.when == "teardown":
+        record.ended_at = time.time()
+        if report.outcome == "failed" and record.outcome == "passed":
+            record.outcome = "error"
+            record.message = "teardown failed: " + str(report.longrepr)[:300]
+    return report
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_STARTED] = time.time()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    records = config.stash.get(RECORDS, [])
+    settings = config.stash[SETTINGS]
+    journal_path: Path | None = settings["chaos_journal"]
+    report_path: Path | None = settings["chaos_report"]
+    if not records or (journal_path is None and report_path is None):
+        return
+    journal = build_journal(
+        records,
+        environment(settings["chaos_backend"], config.stash.get(PROXY_SERVER, None)),
+        config.stash.get(_STARTED, time.time()),
+    )
+    if journal_path is not None:
+        write_journal(journal_path, journal)
+    if report_path is not None:
+        from chaos.report import write_report
+
+        write_report(report_path, journal)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    records = terminalreporter.config.stash.get(RECORDS, [])
+    if not records:
+        return
+    terminalreporter.section("chaos experiments")
+    width = max(len(r.name) for r in records)
+    for record in records:
+        verdict = record.verdict()
+        mark = "HOLDS " if verdict["passed"] else "BROKEN"
+        seconds = (record.ended_at or time.time()) - record.started_at
+        reason = verdict["reason"].replace("\n", " ")
+        terminalreporter.write_line(
+            f"{mark} {record.name:<{width}} {seconds:5.1f} s  {reason[:110]}",
+            green=verdict["passed"],
+            red=not verdict["passed"],
+        )
+    settings = terminalreporter.config.stash[SETTINGS]
+    for label, key in (("journal", "chaos_journal"), ("report", "chaos_report")):
+        if settings[key] is not None:
+            terminalreporter.write_line(f"{label}: {settings[key]}")
