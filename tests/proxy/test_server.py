@@ -36,6 +36,14 @@ async def test_create_get_delete(server: ProxyServer) -> None:
     assert info.value == ProxyNotFound
 
 
+async def test_empty_listen_binds_all_interfaces_on_create_and_update(server: ProxyServer) -> None:
+    made = await server.create(ProxyRequest(name="e", listen="", upstream="127.0.0.1:9"))
+    assert made.enabled and made.listen.startswith("[::]:")
+    await server.create(req("a"))
+    moved = await server.update("a", listen="")
+    assert moved.enabled and moved.listen.startswith("[::]:")
+
+
 async def test_every_proxy_shares_the_seeded_rng(server: ProxyServer) -> None:
     a = await server.create(req("a"))
     b = await server.create(req("b", enabled=False))
