@@ -1,0 +1,97 @@
+"""The experiment fixture records a journal, JUnit properties and a summary (via pytester)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+EXPERIMENTS = '''
+"""Hypothesis: the fake service copes with the fake fault."""
+import contextlib
+import pytest
+from chaos.experiment import Plan
+from chaos.ledger import check_ledger
+from chaos.verdict import ContainmentBroken, Tolerance, assert_contained
+
+pytestmark = pytest.mark.experiment(pair="demo", path="async")
+PLAN = Plan(warmup=0.1, baseline=0.5, fault=0.5, recovery=0.3)
+
+from chaos.load import RequestFailed
+
+BROKEN = {"now": False}
+
+async def svc():
+    if BROKEN["now"]:
+        raise RequestFailed("5xx", "the fault breaks it")
+
+def fault_for(chaos, breaks=False):
+    def apply():
+        BROKEN["now"] = breaks
+
+    def rollback():
+        BROKEN["now"] = False
+
+    return lambda: chaos.fault("latency", "edge", apply, rollback, {"ms": 5})
+
+def test_holds(experiment, chaos):
+    run = experiment(PLAN, {"svc": (svc, 40)}, fault=fault_for(chaos))
+    assert_contained(run.phase("svc", "baseline"), run.phase("svc", "fault"),
+                     Tolerance(min_samples=5))
+    check_ledger(["a", "b"], ["a", "b"]).assert_ok()
+
+@pytest.mark.xfail(strict=True, raises=ContainmentBroken, reason="negative control")
+def test_control(experiment, chaos):
+    run = experiment(PLAN, {"svc": (svc, 40)}, fault=fault_for(chaos, breaks=True))
+    assert_contained(run.phase("svc", "baseline"), run.phase("svc", "fault"),
+                     Tolerance(min_samples=5))
+'''
+
+
+@pytest.mark.timeout(120)
+def test_journal_summary_and_junit_properties(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_exp=EXPERIMENTS)
+    journal = pytester.path / "out" / "journal.json"
+    junit = pytester.path / "junit.xml"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", f"--chaos-journal={journal}", f"--junitxml={junit}"
+    )
+    result.assert_outcomes(passed=1, xfailed=1)
+    result.stdout.fnmatch_lines(
+        ["*chaos experiments*", "HOLDS *test_holds*", f"journal: {journal}"]
+    )
+
+    data = json.loads(journal.read_text())
+    assert data["schema_version"] == 1
+    assert data["environment"]["backend"] == "local"
+    by_name = {e["name"]: e for e in data["experiments"]}
+    holds = by_name["test_holds"]
+    assert holds["outcome"] == "passed" and holds["verdict"]["passed"] is True
+    assert holds["hypothesis"].startswith("Hypothesis: the fake service copes")
+    assert (holds["pair"], holds["path"]) == ("demo", "async")
+    assert [v["name"] for v in holds["verdicts"]] == ["contained"]
+    assert holds["ledger"]["ok"] is True and holds["ledger"]["accepted"] == 2
+    [fault] = holds["faults"]
+    assert fault["kind"] == "latency" and fault["attributes"] == {"ms": 5}
+    phases = [p["name"] for p in holds["timeline"]["phases"]]
+    assert phases == ["baseline", "fault", "recovery"]
+    [span] = holds["timeline"]["faults"]
+    assert 0 < span["start"] < span["end"]
+    assert holds["timeline"]["latency"]["svc"], "no per-interval latency"
+    control = by_name["test_control"]
+    assert control["outcome"] == "xfailed" and control["negative_control"] is True
+    assert control["verdict"]["passed"] is True
+    assert control["verdict"]["reason"].startswith("negative control failed as it must")
+    assert "error rate" in control["verdict"]["reason"]
+
+    props = {
+        p.get("name"): p.get("value")
+        for case in ET.parse(junit).getroot().iter("testcase")
+        if case.get("name") == "test_holds"
+        for p in case.iter("property")
+    }
+    assert float(props["svc.baseline.sent"]) > 0
+    assert "svc.fault.p99_ms" in props

@@ -1,0 +1,58 @@
+"""run_phases: every phase in order, the fault applied only during its window, figures."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from chaos.experiment import Plan, run_phases
+from chaos.load import RequestFailed
+
+
+@pytest.mark.parametrize("field", ["baseline", "fault", "recovery", "request_timeout"])
+def test_plan_refuses_non_positive_phases(field: str) -> None:
+    with pytest.raises(ValueError, match=rf"Plan\.{field} must be > 0 seconds, got 0"):
+        Plan(**{field: 0})
+
+
+def test_plan_refuses_negative_settle() -> None:
+    with pytest.raises(ValueError, match=r"Plan\.settle must be >= 0 seconds, got -1"):
+        Plan(settle=-1)
+
+
+@pytest.mark.timeout(30)
+def test_phases_fault_window_and_figures() -> None:
+    broken = {"now": False}
+    applied: list[float] = []
+
+    async def target() -> None:
+        if broken["now"]:
+            raise RequestFailed("5xx", "fault on")
+
+    @contextlib.contextmanager
+    def fault() -> Iterator[None]:
+        applied.append(time.time())
+        broken["now"] = True
+        try:
+            yield
+        finally:
+            broken["now"] = False
+            applied.append(time.time())
+
+    plan = Plan(warmup=0.2, baseline=0.6, settle=0.2, fault=0.6, recovery=0.6)
+    shown: list[str] = []
+    run = run_phases(plan, {"t": (target, 50)}, fault=fault, progress=shown.append)
+
+    assert list(run.marks) == ["baseline", "settle", "fault", "recovery", "end"]
+    assert run.marks["settle"] >= applied[0] >= run.marks["baseline"]
+    assert run.marks["recovery"] >= applied[1] >= run.marks["fault"]
+    assert run.phase("t", "baseline").error_rate == 0
+    assert run.phase("t", "fault").error_rate > 0.9
+    assert run.phase("t", "recovery").error_rate < 0.1
+    figures = run.figures()
+    assert figures["t.fault.error_rate"] > 0.9
+    assert "t.warmup.sent" not in figures  # warm-up is not judged
+    assert shown and shown[-1] == "" and any(s.startswith("fault") for s in shown)
