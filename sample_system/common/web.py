@@ -1,13 +1,19 @@
 """Starlette helpers: metrics and health endpoints, JSON bodies, serving with uvicorn."""
 
 import json
-from typing import Any
+import os
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
+
+from sample_system.common.logs import configure_logging
+from sample_system.common.settings import SettingsError
 
 
 class BadRequest(Exception):
@@ -47,3 +53,31 @@ def require_str(body: dict[str, Any], field: str) -> str:
 def serve(app: ASGIApp, host: str, port: int) -> None:
     """Serve an ASGI app with uvicorn until SIGTERM/SIGINT."""
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+class _ServiceSettings(Protocol):
+    host: str
+    port: int
+    log_level: str
+
+
+def run_service(
+    name: str,
+    from_env: Callable[[Mapping[str, str]], _ServiceSettings],
+    create_app: Callable[[Any], ASGIApp],
+) -> None:
+    """A service's `main`: settings from the environment, logging, the app, uvicorn.
+
+    Bad configuration, or an app that cannot be built (a database that cannot be opened),
+    exits with a message naming the service instead of a traceback.
+    """
+    try:
+        settings = from_env(os.environ)
+    except SettingsError as exc:
+        sys.exit(f"{name}: bad configuration: {exc}")
+    configure_logging(name, settings.log_level)
+    try:
+        app = create_app(settings)
+    except RuntimeError as exc:
+        sys.exit(f"{name}: cannot start: {exc}")
+    serve(app, settings.host, settings.port)

@@ -1,24 +1,8 @@
 """Entry point: ``python -m sample_system.push_provider``."""
 
-import os
-import sys
-
-from sample_system.common.logs import configure_logging
-from sample_system.common.settings import SettingsError
-from sample_system.common.web import serve
+from sample_system.common.web import run_service
 from sample_system.push_provider.app import create_app
 from sample_system.push_provider.settings import Settings
 
-
-def main() -> None:
-    """Read the environment and serve until terminated."""
-    try:
-        settings = Settings.from_env(os.environ)
-    except SettingsError as exc:
-        sys.exit(f"push-provider: bad configuration: {exc}")
-    configure_logging("push-provider", settings.log_level)
-    serve(create_app(settings), settings.host, settings.port)
-
-
 if __name__ == "__main__":
-    main()
+    run_service("push-provider", Settings.from_env, create_app)
