@@ -16,6 +16,9 @@ import re
 import struct
 from typing import Any
 
+from chaos.proxy._gowords import kind as json_kind
+from chaos.proxy._gowords import number_text
+
 __all__ = [
     "ABSENT",
     "Float32",
@@ -355,22 +358,6 @@ class Opaque:
 _FLOAT32_MAX = 3.4028234663852886e38
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "number"
-
-
-def _number_text(value: Any) -> str:
-    return getattr(value, "text", None) or str(value)
-
-
 class _Unmarshaller:
     def __init__(self) -> None:
         self.error: str | None = None
@@ -387,7 +374,7 @@ class _Unmarshaller:
     def value(self, value: Any, typ: Any, struct_name: str | None, path: tuple[str, ...]) -> Any:
         if value is None:
             return ABSENT
-        kind = _kind(value)
+        kind = json_kind(value)
         if isinstance(typ, Scalar):
             if typ.go == "string":
                 return value if kind == "string" else self.save(kind, typ.go, struct_name, path)
@@ -400,11 +387,11 @@ class _Unmarshaller:
             except OverflowError:
                 as_float = math.inf
             if not math.isfinite(as_float) or abs(as_float) > _FLOAT32_MAX:
-                return self.save(f"number {_number_text(value)}", typ.go, struct_name, path)
+                return self.save(f"number {number_text(value)}", typ.go, struct_name, path)
             try:
                 return Float32(as_float)
             except OverflowError:
-                return self.save(f"number {_number_text(value)}", typ.go, struct_name, path)
+                return self.save(f"number {number_text(value)}", typ.go, struct_name, path)
         if isinstance(typ, Opaque):
             return value if kind == "object" else self.save(kind, typ.go, struct_name, path)
         if isinstance(typ, Slice):

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self, TypeVar
 
+from chaos.proxy._gowords import describe
 from chaos.proxy.errors import ApiError, BadRequest
 from chaos.proxy.stub import Stub
 
@@ -31,18 +32,6 @@ def register(cls: T) -> T:
 def attribute(*, go_type: str = "int64", json: str | None = None, doc: str = "") -> Any:
     """Declare an integer attribute (default 0), with its Go type for exact decode errors."""
     return dataclasses.field(default=0, metadata={"go_type": go_type, "json": json, "doc": doc})
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "number " + getattr(value, "text", repr(value))
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -102,7 +91,7 @@ class Toxic:
             lo, hi = _GO_RANGES[go_type]
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
                 raise BadRequest(
-                    f"bad request body: json: cannot unmarshal {_json_kind(value)} into Go struct "
+                    f"bad request body: json: cannot unmarshal {describe(value)} into Go struct "
                     f"field {cls.go_struct}.attributes.{json_name} of type {go_type}"
                 )
             kwargs[py] = value
