@@ -29,6 +29,7 @@ __all__ = [
     "check_cascade",
     "check_contained",
     "check_recovered",
+    "judge",
 ]
 
 
@@ -327,3 +328,8 @@ def assert_recovered(
 ) -> Verdict:
     """Like check_recovered, raising NotRecovered (or InsufficientData) on failure."""
     return _raise_or_return(check_recovered(baseline, recovery, tolerance), NotRecovered)
+
+
+def judge(name: str, passed: bool, reason: str, **figures: Any) -> Verdict:
+    """A hypothesis of your own: recorded like the others; raises HypothesisFailed if false."""
+    return _raise_or_return(Verdict(name, passed, reason, figures), HypothesisFailed)

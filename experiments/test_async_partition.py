@@ -21,7 +21,8 @@ from fixtures.targets import FeedTarget, ReactionTarget
 pytestmark = pytest.mark.experiment(pair="partition", path="async")
 
 
-CONTAINED = Tolerance(percentile=99, ratio=3.0, slack_ms=150, error_rate_slack=0.02)
+# One stray stale-connection error in 60 requests must not flip the verdict: 5% slack.
+CONTAINED = Tolerance(percentile=99, ratio=3.0, slack_ms=150, error_rate_slack=0.05)
 OPEN = 2.0
 RETRY_ATTEMPTS = 3  # the worker's default WORKER_RETRY_ATTEMPTS
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.experiment()
 
 
 # Requests in flight when the broker dies wait out one publish timeout: judge p90, not p99.
-ACCEPTED = Tolerance(percentile=90, ratio=3.0, slack_ms=300, error_rate_slack=0.02)
+ACCEPTED = Tolerance(percentile=90, ratio=3.0, slack_ms=300, error_rate_slack=0.05)
 
 
 @pytest.mark.parametrize("outbox", [True, negative_control(False, "no outbox", ContainmentBroken)])

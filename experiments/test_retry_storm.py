@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from chaos.experiment import Plan, Run
+from chaos.verdict import judge
 from fixtures.plans import REACTION_RATE
 from fixtures.system import System
 from fixtures.targets import ReactionTarget
@@ -71,8 +72,20 @@ def test_retry_amplification(
     if naive:
         with system.stack.replaced("notifier_worker", NAIVE):
             factor = amplification(experiment, system, reactions)
-        assert factor >= 2.0, f"naive retries did not multiply the load: x{factor:.2f}"
+        judge(
+            "retry storm",
+            factor >= 2.0,
+            f"naive retries sent the failing provider x{factor:.2f} calls per message "
+            "(expected >= x2)",
+            amplification=round(factor, 2),
+        )
     else:
         factor = amplification(experiment, system, reactions)
-        assert factor <= 1.0, f"disciplined retries multiplied the load: x{factor:.2f}"
+        judge(
+            "no retry storm",
+            factor <= 1.0,
+            f"backoff and breaker sent the failing provider x{factor:.2f} calls per message "
+            "(expected <= x1)",
+            amplification=round(factor, 2),
+        )
     record_property("amplification", round(factor, 2))

@@ -229,3 +229,17 @@ async def test_verdicts_from_load_generator_phases() -> None:
     with pytest.raises(ContainmentBroken):
         assert_contained(base, fault)
     assert assert_recovered(base, rec).passed
+
+
+def test_judge_records_and_raises_with_figures() -> None:
+    from chaos._observe import observe
+    from chaos.verdict import HypothesisFailed, judge
+
+    seen: list[object] = []
+    with observe(seen.append):
+        ok = judge("no retry storm", True, "x0.1 calls per message", amplification=0.1)
+        with pytest.raises(HypothesisFailed, match="x3.0 calls per message") as info:
+            judge("no retry storm", False, "x3.0 calls per message", amplification=3.0)
+    assert ok.passed and ok.figures == {"amplification": 0.1}
+    assert info.value.verdict.figures == {"amplification": 3.0}
+    assert [v.passed for v in seen] == [True, False]  # type: ignore[attr-defined]
