@@ -238,7 +238,7 @@ def test_judge_records_and_raises_with_figures() -> None:
     seen: list[object] = []
     with observe(seen.append):
         ok = judge("no retry storm", True, "x0.1 calls per message", amplification=0.1)
-        with pytest.raises(HypothesisFailed, match="x3.0 calls per message") as info:
+        with pytest.raises(HypothesisFailed, match=r"x3\.0 calls per message") as info:
             judge("no retry storm", False, "x3.0 calls per message", amplification=3.0)
     assert ok.passed and ok.figures == {"amplification": 0.1}
     assert info.value.verdict.figures == {"amplification": 3.0}
