@@ -8,6 +8,7 @@ rabbitmq_proc2 = factories.rabbitmq_proc(port_range="31000-31999")
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 import tempfile
@@ -51,7 +52,8 @@ def _settings(request: pytest.FixtureRequest, source: str, **overrides: Any) -> 
 def _log_dir(request: pytest.FixtureRequest, settings: Any, name: str) -> Path:
     keep = settings["chaos_keep_logs"]
     if keep is not None:
-        path = Path(keep) / name
+        # xdist workers share the option: each needs its own files (a broker's config and data).
+        path = Path(keep) / os.environ.get("PYTEST_XDIST_WORKER", "") / name
         path.mkdir(parents=True, exist_ok=True)
         return path
     # pytest's temp dirs, not bare mkdtemp: the log a failure points to stays readable after the
@@ -236,7 +238,7 @@ def rabbitmq_proc(
         settings = _settings(
             request, "factory argument", rabbitmq_server=server_path, chaos_port_range=port_range
         )
-        base = _log_dir(request, settings, "rabbitmq")
+        base = _log_dir(request, settings, request.fixturename)  # two nodes, two dirs
         allocator = _allocator(settings)
         try:
             node = RabbitMQNode(base, server_path=settings["rabbitmq_server"], allocator=allocator)

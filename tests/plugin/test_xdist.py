@@ -93,11 +93,16 @@ def test_two_workers_proxies_and_services_do_not_clash(pytester: pytest.Pytester
 def test_two_workers_each_boot_their_own_broker(pytester: pytest.Pytester) -> None:
     out = pytester.mkdir("out")
     pytester.makepyfile(test_brokers=BROKER_TEST.format(out=str(out)))
+    logs = pytester.path / "logs"
     # --dist each: the one test runs on both workers, so both brokers boot at the same time.
+    # With kept logs, each broker needs a directory of its own (config, pid file, data).
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "-n", "2", "--dist", "each", "-rfE"
+        "-p", "no:cacheprovider", "-n", "2", "--dist", "each", "-rfE", "--chaos-keep-logs", logs
     )
     result.assert_outcomes(passed=2)
     first, second = records(out)
     assert first["node"] != second["node"]
     assert set(first["ports"]).isdisjoint(second["ports"]), (first, second)
+    for worker, record in (("gw0", first), ("gw1", second)):
+        kept = [path.read_text(errors="replace") for path in (logs / worker).rglob("*.log")]
+        assert any(record["node"] in text for text in kept), f"no log of {record['node']}"
