@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,10 @@ def _log_dir(request: pytest.FixtureRequest, settings: Any, name: str) -> Path:
     except pytest.FixtureLookupError:  # -p no:tmpdir
         return Path(tempfile.mkdtemp(prefix=f"chaos-{name}-"))
     return factory.mktemp(f"chaos-{name}")
+
+
+def _xdist_workers() -> int:
+    return int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
 
 
 def _allocator(settings: Any) -> PortAllocator:
@@ -125,6 +130,18 @@ def toxiproxy_server(url: str | None = None, scope: str = "session") -> Callable
                     "drop --toxiproxy-url/TOXIPROXY_URL to let pytest-chaos start its own",
                     pytrace=False,
                 )
+            if _xdist_workers() > 1:
+                warnings.warn(
+                    pytest.PytestWarning(
+                        f"{external} is shared by {_xdist_workers()} xdist workers, so "
+                        "pytest-chaos does not reset it after each test (that would remove the "
+                        "faults of tests running on other workers); faults made through `proxy` "
+                        "are still rolled back and its proxies deleted, toxics added with the "
+                        "bare `toxiproxy` client are not; drop --toxiproxy-url to give each "
+                        "worker its own server"
+                    ),
+                    stacklevel=1,
+                )
             request.config.stash[PROXY_SERVER] = {
                 "url": external,
                 "external": True,
@@ -174,7 +191,10 @@ def chaos_timeline() -> Callable[..., Any]:
 
 
 def toxiproxy(server: str = "toxiproxy_server", timeline: str = "chaos") -> Callable[..., Any]:
-    """Fixture: a client of `server`; teardown resets the server and fails if a toxic survived."""
+    """Fixture: a client of `server`; teardown resets the server and fails if a toxic survived.
+
+    Not a server shared by xdist workers: a reset would remove the faults of other workers' tests.
+    """
 
     @pytest.fixture
     def fixture(request: pytest.FixtureRequest) -> Iterator[Toxiproxy]:
@@ -186,8 +206,11 @@ def toxiproxy(server: str = "toxiproxy_server", timeline: str = "chaos") -> Call
             if settings.sources["toxiproxy_url"].startswith("marker")
             else handle.url
         )
+        shared = (handle.external or url != handle.url) and _xdist_workers() > 1
         with Toxiproxy(url) as api:
             yield api
+            if shared:
+                return
             api.reset()
             survivors = {
                 name: [t.name for t in p.toxics] for name, p in api.proxies().items() if p.toxics

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
-from chaos.runtime import rabbitmq_available
+from chaos.client import Toxiproxy
+from chaos.runtime import HttpReady, ManagedProcess, allocate_port, rabbitmq_available
 
 pytest_plugins = ["pytester"]
 
@@ -41,6 +43,22 @@ def test_service_behind_a_proxy(n, toxiproxy_server, proxy, service, tmp_path):
     with open(f"{{OUT}}/{{n}}.json", "w") as f:
         json.dump({{"worker": os.environ["PYTEST_XDIST_WORKER"], "server": toxiproxy_server.url,
                    "service": port, "proxy": web.port, "window": window}}, f)
+"""
+
+SHARED_SERVER_TESTS = """
+import time
+
+import pytest
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_fault_lasts_its_whole_block(toxiproxy, proxy, n):
+    p = proxy("127.0.0.1:9")
+    with p.latency(100):
+        # Blocks of different lengths: other workers' teardowns land inside this one.
+        for _ in range(5 + 3 * n):
+            assert [t.type for t in toxiproxy.toxics(p.name)] == ["latency"]
+            time.sleep(0.1)
 """
 
 BROKER_TEST = """
@@ -85,6 +103,27 @@ def test_two_workers_proxies_and_services_do_not_clash(pytester: pytest.Pytester
     assert overlapping, "the workers never ran at the same time: the test proves nothing"
     for a, b in overlapping:
         assert {a["service"], a["proxy"]}.isdisjoint({b["service"], b["proxy"]})
+
+
+@pytest.mark.timeout(120)
+def test_a_server_shared_by_workers_is_not_reset_under_other_tests(
+    pytester: pytest.Pytester,
+) -> None:
+    port = allocate_port()
+    argv = [sys.executable, "-m", "chaos.proxy.cli", "-host", "127.0.0.1", "-port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    pytester.makepyfile(test_shared=SHARED_SERVER_TESTS)
+    with ManagedProcess("shared-proxy", argv, readiness=HttpReady(f"{url}/version")):
+        result = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "-n", "2", "-rfE", "--toxiproxy-url", url
+        )
+        with Toxiproxy(url) as api:
+            left = api.proxies()
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(
+        ["*PytestWarning: http://127.0.0.1:* is shared by 2 xdist workers*"]
+    )
+    assert left == {}, "the proxies the tests made are deleted all the same"
 
 
 @pytest.mark.rabbitmq
