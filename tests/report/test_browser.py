@@ -1,0 +1,136 @@
+"""The real report in a real headless browser (Debian's chromium, driven by Playwright)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chaos.report import write_report
+
+CHROMIUM = Path(os.environ.get("CHAOS_CHROMIUM", "/usr/bin/chromium"))
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright not installed (pip install playwright)"
+)
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"no chromium at {CHROMIUM} (apt-get install chromium)"
+    ),
+    pytest.mark.timeout(180),
+]
+
+# Pixel counts of a screenshot, in the page, from the PNG itself: what a reader sees.
+_COUNT_PIXELS = """async ([png, colors]) => {
+  const img = new Image();
+  img.src = 'data:image/png;base64,' + png;
+  await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = img.width; canvas.height = img.height;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const data = ctx.getImageData(0, 0, img.width, img.height).data;
+  const counts = colors.map(() => 0);
+  for (let i = 0; i < data.length; i += 4) {
+    colors.forEach(([r, g, b], k) => {
+      if (Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 24)
+        counts[k]++;
+    });
+  }
+  return counts;
+}"""
+_FAULT_SHADE = (249, 228, 230)  # rgba(207, 34, 46, .12) over white
+_P99_BLUE = (9, 105, 218)  # the first load's line, #0969da
+
+_GEOMETRY = """() => {
+  const box = (el) => { const r = el.getBoundingClientRect();
+    return {left: r.left, top: r.top + window.scrollY, width: r.width, height: r.height}; };
+  return {
+    charts: [...document.querySelectorAll('svg.chart')].map(box),
+    widest_line: [...document.querySelectorAll('svg.chart')].map((svg) => Math.max(0,
+      ...[...svg.querySelectorAll('polyline')].map((l) => l.getBoundingClientRect().width))),
+    faults: [...document.querySelectorAll('svg.chart rect.fault-window')].map(box),
+    pairs: [...document.querySelectorAll('section.pair')].map((s) => ({
+      name: s.dataset.pair,
+      sides: [...s.querySelectorAll('article.pair-side')].map((a) => ({
+        path: a.dataset.path, box: box(a),
+        plots: [...a.querySelectorAll('figure.plot')].map(box)})),
+    })),
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def test_report_renders_in_chromium_without_console_errors(
+    browser: Any, journal: dict[str, Any], tmp_path: Path
+) -> None:
+    report = tmp_path / "report.html"
+    write_report(report, journal)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    problems: list[str] = []
+    requests: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None
+        ),
+    )
+    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(report.as_uri(), wait_until="load")
+
+    shot = tmp_path / "report.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    geometry = page.evaluate(_GEOMETRY)
+    first_latency = page.locator("section.pair article.pair-side svg.chart-latency").first
+    chart_png = base64.b64encode(first_latency.screenshot()).decode()
+    page.close()
+
+    assert problems == []
+    assert requests == [report.as_uri()], "the page fetched something besides itself"
+    expected = sum(2 + len(e["timeline"]["probes"]) for e in journal["experiments"])
+    assert len(geometry["charts"]) == expected
+    for chart in geometry["charts"]:
+        assert chart["width"] > 300 and chart["height"] > 100, chart
+    # Every chart drew a line across a good part of its plot (gaps split some lines).
+    assert min(geometry["widest_line"]) > 50, geometry["widest_line"]
+    assert geometry["faults"] and all(f["width"] > 10 for f in geometry["faults"])
+
+    assert [p["name"] for p in geometry["pairs"]] == ["latency", "partition"]
+    for pair in geometry["pairs"]:
+        sync, async_ = pair["sides"]
+        assert (sync["path"], async_["path"]) == ("sync", "async")
+        assert sync["box"]["left"] + sync["box"]["width"] <= async_["box"]["left"]
+        assert abs(sync["box"]["top"] - async_["box"]["top"]) < 1
+        # The same chart of both sides on the same row, to compare at a glance.
+        assert abs(sync["plots"][0]["top"] - async_["plots"][0]["top"]) < 1
+
+    blank = browser.new_page()
+    try:
+        shade, blue = blank.evaluate(_COUNT_PIXELS, [chart_png, [_FAULT_SHADE, _P99_BLUE]])
+    finally:
+        blank.close()
+    # The sync latency chart: a fault window a third of the plot wide, a p99 line across it.
+    assert shade > 5000, json.dumps({"shade": shade, "blue": blue})
+    assert blue > 200, json.dumps({"shade": shade, "blue": blue})
