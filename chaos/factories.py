@@ -199,7 +199,7 @@ def toxiproxy(server: str = "toxiproxy_server", timeline: str = "chaos") -> Call
     @pytest.fixture
     def fixture(request: pytest.FixtureRequest) -> Iterator[Toxiproxy]:
         handle: ToxiproxyServer = request.getfixturevalue(server)
-        request.getfixturevalue(timeline)  # its teardown (rollback) runs after ours
+        tl: Timeline = request.getfixturevalue(timeline)
         settings = _settings(request, "factory argument")
         url = (
             settings["toxiproxy_url"]
@@ -209,14 +209,20 @@ def toxiproxy(server: str = "toxiproxy_server", timeline: str = "chaos") -> Call
         shared = (handle.external or url != handle.url) and _xdist_workers() > 1
         with Toxiproxy(url) as api:
             yield api
-            if shared:
-                return
-            api.reset()
-            survivors = {
-                name: [t.name for t in p.toxics] for name, p in api.proxies().items() if p.toxics
-            }
-            if survivors:
-                pytest.fail(f"toxics survived the reset of {url}: {survivors}", pytrace=False)
+            # Faults left open (on handles made by hand too) are undone while this client is
+            # open: the timeline's own teardown runs after ours.
+            failures = tl.rollback_all()
+            if not shared:
+                api.reset()
+                survivors = {
+                    name: [t.name for t in p.toxics]
+                    for name, p in api.proxies().items()
+                    if p.toxics
+                }
+                if survivors:
+                    failures.append(f"toxics survived the reset of {url}: {survivors}")
+            if failures:
+                pytest.fail("could not roll back faults: " + "; ".join(failures), pytrace=False)
 
     return fixture
 

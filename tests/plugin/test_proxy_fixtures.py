@@ -42,6 +42,7 @@ import time
 import pytest
 
 from chaos._stash import TIMELINE
+from chaos.proxy_handle import ProxyHandle
 
 PAYLOAD = bytes(range(100))
 KEPT = {}
@@ -218,12 +219,19 @@ def test_fault_left_open(proxy, echo, toxiproxy, request):
     KEPT["open"] = [p.latency(100), p.down()]
     for cm in KEPT["open"]:
         cm.__enter__()
-    # Made by hand, not by proxy(): it outlives the test; its toxic is not on the timeline.
-    toxiproxy.create_proxy("made-by-hand", upstream=echo)
-    toxiproxy.add_toxic("made-by-hand", "latency", attributes={"latency": 100})
     assert types(toxiproxy, p) == ["latency"]
     assert toxiproxy.get_proxy(p.name).enabled is False
     KEPT["item"], KEPT["proxy"] = request.node, p.name
+
+
+def test_fault_left_open_without_the_proxy_fixture(echo, toxiproxy, chaos, request):
+    # Made by hand, as a project's own fixtures do: the proxy outlives the test.
+    model = toxiproxy.create_proxy("made-by-hand", upstream=echo)
+    toxiproxy.add_toxic("made-by-hand", "latency", attributes={"latency": 100})  # not on chaos
+    KEPT["by hand"] = ProxyHandle(toxiproxy, model, chaos).slow_close(100)
+    KEPT["by hand"].__enter__()
+    assert sorted(types(toxiproxy, model)) == ["latency", "slow_close"]
+    KEPT["item by hand"] = request.node
 
 
 def test_next_test_sees_a_clean_server(toxiproxy):
@@ -231,8 +239,11 @@ def test_next_test_sees_a_clean_server(toxiproxy):
     assert KEPT["proxy"] not in proxies, "proxy() did not delete its proxy"
     assert "made-by-hand" in proxies and not proxies["made-by-hand"].toxics
     assert all(not proxy.toxics for proxy in proxies.values())
-    events = KEPT["item"].stash[TIMELINE].to_list()
-    assert [e["kind"] for e in events] == ["latency", "down"]
+    events = [
+        *KEPT["item"].stash[TIMELINE].to_list(),
+        *KEPT["item by hand"].stash[TIMELINE].to_list(),
+    ]
+    assert [e["kind"] for e in events] == ["latency", "down", "slow_close"]
     assert all(e["removed_at"] is not None and e["error"] is None for e in events), events
     toxiproxy.delete_proxy("made-by-hand")
     KEPT.clear()  # the abandoned generators close now: they must not roll back twice
@@ -252,4 +263,4 @@ def test_proxy_faults_against_the_real_server(pytester: pytest.Pytester) -> None
             "FAILED test_faults.py::test_latency_is_observed_then_gone[[]0[]]*",
         ]
     )
-    result.assert_outcomes(passed=12, failed=1)
+    result.assert_outcomes(passed=13, failed=1)
