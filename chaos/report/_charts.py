@@ -144,6 +144,8 @@ def experiment_charts(
                     span,
                     faults,
                     phases,
+                    # Counts: an empty queue still gets whole-number ticks.
+                    y_max=nice_max(max([v for _, v in pts if v is not None] + [5.0])),
                     kind=f"probe-{name}",
                 )
             )

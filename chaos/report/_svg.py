@@ -85,6 +85,15 @@ def _x_ticks(lo: float, hi: float) -> list[float]:
     return ticks
 
 
+def _y_ticks(top: float) -> list[float]:
+    """0 and multiples of the smallest 1, 2 or 5 x 10^k step giving at most 5 intervals."""
+    exp = math.floor(math.log10(top / 5))
+    step = next(
+        m * 10.0**e for e in (exp, exp + 1) for m in (1.0, 2.0, 5.0) if top / (m * 10.0**e) <= 5
+    )
+    return [k * step for k in range(int(top / step + 1e-9) + 1)]
+
+
 def render_chart(chart: Chart) -> str:
     """One `<svg>` element; scales to its container's width."""
     x0, x1 = chart.x_range

@@ -8,7 +8,17 @@ from typing import Any
 
 import pytest
 
-from chaos.report._svg import _LEFT, _RIGHT, _W, Chart, Marker, Series, nice_max, render_chart
+from chaos.report._svg import (
+    _LEFT,
+    _RIGHT,
+    _W,
+    Chart,
+    Marker,
+    Series,
+    _y_ticks,
+    nice_max,
+    render_chart,
+)
 
 
 @pytest.mark.parametrize(
@@ -102,3 +112,15 @@ def test_text_is_escaped() -> None:
     assert "<p99>" not in page and "&lt;p99&gt;" in page
     assert "<b>" not in page and "&lt;b&gt;&amp;" in page
     assert not re.search(r"<script|href=|src=", page)
+
+
+@pytest.mark.parametrize(
+    ("top", "ticks"),
+    [
+        (50, [0, 10, 20, 30, 40, 50]),
+        (2000, [0, 500, 1000, 1500, 2000]),
+        (2.25, [0, 0.5, 1, 1.5, 2]),
+    ],
+)
+def test_y_ticks_are_round_numbers(top: float, ticks: list[float]) -> None:
+    assert _y_ticks(top) == pytest.approx(ticks)
