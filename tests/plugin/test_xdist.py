@@ -29,12 +29,12 @@ OUT = {out!r}
 
 @pytest.mark.parametrize("n", range(4))
 def test_service_behind_a_proxy(n, toxiproxy_server, proxy, service, tmp_path):
+    started = time.monotonic()  # from here to the end its ports are in use
     port = allocate_port()
     (tmp_path / "n.txt").write_text(str(n))
     service("web", [sys.executable, "-m", "http.server", str(port), "-b", "127.0.0.1"],
             ready=HttpReady(f"http://127.0.0.1:{{port}}/n.txt"), cwd=tmp_path)
     web = proxy(f"127.0.0.1:{{port}}")
-    started = time.monotonic()
     # Long enough that the other worker's tests run meanwhile.
     with web.latency(300):
         for _ in range(3):
