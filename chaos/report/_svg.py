@@ -15,6 +15,7 @@ _LEFT = 56
 _RIGHT = 12
 _TOP = 26
 _BOTTOM = 30
+_MAX_DOTS = 120
 _CHAR_W = 6.2  # average glyph width at 11px, for laying out the legend without a font
 
 
@@ -193,7 +194,8 @@ def _series(
             f'stroke-width="{series.width}"{dash} stroke-linejoin="round" '
             f'points="{" ".join(coords)}"/>'
         )
-        if not series.step:
+        # Dots with hover values help on short runs; on long ones they would bury the line.
+        if not series.step and len(series.points) <= _MAX_DOTS:
             for t, v in run:
                 out.append(
                     f'<circle cx="{sx(t):.1f}" cy="{sy(v):.1f}" r="2.2" fill="{series.color}">'

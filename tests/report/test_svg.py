@@ -124,3 +124,11 @@ def test_text_is_escaped() -> None:
 )
 def test_y_ticks_are_round_numbers(top: float, ticks: list[float]) -> None:
     assert _y_ticks(top) == pytest.approx(ticks)
+
+
+def test_long_series_draw_a_line_without_dots(parse: Callable[[str], Any]) -> None:
+    points = [(t / 10, float(t % 7)) for t in range(1000)]
+    svg = parse(render_chart(_chart(series=[Series("a", points, "#00f")], x_range=(0, 100))))
+    (line,) = svg.find_all("polyline")
+    assert len(line.attrs["points"].split()) == 1000
+    assert svg.find_all("circle") == []
