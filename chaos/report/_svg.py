@@ -157,7 +157,7 @@ def render_chart(chart: Chart) -> str:
 def _y_axis(chart: Chart, y_top: float, sy: Callable[[float], float]) -> list[str]:
     out = []
     fmt = chart.y_format or _fmt
-    ticks = sorted(chart.y_labels) if chart.y_labels else [y_top * k / 4 for k in range(5)]
+    ticks = sorted(chart.y_labels) if chart.y_labels else _y_ticks(y_top)
     for value in ticks:
         y = sy(value)
         label = chart.y_labels[value] if chart.y_labels else fmt(value) + chart.y_unit

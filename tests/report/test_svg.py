@@ -132,3 +132,13 @@ def test_long_series_draw_a_line_without_dots(parse: Callable[[str], Any]) -> No
     (line,) = svg.find_all("polyline")
     assert len(line.attrs["points"].split()) == 1000
     assert svg.find_all("circle") == []
+
+
+def test_chart_y_axis_uses_round_ticks(parse: Callable[[str], Any]) -> None:
+    svg = parse(render_chart(_chart(y_max=50.0, y_unit=" ms")))
+    labels = [
+        t.text
+        for t in svg.find_all("text", "axis")
+        if t.attrs.get("text-anchor") == "end" and t.text != "seconds"
+    ]
+    assert labels == ["0 ms", "10 ms", "20 ms", "30 ms", "40 ms", "50 ms"]
