@@ -29,7 +29,13 @@ CONTAINED = Tolerance(percentile=99, ratio=3.0, slack_ms=150, error_rate_slack=0
 
 
 @pytest.mark.parametrize(
-    "mode", ["async", negative_control("sync", "the caller waits", ContainmentBroken)]
+    "mode",
+    [
+        "async",
+        negative_control(
+            "sync", "the caller waits", ContainmentBroken, pytest.mark.experiment(path="sync")
+        ),
+    ],
 )
 def test_latency_on_async_path_is_contained(
     experiment: Callable[..., Run],
