@@ -141,14 +141,15 @@ class _Match(Enum):
 
 
 # (status, how to match, server's `error` text, only on extension routes?, exception class).
-# First matching row wins; statuses with no matching row fall back on _BY_STATUS.
+# First matching row wins; statuses with no matching row fall back on _BY_STATUS. Toxic errors
+# match by prefix: for toxics given at create or populate, our server adds " at toxic N".
 _RULES: tuple[tuple[int, _Match, str, bool, type[ApiError]], ...] = (
     (404, _Match.EXACT, "proxy not found", False, ProxyNotFound),
     (404, _Match.EXACT, "toxic not found", False, ToxicNotFound),
     (404, _Match.EXACT, "404 page not found", True, UnsupportedByServer),
     (409, _Match.EXACT, "proxy already exists", False, ProxyExists),
-    (409, _Match.EXACT, "toxic already exists", False, ToxicExists),
-    (400, _Match.EXACT, "invalid toxic type", False, InvalidToxic),
+    (409, _Match.PREFIX, "toxic already exists", False, ToxicExists),
+    (400, _Match.PREFIX, "invalid toxic type", False, InvalidToxic),
     (400, _Match.PREFIX, "stream was invalid", False, InvalidStream),
     (400, _Match.PREFIX, "missing required field:", False, MissingField),
     (500, _Match.SUFFIX, "bind: address already in use", False, AddressInUse),

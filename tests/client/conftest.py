@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from chaos.client import AsyncToxiproxy, Toxiproxy
+from chaos.proxy.runner import EmbeddedServer
 
 from .either import Api, Script
 from .http_bridge import serve
@@ -32,9 +33,24 @@ class Target:
     extended: bool
 
 
-@pytest.fixture(params=["toxiproxy", "pytest-chaos", "pytest-chaos-http"])
+@pytest.fixture(scope="module")
+def live_server() -> Iterator[str]:
+    """Our real proxy server, on a thread of this process."""
+    with EmbeddedServer() as server:
+        yield server.url
+
+
+@pytest.fixture(params=["toxiproxy", "pytest-chaos", "pytest-chaos-http", "live"])
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
-    """A fresh fake server: a real Toxiproxy 2.12 look-alike, or our extended server."""
+    """A fresh fake server (a real Toxiproxy 2.12 look-alike, or our extended server), or
+    our real server, emptied after each test."""
+    if request.param == "live":
+        url = request.getfixturevalue("live_server")
+        yield Target(url, None, True)
+        with Toxiproxy(url) as admin:
+            for name in admin.proxies():
+                admin.delete_proxy(name)
+        return
     fake = FakeToxiproxy(extended=request.param != "toxiproxy")
     if request.param.endswith("-http"):
         with serve(fake.handle) as url:
