@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import random
 import socket
-import socketserver
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -33,25 +30,6 @@ def test_api_keeps_idle_connections_as_long_as_toxiproxy(monkeypatch: pytest.Mon
         pass
     (config,) = made
     assert config.timeout_keep_alive == 60  # Go's IdleTimeout (contract 0.8)
-
-
-class _Echo(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        while data := self.request.recv(65536):
-            self.request.sendall(data)
-
-
-@pytest.fixture(scope="module")
-def echo() -> Iterator[str]:
-    """A threaded echo server on a free loopback port."""
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Echo)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
 
 
 def _rolls(api: httpx.Client) -> list[list[bool]]:
@@ -99,7 +77,7 @@ def _run(seed: int, upstream: str, delays: list[float], count: int = 12) -> list
 
 
 def test_seed_makes_rolls_and_jitter_reproducible(
-    echo: str, monkeypatch: pytest.MonkeyPatch
+    threaded_echo: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     delays: list[float] = []
     draw = LatencyToxic.delay
@@ -112,7 +90,7 @@ def test_seed_makes_rolls_and_jitter_reproducible(
     runs: dict[str, tuple[list[list[bool]], list[float]]] = {}
     for label, seed in (("first", 5), ("again", 5), ("other", 6)):
         delays.clear()
-        runs[label] = (_run(seed, echo, delays), list(delays))
+        runs[label] = (_run(seed, threaded_echo, delays), list(delays))
     assert runs["first"] == runs["again"]
     rolls, jitter = runs["first"]
     flat = [roll for conn in rolls for roll in conn]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import socket
-import socketserver
-import threading
 import time
 from collections.abc import Iterator
 
@@ -17,24 +15,6 @@ from toxiproxy.api import APIConsumer  # noqa: E402
 from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists  # noqa: E402
 
 pytestmark = pytest.mark.timeout(60)
-
-
-class _Echo(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        while data := self.request.recv(65536):
-            self.request.sendall(data)
-
-
-@pytest.fixture(scope="module")
-def echo() -> Iterator[str]:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Echo)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
 
 
 @pytest.fixture(scope="module")
@@ -82,14 +62,14 @@ def test_running_and_version(tp: object) -> None:
     assert tp.version() == b'{"version": "' + chaos.__version__.encode() + b'"}\n'
 
 
-def test_create_list_get_destroy(tp: object, echo: str) -> None:
-    proxy = tp.create(upstream=echo, name="svc")
+def test_create_list_get_destroy(tp: object, threaded_echo: str) -> None:
+    proxy = tp.create(upstream=threaded_echo, name="svc")
     assert proxy.enabled is True and proxy.listen.startswith("127.0.0.1:")
     assert roundtrip(proxy.listen)[0] == b"ping"
     assert list(tp.proxies()) == ["svc"]
     assert tp.get_proxy("svc").listen == proxy.listen
     with pytest.raises(ProxyExists):
-        tp.create(upstream=echo, name="svc")
+        tp.create(upstream=threaded_echo, name="svc")
     assert tp.destroy(proxy) is True
     assert tp.get_proxy("svc") is None
     assert refused(proxy.listen)
@@ -97,8 +77,8 @@ def test_create_list_get_destroy(tp: object, echo: str) -> None:
         APIConsumer.get("/proxies/svc")
 
 
-def test_toxics_add_list_remove(tp: object, echo: str) -> None:
-    proxy = tp.create(upstream=echo, name="slow")
+def test_toxics_add_list_remove(tp: object, threaded_echo: str) -> None:
+    proxy = tp.create(upstream=threaded_echo, name="slow")
     proxy.add_toxic(type="latency", attributes={"latency": 300})
     toxics = proxy.toxics()
     assert list(toxics) == ["latency_downstream"]
@@ -115,8 +95,8 @@ def test_toxics_add_list_remove(tp: object, echo: str) -> None:
     assert roundtrip(proxy.listen)[1] < 0.29
 
 
-def test_disable_enable_and_down(tp: object, echo: str) -> None:
-    proxy = tp.create(upstream=echo, name="flaky")
+def test_disable_enable_and_down(tp: object, threaded_echo: str) -> None:
+    proxy = tp.create(upstream=threaded_echo, name="flaky")
     proxy.disable()
     assert tp.get_proxy("flaky").enabled is False
     assert refused(proxy.listen)
@@ -127,8 +107,8 @@ def test_disable_enable_and_down(tp: object, echo: str) -> None:
     assert roundtrip(proxy.listen)[0] == b"ping"
 
 
-def test_reset(tp: object, echo: str) -> None:
-    proxy = tp.create(upstream=echo, name="r")
+def test_reset(tp: object, threaded_echo: str) -> None:
+    proxy = tp.create(upstream=threaded_echo, name="r")
     proxy.add_toxic(type="timeout", stream="upstream", attributes={"timeout": 0})
     proxy.disable()
     assert tp.reset() is True
@@ -138,11 +118,11 @@ def test_reset(tp: object, echo: str) -> None:
     assert roundtrip(proxy.listen)[0] == b"ping"
 
 
-def test_populate(tp: object, echo: str) -> None:
+def test_populate(tp: object, threaded_echo: str) -> None:
     made = tp.populate(
         [
-            {"name": "p1", "upstream": echo, "listen": "127.0.0.1:0"},
-            {"name": "p2", "upstream": echo, "listen": "127.0.0.1:0"},
+            {"name": "p1", "upstream": threaded_echo, "listen": "127.0.0.1:0"},
+            {"name": "p2", "upstream": threaded_echo, "listen": "127.0.0.1:0"},
         ]
     )
     assert sorted(p.name for p in made) == ["p1", "p2"]
@@ -150,7 +130,7 @@ def test_populate(tp: object, echo: str) -> None:
     for proxy in made:
         assert roundtrip(proxy.listen)[0] == b"ping"
     # The server-side /populate too, through the client's HTTP layer.
-    body = [{"name": "p3", "upstream": echo, "listen": "127.0.0.1:0"}]
+    body = [{"name": "p3", "upstream": threaded_echo, "listen": "127.0.0.1:0"}]
     response = APIConsumer.post("/populate", json=body)
     assert response.status_code == 201
     assert [p["name"] for p in response.json()["proxies"]] == ["p3"]
