@@ -16,6 +16,7 @@ __all__ = [
     "HttpTarget",
     "RawHttpTarget",
     "RequestFailed",
+    "check_status",
     "classify",
     "http_target",
     "raw_http_target",
@@ -66,6 +67,14 @@ def classify(exc: BaseException) -> str:
     return "other"
 
 
+def check_status(method: str, url: str, status: int) -> None:
+    """Raise RequestFailed of kind 5xx or 4xx for an HTTP error status."""
+    if status >= 500:
+        raise RequestFailed("5xx", f"{method} {url} -> {status}")
+    if status >= 400:
+        raise RequestFailed("4xx", f"{method} {url} -> {status}")
+
+
 class HttpTarget:
     """An httpx request as a load target: raises RequestFailed on transport errors and 4xx/5xx.
 
@@ -106,11 +115,7 @@ class HttpTarget:
             )
         except httpx.HTTPError as exc:
             raise RequestFailed(classify(exc), f"{self.method} {self.url}: {exc!r}") from exc
-        status = response.status_code
-        if status >= 500:
-            raise RequestFailed("5xx", f"{self.method} {self.url} -> {status}")
-        if status >= 400:
-            raise RequestFailed("4xx", f"{self.method} {self.url} -> {status}")
+        check_status(self.method, self.url, response.status_code)
 
     def _own_client(self) -> httpx.AsyncClient:
         if self._owned is None:
@@ -192,10 +197,7 @@ class RawHttpTarget:
                 self._idle.append((reader, writer))
             else:
                 writer.close()
-        if status >= 500:
-            raise RequestFailed("5xx", f"{self.method} {self.url} -> {status}")
-        if status >= 400:
-            raise RequestFailed("4xx", f"{self.method} {self.url} -> {status}")
+        check_status(self.method, self.url, status)
 
     async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         while self._idle:

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from chaos.targets import HttpTarget
 from fixtures.system import System
-from fixtures.targets import FeedTarget, ReactionTarget
+from fixtures.targets import ReactionTarget, feed_target
 
 
 @pytest.fixture
@@ -16,5 +17,5 @@ def reactions(system: System) -> Iterator[ReactionTarget]:
 
 
 @pytest.fixture
-def feed(system: System) -> Iterator[FeedTarget]:
-    yield FeedTarget(system.gateway_url)
+def feed(system: System) -> Iterator[HttpTarget]:
+    yield feed_target(system.gateway_url)

@@ -15,10 +15,11 @@ from collections.abc import Callable
 import pytest
 
 from chaos.experiment import Run
+from chaos.targets import HttpTarget
 from chaos.verdict import ContainmentBroken, Tolerance, assert_contained
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE, negative_control
 from fixtures.system import System
-from fixtures.targets import FeedTarget, ReactionTarget
+from fixtures.targets import ReactionTarget
 
 pytestmark = pytest.mark.experiment(pair="latency", path="async")
 
@@ -41,7 +42,7 @@ def test_latency_on_async_path_is_contained(
     experiment: Callable[..., Run],
     system: System,
     reactions: ReactionTarget,
-    feed: FeedTarget,
+    feed: HttpTarget,
     mode: str,
 ) -> None:
     system.set_mode(mode)

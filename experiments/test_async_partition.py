@@ -13,10 +13,11 @@ from collections.abc import Callable
 import pytest
 
 from chaos.experiment import Run
+from chaos.targets import HttpTarget
 from chaos.verdict import Tolerance, assert_contained
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
-from fixtures.targets import FeedTarget, ReactionTarget
+from fixtures.targets import ReactionTarget
 
 pytestmark = pytest.mark.experiment(pair="partition", path="async")
 
@@ -28,7 +29,7 @@ RETRY_ATTEMPTS = 3  # the worker's default WORKER_RETRY_ATTEMPTS
 
 
 def test_partition_on_async_path_is_contained(
-    experiment: Callable[..., Run], system: System, reactions: ReactionTarget, feed: FeedTarget
+    experiment: Callable[..., Run], system: System, reactions: ReactionTarget, feed: HttpTarget
 ) -> None:
     system.set_mode("async")
     edge = system.proxy("worker-push")

@@ -16,10 +16,11 @@ from collections.abc import Callable
 import pytest
 
 from chaos.experiment import Plan, Run
+from chaos.targets import HttpTarget
 from chaos.verdict import ContainmentBroken, Tolerance, assert_contained
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE, negative_control
 from fixtures.system import System
-from fixtures.targets import FeedTarget, ReactionTarget
+from fixtures.targets import ReactionTarget
 
 pytestmark = pytest.mark.experiment()
 
@@ -39,7 +40,7 @@ def test_gateway_breaker_contains_sync_cascade(
     experiment: Callable[..., Run],
     system: System,
     reactions: ReactionTarget,
-    feed: FeedTarget,
+    feed: HttpTarget,
     breaker: bool,
 ) -> None:
     system.set_mode("sync")

@@ -13,10 +13,11 @@ from collections.abc import Callable
 import pytest
 
 from chaos.experiment import Run
+from chaos.targets import HttpTarget
 from chaos.verdict import Tolerance, assert_cascade, assert_recovered
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
-from fixtures.targets import FeedTarget, ReactionTarget
+from fixtures.targets import ReactionTarget
 
 pytestmark = pytest.mark.experiment(pair="latency", path="sync")
 
@@ -25,7 +26,7 @@ DELAY_MS = 500
 
 
 def test_latency_on_sync_chain_cascades_to_gateway(
-    experiment: Callable[..., Run], system: System, reactions: ReactionTarget, feed: FeedTarget
+    experiment: Callable[..., Run], system: System, reactions: ReactionTarget, feed: HttpTarget
 ) -> None:
     system.set_mode("sync")
     edge = system.proxy("notifications-push")

@@ -12,10 +12,11 @@ from collections.abc import Callable
 import pytest
 
 from chaos.experiment import Run
+from chaos.targets import HttpTarget
 from chaos.verdict import assert_cascade
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
-from fixtures.targets import FeedTarget, ReactionTarget
+from fixtures.targets import ReactionTarget
 
 pytestmark = pytest.mark.experiment(pair="partition", path="sync")
 
@@ -29,7 +30,7 @@ def test_partition_on_sync_chain_fails_the_gateway(
     experiment: Callable[..., Run],
     system: System,
     reactions: ReactionTarget,
-    feed: FeedTarget,
+    feed: HttpTarget,
     partition: str,
 ) -> None:
     system.set_mode("sync")

@@ -24,6 +24,7 @@ import pytest
 
 from chaos.proxy.runner import EmbeddedServer
 from chaos.proxy.server import ProxyRequest, ProxyServer, ToxicRequest
+from tests.proxy._echo import echo_handler
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -55,20 +56,9 @@ def raise_fd_limit(needed: int) -> None:
         pytest.skip(f"needs {needed} file descriptors, RLIMIT_NOFILE hard limit is {hard}")
 
 
-async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except ConnectionError:
-        pass
-    finally:
-        writer.close()
-
-
 @pytest.fixture
 async def echo() -> AsyncIterator[str]:
-    server = await asyncio.start_server(_echo, "127.0.0.1", 0, backlog=2 * CONNECTIONS)
+    server = await asyncio.start_server(echo_handler, "127.0.0.1", 0, backlog=2 * CONNECTIONS)
     yield f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
     server.close()
     await server.wait_closed()

@@ -13,6 +13,7 @@ import pytest
 
 from chaos.proxy.api import create_app
 from chaos.proxy.server import ProxyServer
+from tests.proxy._echo import echo_handler
 
 TEXT = "text/plain; charset=utf-8"
 
@@ -34,18 +35,7 @@ async def client(server: ProxyServer) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def echo() -> AsyncIterator[str]:
     """An echo server on a free loopback port: the upstream of the proxies under test."""
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
-
-    srv = await asyncio.start_server(handle, "127.0.0.1", 0)
+    srv = await asyncio.start_server(echo_handler, "127.0.0.1", 0)
     port = srv.sockets[0].getsockname()[1]
     yield f"127.0.0.1:{port}"
     srv.close()
