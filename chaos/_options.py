@@ -25,9 +25,18 @@ def _url(text: str) -> str:
     return text.rstrip("/")
 
 
+BACKENDS = ("local", "docker")
+
+
 def _backend(text: str) -> str:
-    if text not in ("local",):
-        raise ValueError(f"unknown backend {text!r}; available: local")
+    if text not in BACKENDS:
+        raise ValueError(f"unknown backend {text!r}; available: {', '.join(BACKENDS)}")
+    return text
+
+
+def _image(text: str) -> str:
+    if not text or any(c.isspace() for c in text):
+        raise ValueError(f"expected an image name such as chaos-proxy:local, got {text!r}")
     return text
 
 
@@ -74,9 +83,36 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "chaos_backend",
         "--chaos-backend",
-        "where processes run: local",
+        "where the proxy server, the broker and the sample services run: local (processes) "
+        "or docker (containers on one network)",
         default="local",
         parse=_backend,
+        env="CHAOS_BACKEND",
+    ),
+    Option(
+        "chaos_proxy_image",
+        "--chaos-proxy-image",
+        "docker backend: image of the Toxiproxy-compatible server (ours, or "
+        "ghcr.io/shopify/toxiproxy)",
+        default="chaos-proxy:local",
+        parse=_image,
+        env="CHAOS_PROXY_IMAGE",
+    ),
+    Option(
+        "chaos_rabbitmq_image",
+        "--chaos-rabbitmq-image",
+        "docker backend: image of the RabbitMQ broker (ours, or the official rabbitmq:3)",
+        default="chaos-rabbitmq:local",
+        parse=_image,
+        env="CHAOS_RABBITMQ_IMAGE",
+    ),
+    Option(
+        "chaos_sample_image",
+        "--chaos-sample-image",
+        "docker backend: image of the sample services",
+        default="chaos-sample:local",
+        parse=_image,
+        env="CHAOS_SAMPLE_IMAGE",
     ),
     Option(
         "chaos_journal",

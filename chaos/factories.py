@@ -22,16 +22,24 @@ import pika
 import pytest
 
 from chaos import __version__
-from chaos._stash import BROKERS, PROXY_SERVER, SETTINGS, TIMELINE
+from chaos._stash import BROKERS, DOCKER_RUNS, PROXY_SERVER, SETTINGS, TIMELINE
 from chaos.client import ProxyNotFound, Toxiproxy, ToxiproxyError
 from chaos.faults import Timeline
 from chaos.proxy_handle import ProxyHandle
 from chaos.runtime import HttpReady, ManagedProcess, PortAllocator, PortExhausted, Readiness
+from chaos.runtime.docker import (
+    Container,
+    DockerRabbitMQ,
+    DockerSession,
+    ImageMissing,
+    unavailable_reason,
+)
 from chaos.runtime.rabbitmq import RabbitMQNode, RabbitMQNotInstalled
 
 __all__ = [
     "ToxiproxyServer",
     "chaos_timeline",
+    "docker_session",
     "proxy",
     "rabbitmq",
     "rabbitmq_proc",
@@ -102,22 +110,104 @@ def _fail_setup(request: pytest.FixtureRequest, settings: Any, exc: Exception) -
 
 @dataclass
 class ToxiproxyServer:
-    """A running Toxiproxy-compatible server: ours as a process, or an external one."""
+    """A running Toxiproxy-compatible server: a process, a container, or an external one.
+
+    `listen_host` is where its proxies should listen and `peer_host` the name by which the
+    services they front reach them: loopback for a process, the network alias for a container.
+    """
 
     url: str
-    process: ManagedProcess | None = None
+    process: ManagedProcess | Container | None = None
+    listen_host: str = "127.0.0.1"
+    peer_host: str = "127.0.0.1"
 
     @property
     def external(self) -> bool:
         return self.process is None
 
 
-def toxiproxy_server(url: str | None = None, scope: str = "session") -> Callable[..., Any]:
-    """Fixture: our proxy server as its own process, or `url`/--toxiproxy-url if given."""
+def docker_session(scope: str = "session") -> Callable[..., Any]:
+    """Fixture: a Docker network for this run; every labelled object of the run removed after.
+
+    Skips the tests that need it, with the reason, when no Docker engine answers.
+    """
+
+    @pytest.fixture(scope=scope)  # type: ignore[call-overload]
+    def fixture(request: pytest.FixtureRequest) -> Iterator[DockerSession]:
+        reason = unavailable_reason()
+        if reason is not None:
+            pytest.skip(f"docker backend: {reason}")
+        with DockerSession() as session:
+            request.config.stash[DOCKER_RUNS].append(session.run)
+            yield session
+        left = session.leftovers()
+        if any(left.values()):
+            pytest.fail(f"docker objects of run {session.run} left after cleanup: {left}")
+
+    return fixture
+
+
+def _docker_image(
+    request: pytest.FixtureRequest, session: DockerSession, settings: Any, name: str
+) -> str:
+    image: str = settings[name]
+    try:
+        session.require_image(image, f"{name}={image}")
+    except ImageMissing as exc:
+        pytest.fail(
+            f"pytest-chaos could not set up {request.fixturename!r}: {exc} "
+            f"({name} from {settings.sources[name]})",
+            pytrace=False,
+        )
+    return image
+
+
+def _docker_toxiproxy(
+    request: pytest.FixtureRequest, settings: Any, session_fixture: str
+) -> Iterator[ToxiproxyServer]:
+    """The proxy server as a container on the run's network, its API published on loopback."""
+    if settings["toxiproxy_url"]:
+        pytest.fail(
+            f"--toxiproxy-url ({settings.sources['toxiproxy_url']}) cannot be combined with "
+            "--chaos-backend docker: the proxy server must sit on the containers' network; "
+            "hint: choose its image with --chaos-proxy-image instead",
+            pytrace=False,
+        )
+    session: DockerSession = request.getfixturevalue(session_fixture)
+    image = _docker_image(request, session, settings, "chaos_proxy_image")
+    allocator = _allocator(settings)
+    port = allocator.allocate()
+    url_ = f"http://127.0.0.1:{port}"
+    alias = "toxiproxy"
+    container = Container(
+        session,
+        alias,
+        image,  # its own command: ours and Toxiproxy's images both serve on 0.0.0.0:8474
+        aliases=[alias],
+        ports={8474: port},
+        readiness=HttpReady(f"{url_}/version"),
+    )
+    allocator.release(port)  # the engine's port forwarder binds it now
+    with container:
+        container.start()
+        request.config.stash[PROXY_SERVER] = {"url": url_, "external": False, "version": image}
+        yield ToxiproxyServer(url_, container, listen_host="0.0.0.0", peer_host=alias)
+
+
+def toxiproxy_server(
+    url: str | None = None, scope: str = "session", docker: str = "chaos_docker"
+) -> Callable[..., Any]:
+    """Fixture: our proxy server as a process (a container on the docker backend), or `url`.
+
+    `docker` names the `docker_session` fixture used on the docker backend.
+    """
 
     @pytest.fixture(scope=scope)  # type: ignore[call-overload]
     def fixture(request: pytest.FixtureRequest) -> Iterator[ToxiproxyServer]:
         settings = _settings(request, "factory argument", toxiproxy_url=url)
+        if settings["chaos_backend"] == "docker":
+            yield from _docker_toxiproxy(request, settings, docker)
+            return
         external = settings["toxiproxy_url"]
         if external:
             try:
@@ -258,15 +348,32 @@ def proxy(client: str = "toxiproxy", timeline: str = "chaos") -> Callable[..., A
 
 
 def rabbitmq_proc(
-    server_path: str | None = None, port_range: str | None = None, scope: str = "session"
+    server_path: str | None = None,
+    port_range: str | None = None,
+    scope: str = "session",
+    docker: str = "chaos_docker",
 ) -> Callable[..., Any]:
-    """Fixture: a private RabbitMQ node (own ports, data dir and epmd); kill/pause/restart it."""
+    """Fixture: a private RabbitMQ node (own ports, data dir and epmd); kill/pause/restart it.
+
+    On the docker backend, a container of the `chaos_rabbitmq_image` setting, same handle.
+    """
 
     @pytest.fixture(scope=scope)  # type: ignore[call-overload]
-    def fixture(request: pytest.FixtureRequest) -> Iterator[RabbitMQNode]:
+    def fixture(request: pytest.FixtureRequest) -> Iterator[RabbitMQNode | DockerRabbitMQ]:
         settings = _settings(
             request, "factory argument", rabbitmq_server=server_path, chaos_port_range=port_range
         )
+        if settings["chaos_backend"] == "docker":
+            session: DockerSession = request.getfixturevalue(docker)
+            image = _docker_image(request, session, settings, "chaos_rabbitmq_image")
+            # Roles name containers: a second broker fixture gets its own.
+            broker = DockerRabbitMQ(
+                session, image, alias=_alias(request.fixturename), allocator=_allocator(settings)
+            )
+            with broker:
+                yield broker
+            request.config.stash[BROKERS].append(broker)
+            return
         base = _log_dir(request, settings, request.fixturename)  # two nodes, two dirs
         allocator = _allocator(settings)
         try:
@@ -285,12 +392,17 @@ def rabbitmq_proc(
     return fixture
 
 
+def _alias(fixturename: str) -> str:
+    """A DNS-safe network alias: the default fixture is `rabbitmq`, others keep their name."""
+    return "rabbitmq" if fixturename == "rabbitmq_proc" else fixturename.replace("_", "-")
+
+
 def rabbitmq(proc: str = "rabbitmq_proc") -> Callable[..., Any]:
     """Fixture: a pika connection to the node; after the test, the node runs and has no queue."""
 
     @pytest.fixture
     def fixture(request: pytest.FixtureRequest) -> Iterator[pika.BlockingConnection]:
-        node: RabbitMQNode = request.getfixturevalue(proc)
+        node: RabbitMQNode | DockerRabbitMQ = request.getfixturevalue(proc)
         connection = pika.BlockingConnection(node.connection_parameters())
         try:
             yield connection

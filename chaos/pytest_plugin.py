@@ -3,7 +3,8 @@
 Fixtures: `toxiproxy_server` (session), `toxiproxy` (client), `proxy` (factory of proxies with
 fault context managers), `chaos` (the fault timeline), `experiment` (phased runs recorded in the
 journal and report), `rabbitmq_proc` (session broker), `rabbitmq` (pika connection), `service`
-(supervised processes). More instances of any of them:
+(supervised processes), `chaos_docker` (the run's Docker network, on the docker backend). More
+instances of any of them:
 `chaos.factories`.
 """
 
@@ -14,7 +15,7 @@ import os
 import pytest
 
 from chaos import factories
-from chaos._options import add_options, resolve
+from chaos._options import OPTIONS, add_options, resolve
 from chaos._recording import (  # noqa: F401  (fixture and hooks, found by name)
     experiment,
     pytest_runtest_makereport,
@@ -22,7 +23,7 @@ from chaos._recording import (  # noqa: F401  (fixture and hooks, found by name)
     pytest_sessionstart,
 )
 from chaos._recording import pytest_terminal_summary as _experiments_summary
-from chaos._stash import BROKERS, RECORDS, SETTINGS
+from chaos._stash import BROKERS, DOCKER_RUNS, RECORDS, SETTINGS
 
 toxiproxy_server = factories.toxiproxy_server()
 toxiproxy = factories.toxiproxy()
@@ -30,6 +31,7 @@ proxy = factories.proxy()
 chaos = factories.chaos_timeline()
 rabbitmq_proc = factories.rabbitmq_proc()
 rabbitmq = factories.rabbitmq()
+chaos_docker = factories.docker_session()
 service = factories.service()
 
 
@@ -38,10 +40,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    signature = ", ".join(f"{opt.name}=None" for opt in OPTIONS)
     config.addinivalue_line(
-        "markers",
-        "chaos(toxiproxy_url=None, rabbitmq_server=None, chaos_port_range=None, "
-        "chaos_keep_logs=None): override pytest-chaos settings for one test",
+        "markers", f"chaos({signature}): override pytest-chaos settings for one test"
     )
     config.addinivalue_line(
         "markers", "rabbitmq: needs the local rabbitmq-server package (starts its own node)"
@@ -53,6 +54,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[SETTINGS] = resolve(config, os.environ)
     config.stash[BROKERS] = []
+    config.stash[DOCKER_RUNS] = []
     config.stash[RECORDS] = []
 
 

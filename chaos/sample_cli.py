@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+from chaos.placement import LocalPlacement
 from chaos.runtime import HttpReady, ManagedProcess, PortAllocator
 from chaos.runtime.rabbitmq import DEFAULT_RABBITMQ_SERVER, RabbitMQNode, RabbitMQNotInstalled
 from chaos.stack import SampleStack
@@ -66,9 +67,10 @@ def main(argv: list[str] | None = None) -> int:
             allocator.release(port)
             proxy_server.start()
             url = f"http://127.0.0.1:{port}"
-            with SampleStack(url, f"{node.host}:{node.port}", workdir, mode=args.mode) as stack:
+            placement = LocalPlacement(workdir, allocator)
+            with SampleStack(url, node.network_address, placement, mode=args.mode) as stack:
                 print(f"\nsample system up in {time.monotonic() - began:.1f} s (mode {args.mode})")
-                for service in stack.ports:
+                for service in stack.services:
                     print(f"  {service:<16} {stack.url(service)}")
                 print(f"  {'rabbitmq':<16} {node.amqp_url}")
                 print(f"\nproxy server {url} (any Toxiproxy client works); proxies:")

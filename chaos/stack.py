@@ -7,21 +7,20 @@
     RabbitMQ -[worker-broker]-> notifier-worker -[worker-push]----------> push-provider
 
 Used by the repo's fixtures and by the `chaos-sample` console script. The services are started
-as `python -m sample_system.<service>`; nothing here is imported by them.
+as `python -m sample_system.<service>`, as processes or containers (`chaos.placement`); nothing
+here is imported by them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Self
 
 from chaos.client import Proxy, ProxyNotFound, Toxiproxy
-from chaos.runtime import HttpReady, ManagedProcess, PortAllocator
+from chaos.placement import Placement, ServiceHandle
 
 __all__ = ["EDGES", "SERVICES", "Edge", "SampleStack"]
 
@@ -45,13 +44,6 @@ EDGES = (
 )
 # Start order: what a service calls is up before it.
 SERVICES = ("push_provider", "notifications", "reactions", "notifier_worker", "gateway")
-_PORT_VARS = {
-    "push_provider": "PUSH_PORT",
-    "notifications": "NOTIFICATIONS_PORT",
-    "reactions": "REACTIONS_PORT",
-    "notifier_worker": "WORKER_PORT",
-    "gateway": "GATEWAY_PORT",
-}
 
 
 class SampleStack:
@@ -61,53 +53,48 @@ class SampleStack:
         self,
         toxiproxy_url: str,
         broker_address: str,
-        workdir: Path,
+        placement: Placement,
         *,
         mode: str = "sync",
-        allocator: PortAllocator | None = None,
         env: Mapping[str, Mapping[str, str]] | None = None,
-        start_timeout: float = 30.0,
     ) -> None:
         if mode not in ("sync", "async"):
             raise ValueError(f"mode must be 'sync' or 'async', got {mode!r}")
         self.api = Toxiproxy(toxiproxy_url)
         self.broker_address = broker_address
-        self.workdir = Path(workdir)
+        self.placement = placement
         self.mode = mode
         self.extra_env = {k: dict(v) for k, v in (env or {}).items()}
-        self.start_timeout = start_timeout
-        self._allocator = allocator or PortAllocator()
-        self.ports: dict[str, int] = {}
         self.proxies: dict[str, Proxy] = {}
-        self.services: dict[str, ManagedProcess] = {}
+        self.services: dict[str, ServiceHandle] = {}
         self.startup_seconds: dict[str, float] = {}
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+        return self.placement.url(service)
 
     def _via(self, edge: str, scheme: str = "http") -> str:
-        listen = self.proxies[edge].listen
-        port = listen.rsplit(":", 1)[1]
+        port = self.proxies[edge].listen.rsplit(":", 1)[1]
+        host = self.placement.proxy_host
         if scheme == "amqp":
-            return f"amqp://guest:guest@127.0.0.1:{port}/%2F"
-        return f"http://127.0.0.1:{port}"
+            return f"amqp://guest:guest@{host}:{port}/%2F"
+        return f"http://{host}:{port}"
 
     def _env(self, service: str) -> dict[str, str]:
-        db = self.workdir / f"{service}.sqlite3"
-        env: dict[str, str] = {_PORT_VARS[service]: str(self.ports[service]), "LOG_LEVEL": "INFO"}
+        db = self.placement.data_path(service)
+        env: dict[str, str] = {"LOG_LEVEL": "INFO"}
         match service:
             case "notifications":
                 env["PUSH_URL"] = self._via("notifications-push")
             case "reactions":
                 env |= {
-                    "REACTIONS_DB_PATH": str(db),
+                    "REACTIONS_DB_PATH": db,
                     "REACTIONS_MODE": self.mode,
                     "NOTIFICATIONS_URL": self._via("reactions-notifications"),
                     "AMQP_URL": self._via("reactions-broker", "amqp"),
                 }
             case "notifier_worker":
                 env |= {
-                    "WORKER_DB_PATH": str(db),
+                    "WORKER_DB_PATH": db,
                     "AMQP_URL": self._via("worker-broker", "amqp"),
                     "PUSH_URL": self._via("worker-push"),
                 }
@@ -117,28 +104,25 @@ class SampleStack:
 
     def start(self) -> Self:
         """Create the proxies, then start each service in order, each waited on until ready."""
-        self.workdir.mkdir(parents=True, exist_ok=True)
         began = time.monotonic()
-        for service in SERVICES:
-            self.ports[service] = self._allocator.allocate()
         try:
+            for service in SERVICES:
+                self.placement.reserve(service)
             for edge in EDGES:
                 upstream = (
                     self.broker_address
                     if edge.target == "broker"
-                    else f"127.0.0.1:{self.ports[edge.target]}"
+                    else self.placement.upstream(edge.target)
                 )
                 self._delete_proxy(edge.name)  # a leftover of an earlier, killed run
                 self.proxies[edge.name] = self.api.create_proxy(
-                    edge.name, upstream=upstream, listen="127.0.0.1:0"
+                    edge.name, upstream=upstream, listen=self.placement.proxy_listen
                 )
             self.startup_seconds["proxies"] = time.monotonic() - began
             for service in SERVICES:
                 t = time.monotonic()
-                process = self._process(service)
+                process = self.placement.handle(service, self._env(service), "")
                 self.services[service] = process
-                # The service binds the reserved port itself.
-                self._allocator.release(self.ports[service])
                 process.start()
                 self.startup_seconds[service] = time.monotonic() - t
         except BaseException:
@@ -147,24 +131,12 @@ class SampleStack:
         self.startup_seconds["total"] = time.monotonic() - began
         return self
 
-    def _process(self, service: str, env: Mapping[str, str] | None = None) -> ManagedProcess:
-        variant = "-variant" if env else ""
-        return ManagedProcess(
-            service + variant,
-            [sys.executable, "-m", f"sample_system.{service}"],
-            env=self._env(service) | dict(env or {}),
-            cwd=self.workdir,
-            log_path=self.workdir / f"{service}{variant}.log",
-            readiness=HttpReady(f"{self.url(service)}/health"),
-            start_timeout=self.start_timeout,
-        )
-
     @contextlib.contextmanager
-    def replaced(self, service: str, env: Mapping[str, str]) -> Iterator[ManagedProcess]:
+    def replaced(self, service: str, env: Mapping[str, str]) -> Iterator[ServiceHandle]:
         """Run `service` with other settings for the block; the original comes back after."""
         original = self.services[service]
         original.stop()
-        variant = self._process(service, env)
+        variant = self.placement.handle(service, self._env(service) | dict(env), "-variant")
         self.services[service] = variant  # stop() cleans it up if we are interrupted
         try:
             yield variant.start()

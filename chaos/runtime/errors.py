@@ -1,10 +1,10 @@
-"""Errors raised when a supervised service fails to come up."""
+"""Errors of the runtime: a supervised service that fails to come up, a broker that misbehaves."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["ServiceError", "ServiceExited", "ServiceNotReady"]
+__all__ = ["RabbitMQError", "ServiceError", "ServiceExited", "ServiceNotReady"]
 
 
 class ServiceError(RuntimeError):
@@ -43,3 +43,7 @@ class ServiceNotReady(ServiceError):
 
 class ServiceExited(ServiceError):
     """The service exited before it became ready."""
+
+
+class RabbitMQError(RuntimeError):
+    """A RabbitMQ broker misbehaved (a rabbitmqctl call, a connection or a broker signal failed)."""

@@ -26,17 +26,15 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-import pika
-import pika.exceptions
-from pika.adapters.utils.connection_workflow import AMQPConnectorException
-
 from chaos.runtime import _procfs
+from chaos.runtime._queue_admin import QueueAdmin
 from chaos.runtime._watchdog import watchdog
+from chaos.runtime.errors import RabbitMQError
 from chaos.runtime.ports import PortAllocator, default_allocator
 from chaos.runtime.process import ManagedProcess
 from chaos.runtime.readiness import CallableReady, TcpReady
@@ -56,10 +54,6 @@ _node_counter = itertools.count(1)
 _ERL_ARGS = "-kernel inet_dist_use_interface {127,0,0,1} -start_epmd false"
 
 
-class RabbitMQError(RuntimeError):
-    """The private RabbitMQ node misbehaved (a rabbitmqctl call or a broker signal failed)."""
-
-
 class RabbitMQNotInstalled(FileNotFoundError):
     """The RabbitMQ server script (or epmd) is not where we looked."""
 
@@ -69,7 +63,7 @@ def rabbitmq_available(server_path: str | os.PathLike[str] = DEFAULT_RABBITMQ_SE
     return Path(server_path).is_file() and shutil.which("epmd") is not None
 
 
-class RabbitMQNode:
+class RabbitMQNode(QueueAdmin):
     """A private RabbitMQ broker on loopback; ``with RabbitMQNode() as node: node.amqp_url``."""
 
     def __init__(
@@ -153,22 +147,14 @@ class RabbitMQNode:
         return f"amqp://guest:guest@{self.host}:{self.port}/%2F"
 
     @property
+    def network_address(self) -> str:
+        """``host:port`` at which a proxy reaches it."""
+        return f"{self.host}:{self.port}"
+
+    @property
     def log_path(self) -> Path:
         """The broker's log (its stdout and stderr)."""
         return self.broker.log_path
-
-    def connection_parameters(self, **overrides: object) -> pika.ConnectionParameters:
-        """pika parameters for this node; keyword arguments override the defaults."""
-        options: dict[str, object] = {
-            "host": self.host,
-            "port": self.port,
-            "connection_attempts": 1,
-            "socket_timeout": 5.0,
-            "stack_timeout": 10.0,
-            "blocked_connection_timeout": 10.0,
-        }
-        options.update(overrides)
-        return pika.ConnectionParameters(**options)  # type: ignore[arg-type]
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -307,73 +293,6 @@ class RabbitMQNode:
     def __repr__(self) -> str:
         return f"RabbitMQNode({self.node_name!r}, port={self.port}, running={self.running})"
 
-    # -- queues --------------------------------------------------------------------------------
-
-    def queue_depth(self, name: str) -> int:
-        """Messages ready in queue ``name`` (a passive declare: exact right after a restart)."""
-        with self._channel() as channel:
-            try:
-                frame = channel.queue_declare(name, passive=True)
-            except pika.exceptions.ChannelClosedByBroker as exc:
-                raise LookupError(
-                    f"queue {name!r} does not exist on {self.amqp_url} ({exc.reply_text})"
-                ) from exc
-        return int(frame.method.message_count)
-
-    def delete_queues(self, names: Iterable[str]) -> None:
-        """Delete the named queues (missing ones are fine)."""
-        with self._channel() as channel:
-            for name in names:
-                channel.queue_delete(name)
-
-    def list_queues(self) -> list[str]:
-        """Names of every queue in the default vhost (via ``rabbitmqctl``)."""
-        import json
-
-        out = self.rabbitmqctl("list_queues", "name", "-q", "--formatter", "json")
-        return [row["name"] for row in json.loads(out or "[]")]
-
-    def queue_stats(self, name: str) -> dict[str, int]:
-        """Ready and unacknowledged message counts of a queue (via ``rabbitmqctl``, ~1 s).
-
-        A passive declare counts only ready messages; the ones a consumer holds unacked are
-        only visible here. Raises LookupError if the queue does not exist.
-        """
-        import json
-
-        out = self.rabbitmqctl(
-            "list_queues",
-            "name",
-            "messages_ready",
-            "messages_unacknowledged",
-            "-q",
-            "--formatter",
-            "json",
-        )
-        for row in json.loads(out or "[]"):
-            if row["name"] == name:
-                return {
-                    "ready": int(row["messages_ready"]),
-                    "unacked": int(row["messages_unacknowledged"]),
-                }
-        raise LookupError(f"no queue {name!r} on node {self.node_name}")
-
-    def purge_all(self) -> dict[str, int]:
-        """Drop every message in every queue (declarations stay); return purged counts."""
-        purged: dict[str, int] = {}
-        names = self.list_queues()
-        if names:
-            with self._channel() as channel:
-                for name in names:
-                    purged[name] = int(channel.queue_purge(name).method.message_count)
-        return purged
-
-    def delete_all_queues(self) -> list[str]:
-        """Delete every queue in the default vhost; return their names."""
-        names = self.list_queues()
-        self.delete_queues(names)
-        return names
-
     def rabbitmqctl(self, *args: str, timeout: float = 60.0) -> str:
         """Run ``rabbitmqctl ARGS`` against this node; return stdout."""
         if not self.epmd.running:
@@ -415,28 +334,6 @@ class RabbitMQNode:
         return out.decode(errors="replace")
 
     # -- internals -----------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _channel(self) -> Iterator[pika.adapters.blocking_connection.BlockingChannel]:
-        try:
-            connection = pika.BlockingConnection(self.connection_parameters())
-        # pika lets a handshake timeout escape as AMQPConnectorStackTimeout, not an AMQPError.
-        except (pika.exceptions.AMQPError, AMQPConnectorException) as exc:
-            raise RabbitMQError(
-                f"cannot connect to {self.amqp_url} ({exc!r}); hint: is the node running "
-                "and not paused?"
-            ) from exc
-        try:
-            yield connection.channel()
-        finally:
-            with contextlib.suppress(pika.exceptions.AMQPError):
-                connection.close()
-
-    def _amqp_handshake(self) -> bool:
-        params = self.connection_parameters(socket_timeout=2.0, stack_timeout=5.0)
-        connection = pika.BlockingConnection(params)
-        connection.close()
-        return True
 
     def _signal_beam(self, sig: signal.Signals, action: str, until: Callable[[str], bool]) -> None:
         beam = self.beam_pid
