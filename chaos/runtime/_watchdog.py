@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import select
 import subprocess
@@ -22,6 +23,7 @@ class Watchdog:
         self._proc: subprocess.Popen[bytes] | None = None
         self._owner: int | None = None
         self._groups: set[int] = set()
+        self._commands: list[list[str]] = []
         self._lock = threading.Lock()
 
     @property
@@ -45,6 +47,20 @@ class Watchdog:
             if self._proc is not None:
                 self._send(f"-{pgid}\n")
 
+    def on_death(self, argv: list[str]) -> None:
+        """Have ``argv`` run if this process dies before ``forget_on_death(argv)``."""
+        with self._lock:
+            self._forget_if_forked()
+            self._commands.append(list(argv))
+            self._send(f"c{json.dumps(argv)}\n")
+
+    def forget_on_death(self, argv: list[str]) -> None:
+        with self._lock:
+            self._forget_if_forked()
+            self._commands = [c for c in self._commands if c != list(argv)]
+            if self._proc is not None:
+                self._send(f"u{json.dumps(argv)}\n")
+
     def rescan(self) -> None:
         """Ask the watchdog to look at the registered trees now (after a service is ready)."""
         with self._lock:
@@ -66,6 +82,7 @@ class Watchdog:
             if proc is None or self._owner != os.getpid():
                 return
             self._groups.clear()
+            self._commands.clear()
         if proc.stdin is not None:
             proc.stdin.close()
         try:
@@ -91,6 +108,7 @@ class Watchdog:
         if self._owner is not None and self._owner != os.getpid():
             # We are a fork of the owner: its watchdog and its groups are not ours.
             self._proc, self._owner, self._groups = None, None, set()
+            self._commands = []
 
     def _ensure(self) -> subprocess.Popen[bytes]:
         if self._proc is not None and self._proc.poll() is None:
@@ -106,7 +124,10 @@ class Watchdog:
         )
         self._owner = os.getpid()
         assert self._proc.stdin is not None
-        self._proc.stdin.write("".join(f"+{g}\n" for g in self._groups).encode())
+        backlog = [f"+{g}\n" for g in self._groups] + [
+            f"c{json.dumps(c)}\n" for c in self._commands
+        ]
+        self._proc.stdin.write("".join(backlog).encode())
         self._proc.stdin.flush()
         return self._proc
 

@@ -2,7 +2,8 @@
 
 Run by path (``python -I -S _watchdog_main.py PARENT_PID``) so it imports only the stdlib (and
 the stdlib-only ``_procfs`` next to it) and starts fast. Protocol on stdin, one line each:
-``+PGID`` registers, ``-PGID`` unregisters, ``?`` rescans the trees now and answers ``!``.
+``+PGID`` registers, ``-PGID`` unregisters, ``?`` rescans the trees now and answers ``!``,
+``cJSON`` registers a command (a JSON list) to run once the parent is gone, ``uJSON`` forgets it.
 The parent is gone when stdin reaches EOF (the kernel closes the pipe even on SIGKILL) or when
 ``getppid()`` changes (a forked child of the parent may still hold the pipe open).
 Descendants that left the groups (``setsid``) are killed too: the trees are rescanned every
@@ -10,9 +11,12 @@ Descendants that left the groups (``setsid``) are killed too: the trees are resc
 has seen it.
 """
 
+import contextlib
+import json
 import os
 import select
 import signal
+import subprocess
 import sys
 import time
 
@@ -29,6 +33,7 @@ def main() -> None:
     terminated = []
     signal.signal(signal.SIGTERM, lambda *_: terminated.append(True))
     groups: set[int] = set()
+    commands: list[list[str]] = []
     # Every process ever seen in the registered trees. A service killed by PDEATHSIG orphans
     # its setsid helpers before we look, so they can only be found from an earlier scan.
     known: dict[int, _procfs.Proc] = {}
@@ -57,6 +62,11 @@ def main() -> None:
             elif line[:1] == b"-":
                 groups.discard(int(line[1:]))
                 known = {p.pid: p for p in _procfs.tree(groups)} if groups else {}
+            elif line[:1] == b"c":
+                commands.append(json.loads(line[1:]))
+            elif line[:1] == b"u":
+                command = json.loads(line[1:])
+                commands = [c for c in commands if c != command]
             elif line[:1] == b"?":
                 known.update((p.pid, p) for p in _procfs.tree(groups))
                 os.write(1, b"!\n")  # the client blocks until the scan is done
@@ -65,6 +75,10 @@ def main() -> None:
         deadline = time.monotonic() + 10.0
         while _procfs.any_alive(targets) and time.monotonic() < deadline:
             time.sleep(0.02)
+    for command in commands:
+        # Bounded: a hung cleanup must not keep the watchdog forever.
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            subprocess.run(command, stdin=subprocess.DEVNULL, timeout=120, check=False)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """One run's Docker objects: a labelled network, containers and volumes, all removed at close.
 
 Every object carries ``io.chaos.managed=true`` and ``io.chaos.run=<run id>``, so a run removes
-exactly its own objects, and ``chaos-docker clean`` finds what a killed run left behind.
+exactly its own objects. If the process dies without closing (SIGKILL), the process watchdog
+runs ``chaos-docker clean --run <run id>``; the same command by hand finds any other leftover.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import sys
 from typing import Any, Self
 
 import docker.errors
 from docker.models.containers import Container as SdkContainer
 
 import docker
+from chaos.runtime._watchdog import watchdog
 from chaos.runtime.docker.errors import DockerError, DockerUnavailable, ImageMissing
 
 __all__ = [
@@ -103,6 +106,15 @@ class DockerSession:
         self.run = run or f"{os.getpid()}-{secrets.token_hex(3)}"
         self.network_name = f"chaos-{self.run}"
         self._network_made = False
+        # Should this process die without closing (SIGKILL), the watchdog cleans up the run.
+        self._on_death = [
+            sys.executable,
+            "-m",
+            "chaos.runtime.docker.cli",
+            "clean",
+            "--run",
+            self.run,
+        ]
 
     def labels(self, role: str) -> dict[str, str]:
         return {MANAGED: "true", RUN: self.run, ROLE: role}
@@ -112,6 +124,7 @@ class DockerSession:
         return f"chaos-{self.run}-{role}"
 
     def start(self) -> Self:
+        watchdog.on_death(self._on_death)
         if not self._network_made:
             try:
                 self.client.networks.create(
@@ -186,7 +199,9 @@ class DockerSession:
 
     def close(self) -> dict[str, list[str]]:
         """Remove every object of this run; idempotent. Returns what was removed."""
-        return cleanup(self.client, self.run)
+        removed = cleanup(self.client, self.run)
+        watchdog.forget_on_death(self._on_death)
+        return removed
 
     def __enter__(self) -> Self:
         try:
