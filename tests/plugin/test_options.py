@@ -75,3 +75,31 @@ def test_unreachable_external_server_is_a_clear_error(pytester: pytest.Pytester)
             "unreachable*drop --toxiproxy-url*"
         ]
     )
+
+
+def test_an_unknown_backend_lists_the_known_ones(pytester: pytest.Pytester) -> None:
+    result = run(pytester, "--chaos-backend", "kubernetes")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*invalid --chaos-backend value 'kubernetes' (from command line --chaos-backend)*"
+            "available: local, docker*"
+        ]
+    )
+
+
+def test_image_settings_come_from_the_environment(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHAOS_BACKEND", "docker")
+    monkeypatch.setenv("CHAOS_RABBITMQ_IMAGE", "rabbitmq:3")
+    result = run(pytester)
+    result.stdout.fnmatch_lines(
+        [
+            "pytest-chaos: *chaos_backend=docker (environment $CHAOS_BACKEND)*"
+            "chaos_proxy_image=chaos-proxy:local (default)*"
+            "chaos_rabbitmq_image=rabbitmq:3 (environment $CHAOS_RABBITMQ_IMAGE)*"
+        ]
+    )
+    bad = run(pytester, "--chaos-sample-image", "my image")
+    bad.stderr.fnmatch_lines(["*invalid --chaos-sample-image value 'my image'*"])
