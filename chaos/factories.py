@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -120,6 +121,7 @@ class ToxiproxyServer:
     process: ManagedProcess | Container | None = None
     listen_host: str = "127.0.0.1"
     peer_host: str = "127.0.0.1"
+    boot_seconds: float = 0.0
 
     @property
     def external(self) -> bool:
@@ -189,9 +191,11 @@ def _docker_toxiproxy(
     )
     allocator.release(port)  # the engine's port forwarder binds it now
     with container:
+        began = time.monotonic()
         container.start()
+        boot = time.monotonic() - began
         request.config.stash[PROXY_SERVER] = {"url": url_, "external": False, "version": image}
-        yield ToxiproxyServer(url_, container, listen_host="0.0.0.0", peer_host=alias)
+        yield ToxiproxyServer(url_, container, "0.0.0.0", alias, boot)
 
 
 def toxiproxy_server(
@@ -254,13 +258,15 @@ def toxiproxy_server(
         )
         allocator.release(port)  # the server binds it now; the reservation only kept others off
         with process:
+            began = time.monotonic()
             process.start()
+            boot = time.monotonic() - began
             request.config.stash[PROXY_SERVER] = {
                 "url": url_,
                 "external": False,
                 "version": f"chaos-proxy {__version__}",
             }
-            yield ToxiproxyServer(url_, process)
+            yield ToxiproxyServer(url_, process, boot_seconds=boot)
 
     return fixture
 

@@ -188,6 +188,9 @@ class Container:
             raise DockerError(f"pausing container {self.name}: {exc}") from exc
 
     def resume(self) -> None:
+        """Thaw it; a no-op unless paused (as SIGCONT is for a process)."""
+        if not self.paused:
+            return
         try:
             self.sdk.unpause()
         except docker.errors.APIError as exc:

@@ -64,6 +64,7 @@ def test_kill_pause_and_resume(session: DockerSession, sample_image: str) -> Non
         get(c)  # frozen: the port forwarder accepts, nobody answers
     c.resume()
     assert get(c) == 200
+    c.resume()  # not paused: a no-op, as SIGCONT is
     c.kill()
     assert c.status() == "exited"
     assert c.sdk.attrs["State"]["ExitCode"] == 137  # SIGKILL
