@@ -27,7 +27,7 @@ from chaos._stash import BROKERS, DOCKER_RUNS, PROXY_SERVER, SETTINGS, TIMELINE
 from chaos.client import ProxyNotFound, Toxiproxy, ToxiproxyError
 from chaos.faults import Timeline
 from chaos.proxy_handle import ProxyHandle
-from chaos.runtime import HttpReady, ManagedProcess, PortAllocator, PortExhausted, Readiness
+from chaos.runtime import Broker, HttpReady, ManagedProcess, PortAllocator, PortExhausted, Readiness
 from chaos.runtime.docker import (
     Container,
     DockerRabbitMQ,
@@ -365,7 +365,7 @@ def rabbitmq_proc(
     """
 
     @pytest.fixture(scope=scope)  # type: ignore[call-overload]
-    def fixture(request: pytest.FixtureRequest) -> Iterator[RabbitMQNode | DockerRabbitMQ]:
+    def fixture(request: pytest.FixtureRequest) -> Iterator[Broker]:
         settings = _settings(
             request, "factory argument", rabbitmq_server=server_path, chaos_port_range=port_range
         )
@@ -408,7 +408,7 @@ def rabbitmq(proc: str = "rabbitmq_proc") -> Callable[..., Any]:
 
     @pytest.fixture
     def fixture(request: pytest.FixtureRequest) -> Iterator[pika.BlockingConnection]:
-        node: RabbitMQNode | DockerRabbitMQ = request.getfixturevalue(proc)
+        node: Broker = request.getfixturevalue(proc)
         connection = pika.BlockingConnection(node.connection_parameters())
         try:
             yield connection

@@ -8,6 +8,7 @@ with RabbitMQNode(tmp_dir) as broker:      # broker.amqp_url, broker.queue_depth
     with broker.crashed(): ...             # kill -9, then start again and wait ready
 """
 
+from chaos.runtime.broker import Broker
 from chaos.runtime.errors import ServiceError, ServiceExited, ServiceNotReady
 from chaos.runtime.ports import (
     PortAllocator,
@@ -26,6 +27,7 @@ from chaos.runtime.rabbitmq import (
 from chaos.runtime.readiness import CallableReady, HttpReady, NotReady, Readiness, TcpReady
 
 __all__ = [
+    "Broker",
     "CallableReady",
     "HttpReady",
     "ManagedProcess",

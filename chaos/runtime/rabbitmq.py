@@ -26,14 +26,13 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from chaos.runtime import _procfs
-from chaos.runtime._queue_admin import QueueAdmin
 from chaos.runtime._watchdog import watchdog
+from chaos.runtime.broker import Broker
 from chaos.runtime.errors import RabbitMQError
 from chaos.runtime.ports import PortAllocator, default_allocator
 from chaos.runtime.process import ManagedProcess
@@ -63,7 +62,7 @@ def rabbitmq_available(server_path: str | os.PathLike[str] = DEFAULT_RABBITMQ_SE
     return Path(server_path).is_file() and shutil.which("epmd") is not None
 
 
-class RabbitMQNode(QueueAdmin):
+class RabbitMQNode(Broker):
     """A private RabbitMQ broker on loopback; ``with RabbitMQNode() as node: node.amqp_url``."""
 
     def __init__(
@@ -228,29 +227,6 @@ class RabbitMQNode(QueueAdmin):
         """SIGCONT beam.smp; returns once it runs again."""
         self._signal_beam(signal.SIGCONT, "resume", until=lambda state: state != "T")
 
-    def restart(self, timeout: float | None = None) -> Self:
-        """Graceful stop, then start and wait ready (sets ``recovery_seconds``)."""
-        self.stop()
-        return self.start(timeout)
-
-    @contextlib.contextmanager
-    def crashed(self, timeout: float | None = None) -> Iterator[Self]:
-        """Kill -9 the broker for the block; start it again (and wait ready) on the way out."""
-        self.kill()
-        try:
-            yield self
-        finally:
-            self.start(timeout)
-
-    @contextlib.contextmanager
-    def paused(self) -> Iterator[Self]:
-        """Freeze the broker for the block; resume it on the way out."""
-        self.pause()
-        try:
-            yield self
-        finally:
-            self.resume()
-
     def close(self) -> None:
         """Stop the broker and epmd, release the ports, remove an auto-created base dir."""
         if self._closed:
@@ -266,21 +242,6 @@ class RabbitMQNode(QueueAdmin):
                     self._allocator.release(port)
                 if self._owns_base_dir:
                     shutil.rmtree(self.base_dir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        try:
-            return self.start()
-        except BaseException:
-            self.close()
-            raise
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def processes(self) -> list[tuple[int, str]]:
         """(pid, command name) of every live process of this node: broker tree and epmd."""

@@ -8,14 +8,12 @@ survive. Works with our image and with the official ``rabbitmq`` image.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
 from typing import Self
 
 import docker.errors
 
-from chaos.runtime._queue_admin import QueueAdmin
+from chaos.runtime.broker import Broker
 from chaos.runtime.docker.container import Container
 from chaos.runtime.docker.session import DockerSession
 from chaos.runtime.errors import RabbitMQError
@@ -28,7 +26,7 @@ AMQP_PORT = 5672
 DATA_DIR = "/var/lib/rabbitmq"
 
 
-class DockerRabbitMQ(QueueAdmin):
+class DockerRabbitMQ(Broker):
     """``with DockerRabbitMQ(session, image) as broker: broker.amqp_url``; kill/pause/restart."""
 
     def __init__(
@@ -105,26 +103,6 @@ class DockerRabbitMQ(QueueAdmin):
     def resume(self) -> None:
         self.container.resume()
 
-    def restart(self, timeout: float | None = None) -> Self:
-        self.stop()
-        return self.start(timeout)
-
-    @contextlib.contextmanager
-    def crashed(self, timeout: float | None = None) -> Iterator[Self]:
-        self.kill()
-        try:
-            yield self
-        finally:
-            self.start(timeout)
-
-    @contextlib.contextmanager
-    def paused(self) -> Iterator[Self]:
-        self.pause()
-        try:
-            yield self
-        finally:
-            self.resume()
-
     def rabbitmqctl(self, *args: str, timeout: float = 60.0) -> str:
         """``docker exec <broker> rabbitmqctl ARGS``; return stdout."""
         argv = ["timeout", f"{timeout:g}", "rabbitmqctl", *args]
@@ -150,16 +128,6 @@ class DockerRabbitMQ(QueueAdmin):
             self.container.remove()
         finally:
             self._allocator.release(self.port)
-
-    def __enter__(self) -> Self:
-        try:
-            return self.start()
-        except BaseException:
-            self.close()
-            raise
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"DockerRabbitMQ({self.container.name!r}, port={self.port}, running={self.running})"

@@ -1,10 +1,11 @@
-"""Queue inspection shared by every broker handle: pika for counts, rabbitmqctl for the rest."""
+"""What every RabbitMQ handle shares (a local node, a container): lifecycle helpers and queues."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 from collections.abc import Iterable, Iterator
+from typing import Self
 
 import pika
 import pika.exceptions
@@ -12,16 +13,81 @@ from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from chaos.runtime.errors import RabbitMQError
 
-__all__ = ["QueueAdmin"]
+__all__ = ["Broker"]
 
 
-class QueueAdmin:
-    """Mixin: needs ``host``, ``port``, ``amqp_url``, ``node_name`` and ``rabbitmqctl()``."""
+class Broker:
+    """Base of broker handles: subclasses give the addresses, the lifecycle and ``rabbitmqctl``.
+
+    Counts come from pika (a passive declare is exact right after a restart); what pika cannot
+    see (unacknowledged messages, the list of queues) from ``rabbitmqctl``.
+    """
 
     host: str
     port: int
     amqp_url: str
     node_name: str
+    network_address: str
+    boot_seconds: float | None
+    recovery_seconds: float | None
+
+    @property
+    def running(self) -> bool:
+        raise NotImplementedError
+
+    def start(self, timeout: float | None = None) -> Self:
+        raise NotImplementedError
+
+    def stop(self, timeout: float | None = None) -> None:
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        raise NotImplementedError
+
+    def pause(self) -> None:
+        raise NotImplementedError
+
+    def resume(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def rabbitmqctl(self, *args: str, timeout: float = 60.0) -> str:
+        raise NotImplementedError
+
+    def restart(self, timeout: float | None = None) -> Self:
+        """Graceful stop, then start and wait ready (sets ``recovery_seconds``)."""
+        self.stop()
+        return self.start(timeout)
+
+    @contextlib.contextmanager
+    def crashed(self, timeout: float | None = None) -> Iterator[Self]:
+        """Kill the broker for the block; start it again (and wait ready) on the way out."""
+        self.kill()
+        try:
+            yield self
+        finally:
+            self.start(timeout)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[Self]:
+        """Freeze the broker for the block; resume it on the way out."""
+        self.pause()
+        try:
+            yield self
+        finally:
+            self.resume()
+
+    def __enter__(self) -> Self:
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def connection_parameters(self, **overrides: object) -> pika.ConnectionParameters:
         """pika parameters for this broker; keyword arguments override the defaults."""
@@ -35,9 +101,6 @@ class QueueAdmin:
         }
         options.update(overrides)
         return pika.ConnectionParameters(**options)  # type: ignore[arg-type]
-
-    def rabbitmqctl(self, *args: str, timeout: float = 60.0) -> str:
-        raise NotImplementedError
 
     def queue_depth(self, name: str) -> int:
         """Messages ready in queue ``name`` (a passive declare: exact right after a restart)."""
