@@ -140,13 +140,18 @@ def docker_session(scope: str = "session") -> Callable[..., Any]:
         if reason is not None:
             pytest.skip(f"docker backend: {reason}")
         with DockerSession() as session:
-            request.config.stash[DOCKER_RUNS].append(session.run)
             yield session
         left = session.leftovers()
         if any(left.values()):
             pytest.fail(f"docker objects of run {session.run} left after cleanup: {left}")
+        request.config.stash[DOCKER_RUNS].append(session.run)  # for the summary: all removed
 
     return fixture
+
+
+def _alias(fixturename: str, default_fixture: str, default_alias: str) -> str:
+    """A network alias (and container role): a second fixture of a kind gets its own."""
+    return default_alias if fixturename == default_fixture else fixturename.replace("_", "-")
 
 
 def _docker_image(
@@ -180,7 +185,7 @@ def _docker_toxiproxy(
     allocator = _allocator(settings)
     port = allocator.allocate()
     url_ = f"http://127.0.0.1:{port}"
-    alias = "toxiproxy"
+    alias = _alias(request.fixturename, "toxiproxy_server", "toxiproxy")
     container = Container(
         session,
         alias,
@@ -374,7 +379,10 @@ def rabbitmq_proc(
             image = _docker_image(request, session, settings, "chaos_rabbitmq_image")
             # Roles name containers: a second broker fixture gets its own.
             broker = DockerRabbitMQ(
-                session, image, alias=_alias(request.fixturename), allocator=_allocator(settings)
+                session,
+                image,
+                alias=_alias(request.fixturename, "rabbitmq_proc", "rabbitmq"),
+                allocator=_allocator(settings),
             )
             with broker:
                 yield broker
@@ -396,11 +404,6 @@ def rabbitmq_proc(
             shutil.rmtree(base, ignore_errors=True)
 
     return fixture
-
-
-def _alias(fixturename: str) -> str:
-    """A DNS-safe network alias: the default fixture is `rabbitmq`, others keep their name."""
-    return "rabbitmq" if fixturename == "rabbitmq_proc" else fixturename.replace("_", "-")
 
 
 def rabbitmq(proc: str = "rabbitmq_proc") -> Callable[..., Any]:

@@ -75,3 +75,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         if node.recovery_seconds is not None:
             line += f", last recovery {node.recovery_seconds:.1f} s"
         terminalreporter.write_line(line)
+    for run in terminalreporter.config.stash.get(DOCKER_RUNS, []):
+        terminalreporter.write_line(
+            f"docker run {run}: network chaos-{run}, its containers and volumes: all removed"
+        )

@@ -87,6 +87,7 @@ def test_nothing_is_left_when_the_session_ends(
     out = proc.communicate(timeout=200)[0].decode()
     assert proc.returncode == (0 if ending == "pass" else 1), out
     assert objects_of(docker_client, proc.pid) == []
+    assert "its containers and volumes: all removed" in out
 
 
 @pytest.mark.timeout(240)
