@@ -167,3 +167,34 @@ def test_an_external_proxy_url_cannot_serve_the_docker_backend(
     )
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*cannot be combined with --chaos-backend docker*"])
+
+
+SECOND = """
+from chaos import factories
+
+toxiproxy_server2 = factories.toxiproxy_server()
+rabbitmq_proc2 = factories.rabbitmq_proc()
+"""
+
+TWO_OF_EACH = """
+def test_two(toxiproxy_server, toxiproxy_server2, rabbitmq_proc, rabbitmq_proc2):
+    assert (toxiproxy_server.peer_host, toxiproxy_server2.peer_host) == (
+        "toxiproxy", "toxiproxy-server2")
+    assert (rabbitmq_proc.network_address, rabbitmq_proc2.network_address) == (
+        "rabbitmq:5672", "rabbitmq-proc2:5672")
+    assert toxiproxy_server.url != toxiproxy_server2.url
+    rabbitmq_proc2.kill()  # one broker's crash leaves the other running
+    assert not rabbitmq_proc2.running
+    assert rabbitmq_proc.running and rabbitmq_proc.list_queues() == []
+"""
+
+
+@pytest.mark.timeout(240)
+def test_a_second_proxy_server_and_broker_get_their_own_containers(
+    pytester: pytest.Pytester, docker_client: docker.DockerClient, images: None
+) -> None:
+    pytester.makeconftest(SECOND)
+    pytester.makepyfile(test_two=TWO_OF_EACH)
+    result = pytester.runpytest_subprocess("--chaos-backend", "docker")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*its containers and volumes: all removed*"])
