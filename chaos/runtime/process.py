@@ -52,7 +52,7 @@ from typing import Self
 from chaos.runtime import _procfs
 from chaos.runtime._watchdog import watchdog
 from chaos.runtime.errors import ServiceExited, ServiceNotReady
-from chaos.runtime.readiness import Readiness
+from chaos.runtime.readiness import Readiness, readiness_checks
 
 __all__ = ["ManagedProcess", "read_log_tail"]
 
@@ -137,15 +137,7 @@ class ManagedProcess:
                 f"(PATH={self.env.get('PATH')!r}); hint: give an absolute path"
             )
         self.argv = list(argv)
-        if readiness is None:
-            self.readiness: list[Readiness] = []
-        elif isinstance(readiness, Readiness):
-            self.readiness = [readiness]
-        else:
-            self.readiness = list(readiness)
-        for check in self.readiness:
-            if not isinstance(check, Readiness):
-                raise TypeError(f"readiness check {check!r} has no check() method")
+        self.readiness = readiness_checks(readiness)
         if log_path is None:
             log_path = _scratch_dir() / f"{name}-{next(_log_counter)}.log"
         self.log_path = Path(log_path)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 import httpx
 
-__all__ = ["CallableReady", "HttpReady", "NotReady", "Readiness", "TcpReady"]
+__all__ = ["CallableReady", "HttpReady", "NotReady", "Readiness", "TcpReady", "readiness_checks"]
 
 
 class NotReady(Exception):
@@ -21,6 +21,17 @@ class Readiness(Protocol):
 
     def check(self) -> None:
         """Return if the service is ready; raise (with a useful message) if not."""
+
+
+def readiness_checks(readiness: Readiness | Sequence[Readiness] | None) -> list[Readiness]:
+    """One check, several or none, as a list; anything without ``check()`` is a TypeError."""
+    if readiness is None:
+        return []
+    checks = [readiness] if isinstance(readiness, Readiness) else list(readiness)
+    for check in checks:
+        if not isinstance(check, Readiness):
+            raise TypeError(f"readiness check {check!r} has no check() method")
+    return checks
 
 
 def _check_port(port: int) -> None:

@@ -7,7 +7,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from chaos.runtime.readiness import CallableReady, HttpReady, NotReady, Readiness, TcpReady
+from chaos.runtime.readiness import (
+    CallableReady,
+    HttpReady,
+    NotReady,
+    Readiness,
+    TcpReady,
+    readiness_checks,
+)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -85,3 +92,15 @@ def test_checks_satisfy_the_protocol() -> None:
 def test_bad_arguments_fail_in_the_constructor(factory: object, fragment: str) -> None:
     with pytest.raises((ValueError, TypeError), match=fragment):
         factory()  # type: ignore[operator]
+
+
+def test_readiness_checks_takes_one_several_or_none() -> None:
+    tcp, http = TcpReady("127.0.0.1", 1), HttpReady("http://127.0.0.1:1/")
+    assert readiness_checks(None) == []
+    assert readiness_checks(tcp) == [tcp]
+    assert readiness_checks((tcp, http)) == [tcp, http]
+
+
+def test_readiness_checks_rejects_an_object_without_check() -> None:
+    with pytest.raises(TypeError, match=r"readiness check 'port 80' has no check\(\) method"):
+        readiness_checks([TcpReady("127.0.0.1", 1), "port 80"])  # type: ignore[list-item]

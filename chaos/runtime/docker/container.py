@@ -16,7 +16,7 @@ from docker.models.containers import Container as SdkContainer
 from chaos.runtime.docker.errors import DockerError
 from chaos.runtime.docker.session import DockerSession
 from chaos.runtime.errors import ServiceExited, ServiceNotReady
-from chaos.runtime.readiness import Readiness
+from chaos.runtime.readiness import Readiness, readiness_checks
 
 __all__ = ["Container"]
 
@@ -55,12 +55,7 @@ class Container:
         self.ports = dict(ports or {})  # container port -> host port on 127.0.0.1
         self.volumes = dict(volumes or {})  # volume name -> mount path
         self.hostname = hostname
-        if readiness is None:
-            self.readiness: list[Readiness] = []
-        elif isinstance(readiness, Readiness):
-            self.readiness = [readiness]
-        else:
-            self.readiness = list(readiness)
+        self.readiness = readiness_checks(readiness)
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.poll_interval = poll_interval
