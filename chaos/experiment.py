@@ -117,6 +117,11 @@ def run_phases(
             show(f"{phase} {time.monotonic() - began:5.1f} s / {plan.total:.0f} s")
             time.sleep(min(left, 0.5))
 
+    def enter(phase: str) -> None:
+        for gen in generators.values():
+            gen.phase(phase)
+        marks[phase] = time.time()
+
     with contextlib.ExitStack() as stack:
         if sampler is not None:
             probes_started_wall = time.time()
@@ -125,20 +130,21 @@ def run_phases(
             stack.enter_context(gen)
         if plan.warmup:
             wait("warmup", plan.warmup)
-            for gen in generators.values():
-                gen.phase("baseline")
-        marks["baseline"] = time.time()
+            enter("baseline")
+        else:
+            marks["baseline"] = time.time()  # the generators began in it
         wait("baseline", plan.baseline)
+        faulty = [(p, s) for p, s in (("settle", plan.settle), ("fault", plan.fault)) if s]
+        # The first faulty phase begins before the fault is applied: applying it takes time
+        # (an API call), and a request sent meanwhile may meet it, so it must not count as
+        # baseline. Removing it likewise counts as fault time, not recovery.
+        enter(faulty[0][0])
         with fault():
-            for phase, seconds in (("settle", plan.settle), ("fault", plan.fault)):
-                if seconds:
-                    for gen in generators.values():
-                        gen.phase(phase)
-                    marks[phase] = time.time()
-                    wait(phase, seconds)
-        for gen in generators.values():
-            gen.phase("recovery")
-        marks["recovery"] = time.time()
+            for i, (phase, seconds) in enumerate(faulty):
+                if i:
+                    enter(phase)
+                wait(phase, seconds)
+        enter("recovery")
         wait("recovery", plan.recovery)
         marks["end"] = time.time()
     show("")

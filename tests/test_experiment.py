@@ -36,6 +36,7 @@ def test_phases_fault_window_and_figures() -> None:
     def fault() -> Iterator[None]:
         applied.append(time.time())
         broken["now"] = True
+        time.sleep(0.1)  # a slow API: the fault is live before the call returns
         try:
             yield
         finally:
@@ -47,9 +48,12 @@ def test_phases_fault_window_and_figures() -> None:
     run = run_phases(plan, {"t": (target, 50)}, fault=fault, progress=shown.append)
 
     assert list(run.marks) == ["baseline", "settle", "fault", "recovery", "end"]
-    assert run.marks["settle"] >= applied[0] >= run.marks["baseline"]
-    assert run.marks["recovery"] >= applied[1] >= run.marks["fault"]
-    assert run.phase("t", "baseline").error_rate == 0
+    # The fault is applied after settle begins and removed before recovery begins.
+    assert run.marks["baseline"] <= run.marks["settle"] <= applied[0] <= run.marks["fault"]
+    assert run.marks["fault"] <= applied[1] <= run.marks["recovery"]
+    # Expected race: requests count by their scheduled time, so one scheduled just before
+    # settle but dispatched a little late (max_lag_s) can meet the fault; never more than one.
+    assert run.phase("t", "baseline").failed <= 1
     assert run.phase("t", "fault").error_rate > 0.9
     assert run.phase("t", "recovery").error_rate < 0.1
     figures = run.figures()
