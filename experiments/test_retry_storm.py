@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 
@@ -67,7 +66,6 @@ def test_retry_amplification(
     system: System,
     reactions: ReactionTarget,
     naive: bool,
-    record_property: Any,
 ) -> None:
     if naive:
         with system.stack.replaced("notifier_worker", NAIVE):
@@ -88,4 +86,3 @@ def test_retry_amplification(
             "(expected <= x1)",
             amplification=round(factor, 2),
         )
-    record_property("amplification", round(factor, 2))
