@@ -6,6 +6,13 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+
+@pytest.fixture(autouse=True)
+def _quiet_asyncio(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inline runs have no pyproject: pytest-asyncio would warn that its loop scope is unset."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-o asyncio_default_fixture_loop_scope=function")
+
+
 SHOW = """
 from chaos._stash import SETTINGS
 
