@@ -134,16 +134,15 @@ def run_phases(
         else:
             marks["baseline"] = time.time()  # the generators began in it
         wait("baseline", plan.baseline)
-        faulty = [(p, s) for p, s in (("settle", plan.settle), ("fault", plan.fault)) if s]
         # The first faulty phase begins before the fault is applied: applying it takes time
         # (an API call), and a request sent meanwhile may meet it, so it must not count as
         # baseline. Removing it likewise counts as fault time, not recovery.
-        enter(faulty[0][0])
+        enter("settle" if plan.settle else "fault")
         with fault():
-            for i, (phase, seconds) in enumerate(faulty):
-                if i:
-                    enter(phase)
-                wait(phase, seconds)
+            if plan.settle:
+                wait("settle", plan.settle)
+                enter("fault")
+            wait("fault", plan.fault)
         enter("recovery")
         wait("recovery", plan.recovery)
         marks["end"] = time.time()
