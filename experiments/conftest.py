@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chaos.targets import HttpTarget
+from chaos.experiment._targets import HttpTarget
 from fixtures.system import System
 from fixtures.targets import ReactionTarget, feed_target
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import pytest
 
-from chaos.experiment import Run
-from chaos.verdict import ContainmentBroken, Tolerance, assert_contained
+from chaos.experiment._phases import Run
+from chaos.experiment._verdict import ContainmentBroken, Tolerance, assert_contained
 from fixtures.plans import PLAN, REACTION_RATE, negative_control
 from fixtures.system import System
 from fixtures.targets import ReactionTarget

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from chaos.experiment import Run
-from chaos.verdict import judge
+from chaos.experiment._phases import Run
+from chaos.experiment._verdict import judge
 from fixtures.plans import PLAN, REACTION_RATE
 from fixtures.system import System
 from fixtures.targets import ReactionTarget

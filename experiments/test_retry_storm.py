@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from chaos.experiment import Plan, Run
-from chaos.verdict import judge
+from chaos.experiment._phases import Plan, Run
+from chaos.experiment._verdict import judge
 from fixtures.plans import REACTION_RATE
 from fixtures.system import System
 from fixtures.targets import ReactionTarget

@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 import pytest
 
-from chaos.experiment import Plan, Run
-from chaos.targets import HttpTarget
-from chaos.verdict import ContainmentBroken, Tolerance, assert_contained
+from chaos.experiment._phases import Plan, Run
+from chaos.experiment._targets import HttpTarget
+from chaos.experiment._verdict import ContainmentBroken, Tolerance, assert_contained
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE, negative_control
 from fixtures.system import System
 from fixtures.targets import ReactionTarget

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import pytest
 
-from chaos.experiment import Run
-from chaos.targets import HttpTarget
-from chaos.verdict import Tolerance, assert_cascade, assert_recovered
+from chaos.experiment._phases import Run
+from chaos.experiment._targets import HttpTarget
+from chaos.experiment._verdict import Tolerance, assert_cascade, assert_recovered
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
 from fixtures.targets import ReactionTarget

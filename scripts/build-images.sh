@@ -395,10 +395,12 @@ build_python_images() {
     (cd "$REPO_ROOT" && printf '%s\0' "${files[@]}" | tar --null -T - -cf -) | tar -C "$src" -xf -
     log "building wheels with $py"
     run_logged "pip wheel" "$WORK/wheels.log" \
-        "$py" -m pip wheel --quiet --disable-pip-version-check --wheel-dir "$ctx/wheels" "$src"
+        "$py" -m pip wheel --quiet --disable-pip-version-check --wheel-dir "$ctx/wheels" "$src[sample]"
     local wheels_s=$((SECONDS - start))
     log "$(find "$ctx/wheels" -name '*.whl' | wc -l) wheels in ${wheels_s}s"
     cp "$DOCKER_DIR/Dockerfile" "$ctx/Dockerfile"
+    # The sample system is not in the wheel (only chaos is): the sample image gets its source.
+    cp -r "$src/sample_system" "$ctx/sample_system"
 
     # The wheels' time is counted in the first image built.
     local t note=" (+ wheels ${wheels_s}s)"

@@ -39,7 +39,15 @@ def children_of(pid: int) -> list[int]:
 
 def test_sample_cli_prints_urls_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "chaos.sample_cli", "--mode", "async", "--workdir", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "fixtures.sample_cli",
+            "--mode",
+            "async",
+            "--workdir",
+            str(tmp_path),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -170,7 +170,7 @@ def test_an_external_proxy_url_cannot_serve_the_docker_backend(
 
 
 SECOND = """
-from chaos import factories
+from chaos.pytest_plugin import factories
 
 toxiproxy_server2 = factories.toxiproxy_server()
 rabbitmq_proc2 = factories.rabbitmq_proc()

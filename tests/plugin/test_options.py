@@ -14,7 +14,7 @@ def _quiet_asyncio(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -
 
 
 SHOW = """
-from chaos._stash import SETTINGS
+from chaos.pytest_plugin._stash import SETTINGS
 
 def test_show(request):
     s = request.config.stash[SETTINGS]

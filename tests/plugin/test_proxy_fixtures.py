@@ -41,8 +41,8 @@ import time
 
 import pytest
 
-from chaos._stash import TIMELINE
-from chaos.proxy_handle import ProxyHandle
+from chaos.pytest_plugin._stash import TIMELINE
+from chaos.experiment._proxy_handle import ProxyHandle
 
 PAYLOAD = bytes(range(100))
 KEPT = {}

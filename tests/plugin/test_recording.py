@@ -13,14 +13,14 @@ EXPERIMENTS = '''
 """Hypothesis: the fake service copes with the fake fault."""
 import contextlib
 import pytest
-from chaos.experiment import Plan
-from chaos.ledger import check_ledger
-from chaos.verdict import ContainmentBroken, Tolerance, assert_contained
+from chaos.experiment._phases import Plan
+from chaos.experiment._ledger import check_ledger
+from chaos.experiment._verdict import ContainmentBroken, Tolerance, assert_contained
 
 pytestmark = pytest.mark.experiment(pair="demo", path="async")
 PLAN = Plan(warmup=0.1, baseline=0.5, fault=0.5, recovery=0.3)
 
-from chaos.load import RequestFailed
+from chaos.experiment._load import RequestFailed
 
 BROKEN = {"now": False}
 

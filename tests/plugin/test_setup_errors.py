@@ -12,7 +12,7 @@ from chaos.runtime import rabbitmq_available
 pytest_plugins = ["pytester"]
 
 CONFTEST = """
-from chaos import factories
+from chaos.pytest_plugin import factories
 
 rabbit_short = factories.rabbitmq_proc(
     server_path="/usr/lib/rabbitmq/bin/rabbitmq-server", port_range="{free}-{free}"

@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chaos.journal import ExperimentRecord, build_journal, environment
 from chaos.report import render_report, write_report
+from chaos.report._journal import ExperimentRecord, build_journal, environment
 
 
 def _articles(tree: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""chaos/journal.schema.json: valid 2020-12, accepts real journals, rejects broken ones."""
+"""chaos/report/journal.schema.json: valid 2020-12, accepts real journals, rejects broken ones."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 
 import chaos
-from chaos.journal import ExperimentRecord, build_journal, environment
+from chaos.report._journal import ExperimentRecord, build_journal, environment
 
-SCHEMA_PATH = Path(chaos.__file__).parent / "journal.schema.json"
+SCHEMA_PATH = Path(chaos.__file__).parent / "report" / "journal.schema.json"
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ pytest_plugins = ["pytester"]
 EXPERIMENTS = '''
 """Hypothesis: the <fake> service copes with a fake fault."""
 import pytest
-from chaos.experiment import Plan
-from chaos.load import RequestFailed
+from chaos.experiment._phases import Plan
+from chaos.experiment._load import RequestFailed
 
 PLAN = Plan(warmup=0.1, baseline=0.4, fault=0.4, recovery=0.3)
 SLOW = {"now": False}
@@ -69,7 +69,9 @@ def test_session_writes_report_and_valid_journal(
     result.assert_outcomes(passed=2, errors=1)
 
     journal = json.loads(journal_path.read_text())
-    schema = json.loads((Path(chaos.__file__).parent / "journal.schema.json").read_text())
+    schema = json.loads(
+        (Path(chaos.__file__).parent / "report" / "journal.schema.json").read_text()
+    )
     errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(journal)]
     assert errors == []
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chaos.report_cli import main
+from chaos.report.cli import main
 
 JOURNAL = Path(__file__).resolve().parent.parent / "data" / "journal.json"
 
@@ -85,7 +85,7 @@ def test_bad_threshold_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> N
 @pytest.mark.timeout(60)
 def test_runs_as_a_program(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "chaos.report_cli", "compare", str(JOURNAL), str(JOURNAL)],
+        [sys.executable, "-m", "chaos.report.cli", "compare", str(JOURNAL), str(JOURNAL)],
         capture_output=True,
         text=True,
         timeout=50,

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 
+from fixtures.placement import source_path
+
 
 def free_port() -> int:
     """Return a loopback port that was free a moment ago."""
@@ -26,7 +28,7 @@ class Service:
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", f"sample_system.{package}"],
-                env={**os.environ, **env},
+                env={**os.environ, "PYTHONPATH": source_path(), **env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=log_dir,

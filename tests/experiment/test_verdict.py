@@ -1,4 +1,4 @@
-"""Tests for chaos.verdict: tolerances and hypothesis verdicts, passing and failing."""
+"""Tests for chaos.experiment._verdict: tolerances and hypothesis verdicts, passing and failing."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from chaos.clock import FakeClock
-from chaos.load import LoadGenerator, PhaseResult
-from chaos.verdict import (
+from chaos.experiment._clock import FakeClock
+from chaos.experiment._load import LoadGenerator, PhaseResult
+from chaos.experiment._verdict import (
     CascadeNotObserved,
     ContainmentBroken,
     HypothesisFailed,
@@ -232,8 +232,8 @@ async def test_verdicts_from_load_generator_phases() -> None:
 
 
 def test_judge_records_and_raises_with_figures() -> None:
-    from chaos._observe import observe
-    from chaos.verdict import HypothesisFailed, judge
+    from chaos.experiment._observe import observe
+    from chaos.experiment._verdict import HypothesisFailed, judge
 
     seen: list[object] = []
     with observe(seen.append):

@@ -1,4 +1,4 @@
-"""Tests for chaos.ledger, with ledgers built by hand."""
+"""Tests for chaos.experiment._ledger, with ledgers built by hand."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chaos.ledger import LedgerViolation, check_ledger
+from chaos.experiment._ledger import LedgerViolation, check_ledger
 
 
 def test_clean_ledger() -> None:

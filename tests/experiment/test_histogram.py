@@ -1,4 +1,4 @@
-"""Tests for chaos.histogram."""
+"""Tests for chaos.experiment._histogram."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chaos.histogram import LatencyHistogram
+from chaos.experiment._histogram import LatencyHistogram
 
 
 def test_percentiles_in_milliseconds_within_hdr_precision() -> None:

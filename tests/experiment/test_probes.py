@@ -1,4 +1,4 @@
-"""Tests for chaos.probes: the sampler on a fake clock, the Prometheus reader on real text."""
+"""chaos.experiment._probes: the sampler on a fake clock, the Prometheus reader on real text."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from chaos.clock import FakeClock
-from chaos.probes import (
+from chaos.experiment._clock import FakeClock
+from chaos.experiment._probes import (
     Gap,
     MetricNotFound,
     ProbeError,

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chaos.load import LoadGenerator, LoadResults, PhaseResult, Target
-from chaos.probes import Probe, Sampler
+from chaos.experiment._load import LoadGenerator, LoadResults, PhaseResult, Target
+from chaos.experiment._probes import Probe, Sampler
 
 __all__ = ["PHASES", "Plan", "Run", "run_phases"]
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from chaos.clock import Clock, MonotonicClock
+from chaos.experiment._clock import Clock, MonotonicClock
 
 __all__ = [
     "MAX_DURATION",

@@ -7,8 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from chaos.journal import load_journal
 from chaos.report import compare_journals, write_report
+from chaos.report._journal import load_journal
 
 __all__ = ["main"]
 

@@ -1,6 +1,6 @@
 """Fixture factories: each returns a pytest fixture, so a second instance takes one line.
 
-from chaos import factories
+from chaos.pytest_plugin import factories
 toxiproxy_server2 = factories.toxiproxy_server()
 rabbitmq_proc2 = factories.rabbitmq_proc(port_range="31000-31999")
 """
@@ -23,10 +23,10 @@ import pika
 import pytest
 
 from chaos import __version__
-from chaos._stash import BROKERS, DOCKER_RUNS, PROXY_SERVER, SETTINGS, TIMELINE
 from chaos.client import ProxyNotFound, Toxiproxy, ToxiproxyError
-from chaos.faults import Timeline
-from chaos.proxy_handle import ProxyHandle
+from chaos.experiment._faults import Timeline
+from chaos.experiment._proxy_handle import ProxyHandle
+from chaos.pytest_plugin._stash import BROKERS, DOCKER_RUNS, PROXY_SERVER, SETTINGS, TIMELINE
 from chaos.runtime import Broker, HttpReady, ManagedProcess, PortAllocator, PortExhausted, Readiness
 from chaos.runtime.docker import (
     Container,

@@ -1,4 +1,4 @@
-"""Tests for chaos.load: schedule accuracy on a fake clock, no coordinated omission, phases."""
+"""chaos.experiment._load: schedule accuracy on a fake clock, no coordinated omission, phases."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from chaos.clock import FakeClock
-from chaos.load import (
+from chaos.experiment._clock import FakeClock
+from chaos.experiment._load import (
     ERROR_KINDS,
     MAX_RATE,
     HttpTarget,

@@ -18,11 +18,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chaos.clock import Clock, MonotonicClock
-from chaos.histogram import LatencyHistogram
+from chaos.experiment._clock import Clock, MonotonicClock
+from chaos.experiment._histogram import LatencyHistogram
 
 # The targets live in their own module; these names stay importable from here.
-from chaos.targets import (
+from chaos.experiment._targets import (
     ERROR_KINDS,
     HttpTarget,
     RawHttpTarget,

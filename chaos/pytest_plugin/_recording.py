@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from chaos._observe import observe
-from chaos._stash import PROXY_SERVER, RECORDS, SETTINGS
-from chaos.experiment import Run, run_phases
-from chaos.faults import Timeline
-from chaos.journal import ExperimentRecord, build_journal, environment, write_journal
+from chaos.experiment._faults import Timeline
+from chaos.experiment._observe import observe
+from chaos.experiment._phases import Run, run_phases
+from chaos.pytest_plugin._stash import PROXY_SERVER, RECORDS, SETTINGS
+from chaos.report._journal import ExperimentRecord, build_journal, environment, write_journal
 
 __all__ = [
     "experiment",

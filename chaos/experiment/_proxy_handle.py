@@ -9,7 +9,7 @@ from typing import Any
 
 from chaos.client import Proxy as ProxyModel
 from chaos.client import ToxicNotFound, Toxiproxy
-from chaos.faults import FaultEvent, Timeline
+from chaos.experiment._faults import FaultEvent, Timeline
 
 __all__ = ["ProxyHandle"]
 

@@ -1,6 +1,6 @@
 """The per-run JSON journal: environment, and for each experiment what was done and seen.
 
-Schema: `chaos/journal.schema.json` (JSON Schema 2020-12). In `timeline`, every time is in
+Schema: `chaos/report/journal.schema.json` (JSON Schema 2020-12). In `timeline`, every time is in
 seconds from the experiment's `t0` (the wall-clock start of its baseline); elsewhere times are
 unix seconds.
 """
@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from chaos import __version__
-from chaos.experiment import Run
-from chaos.faults import Timeline
-from chaos.ledger import LedgerResult
-from chaos.verdict import Verdict
+from chaos.experiment._faults import Timeline
+from chaos.experiment._ledger import LedgerResult
+from chaos.experiment._phases import Run
+from chaos.experiment._verdict import Verdict
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from chaos._observe import publish
-from chaos.histogram import LatencyHistogram
+from chaos.experiment._histogram import LatencyHistogram
+from chaos.experiment._observe import publish
 
 __all__ = [
     "CascadeNotObserved",
@@ -34,7 +34,7 @@ __all__ = [
 
 
 class Phase(Protocol):
-    """What a verdict reads from a phase (chaos.load.PhaseResult satisfies it)."""
+    """What a verdict reads from a phase (chaos.experiment._load.PhaseResult satisfies it)."""
 
     @property
     def name(self) -> str: ...

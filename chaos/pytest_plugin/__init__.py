@@ -5,7 +5,7 @@ fault context managers), `chaos` (the fault timeline), `experiment` (phased runs
 journal and report), `rabbitmq_proc` (session broker), `rabbitmq` (pika connection), `service`
 (supervised processes), `chaos_docker` (the run's Docker network, on the docker backend). More
 instances of any of them:
-`chaos.factories`.
+`chaos.pytest_plugin.factories`.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ import os
 
 import pytest
 
-from chaos import factories
-from chaos._options import OPTIONS, add_options, resolve
-from chaos._recording import (  # noqa: F401  (fixture and hooks, found by name)
+from chaos.pytest_plugin import factories
+from chaos.pytest_plugin._options import OPTIONS, add_options, resolve
+from chaos.pytest_plugin._recording import (  # noqa: F401  (fixture and hooks, found by name)
     experiment,
     pytest_runtest_makereport,
     pytest_sessionfinish,
     pytest_sessionstart,
 )
-from chaos._recording import pytest_terminal_summary as _experiments_summary
-from chaos._stash import BROKERS, DOCKER_RUNS, RECORDS, SETTINGS
+from chaos.pytest_plugin._recording import pytest_terminal_summary as _experiments_summary
+from chaos.pytest_plugin._stash import BROKERS, DOCKER_RUNS, RECORDS, SETTINGS
 
 toxiproxy_server = factories.toxiproxy_server()
 toxiproxy = factories.toxiproxy()
