@@ -1,3 +1,214 @@
-"""pytest-chaos: resilience chaos testing with a Toxiproxy-compatible fault proxy."""
+"""pytest-chaos: resilience chaos experiments as pytest tests, on your own system.
+
+Everything an experiment needs is `chaos.X` (the plugin's fixtures supply the rest):
+
+    import chaos
+
+    PLAN = chaos.Plan(baseline=3, fault=4, recovery=3)
+
+    def test_orders_survive_a_slow_db(experiment: chaos.Experiment, proxy, service):
+        db = proxy("127.0.0.1:5432")
+        web = service("web", [...], ready=chaos.HttpReady("http://127.0.0.1:8000/health"))
+        orders = chaos.recording_target("POST", "http://127.0.0.1:8000/orders",
+                                        json=lambda rid: {"id": rid})
+        run = experiment(PLAN, {"orders": (orders, 20)}, fault=lambda: db.latency(300))
+        chaos.assert_contained(run.phase("orders", "baseline"), run.phase("orders", "fault"))
+
+Parts, each with its own namespace too: `chaos.experiment` (the instruments), `chaos.runtime`
+(processes, brokers, ports, readiness), `chaos.client` (the Toxiproxy API client),
+`chaos.proxy` (the proxy server), `chaos.report` (journal and HTML report),
+`chaos.pytest_plugin` (fixtures, factories, settings). Names load on first use, so
+`import chaos` stays cheap.
+
+Exceptions:
+
+    AssertionError
+     ├── chaos.HypothesisFailed         a verdict failed (raised by the assert_* checks)
+     │    ├── chaos.CascadeNotObserved  the fault did not spread as the hypothesis says
+     │    ├── chaos.ContainmentBroken   the fault was not contained within the tolerance
+     │    ├── chaos.NotRecovered        the system did not return to its steady state
+     │    └── chaos.InsufficientData    too few settled requests to judge (inconclusive)
+     └── chaos.LedgerViolation          accepted messages lost, or delivered twice
+    TimeoutError
+     └── chaos.SettleTimeout            `wait_until` gave up; `.last` is what it saw last
+    RuntimeError
+     ├── chaos.ServiceError             a supervised process or container misbehaved
+     │    ├── chaos.ServiceExited       it exited (while starting, or when it should not)
+     │    └── chaos.ServiceNotReady     it never became ready; the message has its log tail
+     ├── chaos.RabbitMQError            a broker operation failed
+     ├── chaos.PortExhausted            no free port in the allowed range
+     └── chaos.ProbeError               a probe could not read its source
+          └── chaos.MetricNotFound      (also a LookupError) no such sample in the metrics
+    FileNotFoundError
+     └── chaos.RabbitMQNotInstalled     no rabbitmq-server where the settings say
+    Exception
+     ├── chaos.RequestFailed            a load target's request failed; `.kind` says how
+     ├── chaos.NotReady                 a readiness check found the service not ready yet
+     └── chaos.client.ToxiproxyError    the proxy API (its own tree in `chaos.client`)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_EXPERIMENT = (
+    "CascadeNotObserved",
+    "ContainmentBroken",
+    "Experiment",
+    "FakeClock",
+    "Fault",
+    "FaultEvent",
+    "HttpTarget",
+    "HypothesisFailed",
+    "InsufficientData",
+    "LedgerResult",
+    "LedgerViolation",
+    "MetricNotFound",
+    "NotRecovered",
+    "PhaseResult",
+    "Plan",
+    "Probe",
+    "ProbeError",
+    "ProxyHandle",
+    "RawHttpTarget",
+    "RecordingTarget",
+    "RequestFailed",
+    "Run",
+    "Sampler",
+    "SettleTimeout",
+    "Target",
+    "Timeline",
+    "Tolerance",
+    "Verdict",
+    "assert_cascade",
+    "assert_contained",
+    "assert_recovered",
+    "check_cascade",
+    "check_contained",
+    "check_ledger",
+    "check_recovered",
+    "fault",
+    "http_metric",
+    "http_target",
+    "judge",
+    "negative_control",
+    "prometheus_value",
+    "raw_http_target",
+    "recording_target",
+    "wait_until",
+)
+_RUNTIME = (
+    "Broker",
+    "CallableReady",
+    "HttpReady",
+    "ManagedProcess",
+    "NotReady",
+    "PortAllocator",
+    "PortExhausted",
+    "QueueConsumerReady",
+    "RabbitMQError",
+    "RabbitMQNode",
+    "RabbitMQNotInstalled",
+    "Readiness",
+    "ServiceError",
+    "ServiceExited",
+    "ServiceNotReady",
+    "TcpReady",
+    "allocate_port",
+    "wait_for_port",
+)
+_PLUGIN = ("ChaosConfig", "get_config")
+
+_HOMES = {
+    **dict.fromkeys(_EXPERIMENT, "chaos.experiment"),
+    **dict.fromkeys(_RUNTIME, "chaos.runtime"),
+    **dict.fromkeys(_PLUGIN, "chaos.pytest_plugin"),
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'chaos' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, "__version__"])
+
+
+if TYPE_CHECKING:
+    from chaos.experiment import (
+        CascadeNotObserved,
+        ContainmentBroken,
+        Experiment,
+        FakeClock,
+        Fault,
+        FaultEvent,
+        HttpTarget,
+        HypothesisFailed,
+        InsufficientData,
+        LedgerResult,
+        LedgerViolation,
+        MetricNotFound,
+        NotRecovered,
+        PhaseResult,
+        Plan,
+        Probe,
+        ProbeError,
+        ProxyHandle,
+        RawHttpTarget,
+        RecordingTarget,
+        RequestFailed,
+        Run,
+        Sampler,
+        SettleTimeout,
+        Target,
+        Timeline,
+        Tolerance,
+        Verdict,
+        assert_cascade,
+        assert_contained,
+        assert_recovered,
+        check_cascade,
+        check_contained,
+        check_ledger,
+        check_recovered,
+        fault,
+        http_metric,
+        http_target,
+        judge,
+        negative_control,
+        prometheus_value,
+        raw_http_target,
+        recording_target,
+        wait_until,
+    )
+    from chaos.pytest_plugin import ChaosConfig, get_config
+    from chaos.runtime import (
+        Broker,
+        CallableReady,
+        HttpReady,
+        ManagedProcess,
+        NotReady,
+        PortAllocator,
+        PortExhausted,
+        QueueConsumerReady,
+        RabbitMQError,
+        RabbitMQNode,
+        RabbitMQNotInstalled,
+        Readiness,
+        ServiceError,
+        ServiceExited,
+        ServiceNotReady,
+        TcpReady,
+        allocate_port,
+        wait_for_port,
+    )

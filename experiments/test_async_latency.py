@@ -10,16 +10,19 @@ Negative control: the same fault and hypothesis in sync mode must fail (expected
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from chaos.experiment._phases import Run
-from chaos.experiment._targets import HttpTarget
-from chaos.experiment._verdict import ContainmentBroken, Tolerance, assert_contained
-from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE, negative_control
+from chaos import (
+    ContainmentBroken,
+    Experiment,
+    HttpTarget,
+    RecordingTarget,
+    Tolerance,
+    assert_contained,
+    negative_control,
+)
+from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
-from fixtures.targets import ReactionTarget
 
 pytestmark = pytest.mark.experiment(pair="latency", path="async")
 
@@ -39,9 +42,9 @@ CONTAINED = Tolerance(percentile=99, ratio=3.0, slack_ms=150, error_rate_slack=0
     ],
 )
 def test_latency_on_async_path_is_contained(
-    experiment: Callable[..., Run],
+    experiment: Experiment,
     system: System,
-    reactions: ReactionTarget,
+    reactions: RecordingTarget,
     feed: HttpTarget,
     mode: str,
 ) -> None:
@@ -56,6 +59,6 @@ def test_latency_on_async_path_is_contained(
     )
     assert_contained(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), CONTAINED)
     assert_contained(run.phase("feed", "baseline"), run.phase("feed", "fault"), CONTAINED)
-    depths = [value for _, value in run.probes["series"]["queue_depth"]] if run.probes else []
+    depths = run.samples("queue_depth")
     assert depths and max(depths) > 0, f"the queue never held a message: {depths}"
     system.check_ledger(reactions.accepted, reactions.unknown).assert_ok()

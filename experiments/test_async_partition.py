@@ -8,16 +8,11 @@ and every accepted reaction is delivered (lost = 0).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from chaos.experiment._phases import Run
-from chaos.experiment._targets import HttpTarget
-from chaos.experiment._verdict import Tolerance, assert_contained
+from chaos import Experiment, HttpTarget, RecordingTarget, Tolerance, assert_contained
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
-from fixtures.targets import ReactionTarget
 
 pytestmark = pytest.mark.experiment(pair="partition", path="async")
 
@@ -29,7 +24,7 @@ RETRY_ATTEMPTS = 3  # the worker's default WORKER_RETRY_ATTEMPTS
 
 
 def test_partition_on_async_path_is_contained(
-    experiment: Callable[..., Run], system: System, reactions: ReactionTarget, feed: HttpTarget
+    experiment: Experiment, system: System, reactions: RecordingTarget, feed: HttpTarget
 ) -> None:
     system.set_mode("async")
     edge = system.proxy("worker-push")
@@ -43,7 +38,7 @@ def test_partition_on_async_path_is_contained(
     )
     assert_contained(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), CONTAINED)
     assert_contained(run.phase("feed", "baseline"), run.phase("feed", "fault"), CONTAINED)
-    states = [value for _, value in run.probes["series"]["breaker"]]
+    states = run.samples("breaker")
     assert OPEN in states, f"the worker's breaker never opened: sampled states {states}"
 
     ledger = system.check_ledger(reactions.accepted, reactions.unknown)

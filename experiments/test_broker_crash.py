@@ -9,15 +9,18 @@ Negative control: with the outbox off, the crash reaches clients (expected to fa
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from chaos.experiment._phases import Run
-from chaos.experiment._verdict import ContainmentBroken, Tolerance, assert_contained
-from fixtures.plans import PLAN, REACTION_RATE, negative_control
+from chaos import (
+    ContainmentBroken,
+    Experiment,
+    RecordingTarget,
+    Tolerance,
+    assert_contained,
+    negative_control,
+)
+from fixtures.plans import PLAN, REACTION_RATE
 from fixtures.system import System
-from fixtures.targets import ReactionTarget
 
 pytestmark = pytest.mark.experiment()
 
@@ -28,7 +31,7 @@ ACCEPTED = Tolerance(percentile=90, ratio=3.0, slack_ms=300, error_rate_slack=0.
 
 @pytest.mark.parametrize("outbox", [True, negative_control(False, "no outbox", ContainmentBroken)])
 def test_broker_crash_loses_no_reaction(
-    experiment: Callable[..., Run], system: System, reactions: ReactionTarget, outbox: bool
+    experiment: Experiment, system: System, reactions: RecordingTarget, outbox: bool
 ) -> None:
     system.set_mode("async")
     system.set_outbox(outbox)
@@ -39,6 +42,6 @@ def test_broker_crash_loses_no_reaction(
         probes={"outbox": system.outbox_size},
     )
     assert_contained(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), ACCEPTED)
-    outbox = [value for _, value in run.probes["series"]["outbox"]]
+    outbox = run.samples("outbox")
     assert outbox and max(outbox) > 0, f"the outbox never held a reaction: {outbox}"
     system.check_ledger(reactions.accepted, reactions.unknown).assert_ok()

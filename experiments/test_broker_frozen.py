@@ -8,15 +8,13 @@ and the consumer reconnect without operator action and every accepted reaction i
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from chaos.experiment._phases import Run
-from chaos.experiment._verdict import judge
+from chaos import Experiment, RecordingTarget, judge
 from fixtures.plans import PLAN, REACTION_RATE
 from fixtures.system import System
-from fixtures.targets import ReactionTarget
 
 pytestmark = pytest.mark.experiment()
 
@@ -26,7 +24,7 @@ MAX_RECOVERY_ERROR_RATE = 0.05
 
 
 def test_frozen_broker_and_cut_links_recover(
-    experiment: Callable[..., Run], system: System, reactions: ReactionTarget
+    experiment: Experiment, system: System, reactions: RecordingTarget
 ) -> None:
     system.set_mode("async")
     links = [system.proxy("reactions-broker"), system.proxy("worker-broker")]

@@ -9,15 +9,11 @@ is delivered (lost = 0).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from chaos.experiment._phases import Run
-from chaos.experiment._verdict import Tolerance, assert_contained
+from chaos import Experiment, RecordingTarget, Tolerance, assert_contained
 from fixtures.plans import PLAN, REACTION_RATE
 from fixtures.system import System
-from fixtures.targets import ReactionTarget
 
 pytestmark = pytest.mark.experiment()
 
@@ -26,7 +22,7 @@ CONTAINED = Tolerance(percentile=99, ratio=3.0, slack_ms=600, error_rate_slack=0
 
 
 def test_broker_partition_is_contained(
-    experiment: Callable[..., Run], system: System, reactions: ReactionTarget
+    experiment: Experiment, system: System, reactions: RecordingTarget
 ) -> None:
     system.set_mode("async")
     run = experiment(

@@ -10,15 +10,13 @@ divided by the messages that arrived in that time. Both deliver everything once 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from chaos.experiment._phases import Plan, Run
-from chaos.experiment._verdict import judge
+from chaos import Experiment, Plan, RecordingTarget, judge
 from fixtures.plans import REACTION_RATE
 from fixtures.system import System
-from fixtures.targets import ReactionTarget
 
 pytestmark = pytest.mark.experiment()
 
@@ -34,9 +32,7 @@ NAIVE = {
 }
 
 
-def amplification(
-    experiment: Callable[..., Run], system: System, reactions: ReactionTarget
-) -> float:
+def amplification(experiment: Experiment, system: System, reactions: RecordingTarget) -> float:
     calls: dict[str, float] = {}
 
     def provider_calls() -> float:
@@ -62,9 +58,9 @@ def amplification(
 
 @pytest.mark.parametrize("naive", [True, False], ids=["naive-retries", "backoff-breaker"])
 def test_retry_amplification(
-    experiment: Callable[..., Run],
+    experiment: Experiment,
     system: System,
-    reactions: ReactionTarget,
+    reactions: RecordingTarget,
     naive: bool,
 ) -> None:
     if naive:

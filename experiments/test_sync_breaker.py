@@ -11,16 +11,20 @@ Negative control: the same fault with the breaker off must break /feed (expected
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from chaos.experiment._phases import Plan, Run
-from chaos.experiment._targets import HttpTarget
-from chaos.experiment._verdict import ContainmentBroken, Tolerance, assert_contained
-from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE, negative_control
+from chaos import (
+    ContainmentBroken,
+    Experiment,
+    HttpTarget,
+    Plan,
+    RecordingTarget,
+    Tolerance,
+    assert_contained,
+    negative_control,
+)
+from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
-from fixtures.targets import ReactionTarget
 
 pytestmark = pytest.mark.experiment()
 
@@ -37,9 +41,9 @@ TRANSITIONS = [("closed", "open"), ("open", "half-open"), ("half-open", "closed"
     [True, negative_control(False, "no breaker", ContainmentBroken)],
 )
 def test_gateway_breaker_contains_sync_cascade(
-    experiment: Callable[..., Run],
+    experiment: Experiment,
     system: System,
-    reactions: ReactionTarget,
+    reactions: RecordingTarget,
     feed: HttpTarget,
     breaker: bool,
 ) -> None:

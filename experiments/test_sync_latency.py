@@ -8,16 +8,18 @@ notifications, slows down or fails too. The failure cascades.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from chaos.experiment._phases import Run
-from chaos.experiment._targets import HttpTarget
-from chaos.experiment._verdict import Tolerance, assert_cascade, assert_recovered
+from chaos import (
+    Experiment,
+    HttpTarget,
+    RecordingTarget,
+    Tolerance,
+    assert_cascade,
+    assert_recovered,
+)
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
-from fixtures.targets import ReactionTarget
 
 pytestmark = pytest.mark.experiment(pair="latency", path="sync")
 
@@ -26,7 +28,7 @@ DELAY_MS = 500
 
 
 def test_latency_on_sync_chain_cascades_to_gateway(
-    experiment: Callable[..., Run], system: System, reactions: ReactionTarget, feed: HttpTarget
+    experiment: Experiment, system: System, reactions: RecordingTarget, feed: HttpTarget
 ) -> None:
     system.set_mode("sync")
     edge = system.proxy("notifications-push")

@@ -7,16 +7,11 @@ the gateway fails or times out: the failure cascades.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from chaos.experiment._phases import Run
-from chaos.experiment._targets import HttpTarget
-from chaos.experiment._verdict import assert_cascade
+from chaos import Experiment, HttpTarget, RecordingTarget, assert_cascade
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
-from fixtures.targets import ReactionTarget
 
 pytestmark = pytest.mark.experiment(pair="partition", path="sync")
 
@@ -27,9 +22,9 @@ PUSH_TIMEOUT_MS = 2000
 
 @pytest.mark.parametrize("partition", ["down", "blackhole"])
 def test_partition_on_sync_chain_fails_the_gateway(
-    experiment: Callable[..., Run],
+    experiment: Experiment,
     system: System,
-    reactions: ReactionTarget,
+    reactions: RecordingTarget,
     feed: HttpTarget,
     partition: str,
 ) -> None:

@@ -48,7 +48,7 @@ class LatencyHistogram:
         if not 0.0 <= p <= 100.0:
             raise ValueError(f"percentile must be within 0..100, got {p!r}")
         self._require_values(f"p{p:g}")
-        return self._hdr.get_value_at_percentile(p) / 1000.0
+        return float(self._hdr.get_value_at_percentile(p)) / 1000.0
 
     @property
     def p50(self) -> float:
@@ -69,19 +69,19 @@ class LatencyHistogram:
     def max(self) -> float:
         """Largest recorded value in ms (HDR-equivalent, within 0.1 %)."""
         self._require_values("max")
-        return self._hdr.get_max_value() / 1000.0
+        return float(self._hdr.get_max_value()) / 1000.0
 
     @property
     def min(self) -> float:
         """Smallest recorded value in ms."""
         self._require_values("min")
-        return self._hdr.get_min_value() / 1000.0
+        return float(self._hdr.get_min_value()) / 1000.0
 
     @property
     def mean(self) -> float:
         """Mean in ms."""
         self._require_values("mean")
-        return self._hdr.get_mean_value() / 1000.0
+        return float(self._hdr.get_mean_value()) / 1000.0
 
     def merge(self, other: LatencyHistogram) -> LatencyHistogram:
         """Add every value of `other` into this histogram; returns self."""

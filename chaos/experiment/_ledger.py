@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from chaos.experiment._observe import publish
+from chaos._observe import publish
 
 __all__ = ["LedgerResult", "LedgerViolation", "check_ledger"]
 

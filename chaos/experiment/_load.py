@@ -22,32 +22,18 @@ from chaos.experiment._clock import Clock, MonotonicClock
 from chaos.experiment._histogram import LatencyHistogram
 
 # The targets live in their own module; these names stay importable from here.
-from chaos.experiment._targets import (
-    ERROR_KINDS,
-    HttpTarget,
-    RawHttpTarget,
-    RequestFailed,
-    classify,
-    http_target,
-    raw_http_target,
-)
+from chaos.experiment._targets import classify
 
 __all__ = [
-    "ERROR_KINDS",
     "MAX_DURATION",
     "MAX_IN_FLIGHT",
     "MAX_RATE",
     "MAX_REQUESTS",
-    "HttpTarget",
     "LoadGenerator",
     "LoadResults",
     "PhaseResult",
-    "RawHttpTarget",
-    "RequestFailed",
     "SeriesBucket",
-    "classify",
-    "http_target",
-    "raw_http_target",
+    "Target",
 ]
 
 Target = Callable[[], Awaitable[object]]

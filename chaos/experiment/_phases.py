@@ -12,12 +12,15 @@ import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from chaos.experiment._load import LoadGenerator, LoadResults, PhaseResult, Target
-from chaos.experiment._probes import Probe, Sampler
+from chaos.experiment._probes import Probe, ProbeData, Sampler
 
-__all__ = ["PHASES", "Plan", "Run", "run_phases"]
+__all__ = ["PHASES", "Experiment", "Fault", "Plan", "Run", "run_phases"]
+
+Fault = Callable[[], contextlib.AbstractContextManager[Any]]
+"""What `run_phases` applies for the fault phase: `lambda: proxy.latency(300)`."""
 
 PHASES = ("warmup", "baseline", "settle", "fault", "recovery")
 
@@ -58,13 +61,20 @@ class Run:
     """What an experiment measured: load results per target, probe series, phase times."""
 
     loads: dict[str, LoadResults]
-    probes: dict[str, Any]
+    probes: ProbeData | None
     marks: dict[str, float] = field(default_factory=dict)
     """Wall-clock (unix) start of each phase, and "end"."""
     probes_started_wall: float | None = None
 
     def phase(self, load: str, phase: str) -> PhaseResult:
         return self.loads[load].phase(phase)
+
+    def samples(self, probe: str) -> list[float]:
+        """The values probe `probe` returned, in order (gaps left out)."""
+        if self.probes is None or probe not in self.probes["series"]:
+            known = sorted(self.probes["series"]) if self.probes else []
+            raise KeyError(f"no probe named {probe!r} in this run; probes: {known}")
+        return [value for _, value in self.probes["series"][probe]]
 
     def figures(self) -> dict[str, float | int | None]:
         """Key figures per load and phase (`reactions.fault.p99_ms`, ...), for reports."""
@@ -85,7 +95,7 @@ class Run:
 def run_phases(
     plan: Plan,
     loads: Mapping[str, tuple[Target, float]],
-    fault: Callable[[], contextlib.AbstractContextManager[Any]],
+    fault: Fault,
     probes: Mapping[str, Probe] | None = None,
     probe_interval: float = 0.25,
     progress: Callable[[str], None] | None = None,
@@ -149,7 +159,20 @@ def run_phases(
     show("")
     return Run(
         loads={name: gen.results() for name, gen in generators.items()},
-        probes=sampler.to_dict() if sampler is not None else {},
+        probes=sampler.to_dict() if sampler is not None else None,
         marks=marks,
         probes_started_wall=probes_started_wall,
     )
+
+
+class Experiment(Protocol):
+    """The `experiment` fixture: `run_phases` with the test's progress line, recorded."""
+
+    def __call__(
+        self,
+        plan: Plan,
+        loads: Mapping[str, tuple[Target, float]],
+        fault: Fault,
+        probes: Mapping[str, Probe] | None = None,
+        probe_interval: float = 0.25,
+    ) -> Run: ...

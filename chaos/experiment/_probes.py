@@ -6,7 +6,7 @@ import math
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -17,6 +17,7 @@ __all__ = [
     "MAX_DURATION",
     "Gap",
     "MetricNotFound",
+    "ProbeData",
     "ProbeError",
     "Sampler",
     "http_metric",
@@ -24,6 +25,17 @@ __all__ = [
 ]
 
 Probe = Callable[[], float]
+
+
+class ProbeData(TypedDict):
+    """What a `Sampler` saw, JSON-ready: per probe, [t, value] samples and [t, error] gaps."""
+
+    interval_s: float
+    started: float | None
+    series: dict[str, list[list[float]]]
+    gaps: dict[str, list[list[float | str]]]
+
+
 MAX_DURATION = 3_600.0
 _SHOWN_NAMES = 10
 
@@ -198,7 +210,7 @@ class Sampler:
         with self._lock:
             return list(self._gaps[self._known(name)])
 
-    def to_dict(self, t0: float | None = None) -> dict[str, Any]:
+    def to_dict(self, t0: float | None = None) -> ProbeData:
         """JSON-ready series with times relative to `t0` (default: the sampler's start)."""
         origin = t0 if t0 is not None else (self.started or 0.0)
         with self._lock:

@@ -7,9 +7,9 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
+from chaos._timeline import FaultEvent, Timeline
 from chaos.client import Proxy as ProxyModel
 from chaos.client import ToxicNotFound, Toxiproxy
-from chaos.experiment._faults import FaultEvent, Timeline
 
 __all__ = ["ProxyHandle"]
 

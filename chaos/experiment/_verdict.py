@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chaos._observe import publish
 from chaos.experiment._histogram import LatencyHistogram
-from chaos.experiment._observe import publish
 
 __all__ = [
     "CascadeNotObserved",

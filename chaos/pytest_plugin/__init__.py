@@ -1,11 +1,14 @@
-"""pytest plugin: proxy, broker, process and fault fixtures (the pytest11 entry point).
+"""The pytest plugin of pytest-chaos (its pytest11 entry point).
 
-Fixtures: `toxiproxy_server` (session), `toxiproxy` (client), `proxy` (factory of proxies with
-fault context managers), `chaos` (the fault timeline), `experiment` (phased runs recorded in the
-journal and report), `rabbitmq_proc` (session broker), `rabbitmq` (pika connection), `service`
-(supervised processes), `chaos_docker` (the run's Docker network, on the docker backend). More
-instances of any of them:
-`chaos.pytest_plugin.factories`.
+Fixtures (`pytest --fixtures` shows each one's use): `toxiproxy_server` (session), `toxiproxy`
+(a client), `proxy` (makes proxies with fault blocks), `chaos` (the fault timeline),
+`experiment` (phased runs recorded in the journal and report), `rabbitmq_proc` (session
+broker), `rabbitmq` (a pika connection), `service` (supervised processes), `chaos_docker` (the
+run's Docker network, on the docker backend). More instances of any of them:
+`chaos.pytest_plugin.factories`. Settings: `chaos.get_config(request)`.
+
+Loading the plugin imports neither pika nor the docker SDK: they load with the fixtures that
+use them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import os
 import pytest
 
 from chaos.pytest_plugin import factories
-from chaos.pytest_plugin._options import OPTIONS, add_options, resolve
+from chaos.pytest_plugin._config import ChaosConfig, add_options, get_config, options, resolve
 from chaos.pytest_plugin._recording import (  # noqa: F401  (fixture and hooks, found by name)
     experiment,
     pytest_runtest_makereport,
@@ -23,7 +26,9 @@ from chaos.pytest_plugin._recording import (  # noqa: F401  (fixture and hooks, 
     pytest_sessionstart,
 )
 from chaos.pytest_plugin._recording import pytest_terminal_summary as _experiments_summary
-from chaos.pytest_plugin._stash import BROKERS, DOCKER_RUNS, RECORDS, SETTINGS
+from chaos.pytest_plugin._stash import BROKERS, CONFIG, DOCKER_RUNS, RECORDS, SKIPPED_QUEUES
+
+__all__ = ["ChaosConfig", "factories", "get_config"]
 
 toxiproxy_server = factories.toxiproxy_server()
 toxiproxy = factories.toxiproxy()
@@ -40,7 +45,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    signature = ", ".join(f"{opt.name}=None" for opt in OPTIONS)
+    signature = ", ".join(f"{opt.name}=None" for opt in options())
     config.addinivalue_line(
         "markers", f"chaos({signature}): override pytest-chaos settings for one test"
     )
@@ -50,32 +55,45 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "experiment(pair=None, path=None): a chaos experiment; experiments with the same pair "
-        "(e.g. 'latency') are shown side by side, path 'sync' or 'async'",
+        "(e.g. 'latency') are shown side by side in the report, each labelled by its path "
+        "(any name, e.g. 'sync', 'async', 'cluster')",
     )
-    config.stash[SETTINGS] = resolve(config, os.environ)
+    config.addinivalue_line(
+        "markers",
+        "chaos_control(protection): set by chaos.negative_control: this test is the experiment "
+        "with `protection` removed, a strict expected failure",
+    )
+    config.stash[CONFIG] = resolve(config, os.environ)
     config.stash[BROKERS] = []
     config.stash[DOCKER_RUNS] = []
     config.stash[RECORDS] = []
+    config.stash[SKIPPED_QUEUES] = []
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    settings = config.stash[SETTINGS]
+    settings = config.stash[CONFIG]
     shown = ", ".join(
         f"{name}={value} ({settings.sources[name]})"
-        for name, value in settings.values.items()
-        if value is not None
+        for name, value in settings.values()
+        if value not in (None, ())
     )
     return [f"pytest-chaos: {shown}"]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     _experiments_summary(terminalreporter)
-    for node in terminalreporter.config.stash.get(BROKERS, []):
-        line = f"rabbitmq {node.node_name}: booted in {node.boot_seconds or 0:.1f} s"
+    config = terminalreporter.config
+    for node in config.stash.get(BROKERS, []):
+        line = f"rabbitmq {node.node_name}: booted in {node.boot_seconds:.1f} s"
         if node.recovery_seconds is not None:
             line += f", last recovery {node.recovery_seconds:.1f} s"
         terminalreporter.write_line(line)
-    for run in terminalreporter.config.stash.get(DOCKER_RUNS, []):
+    for test, queues in config.stash.get(SKIPPED_QUEUES, []):
+        terminalreporter.write_line(
+            f"rabbitmq teardown of {test} left {len(queues)} exclusive queue(s) of connections "
+            f"still open: {', '.join(queues)} (the broker drops them when those close)"
+        )
+    for run in config.stash.get(DOCKER_RUNS, []):
         terminalreporter.write_line(
             f"docker run {run}: network chaos-{run}, its containers and volumes: all removed"
         )

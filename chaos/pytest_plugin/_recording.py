@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from chaos.experiment._faults import Timeline
-from chaos.experiment._observe import observe
-from chaos.experiment._phases import Run, run_phases
-from chaos.pytest_plugin._stash import PROXY_SERVER, RECORDS, SETTINGS
-from chaos.report._journal import ExperimentRecord, build_journal, environment, write_journal
+from chaos._observe import observe
+from chaos._timeline import Timeline
+from chaos.pytest_plugin._stash import CONFIG, PROXY_SERVER, RECORDS
+
+if TYPE_CHECKING:  # the instruments load when an experiment runs, not with the plugin
+    from chaos.experiment import Experiment, Plan, Probe, Run, Target
+    from chaos.report._journal import ExperimentRecord
 
 __all__ = [
     "experiment",
@@ -24,7 +27,7 @@ __all__ = [
     "pytest_terminal_summary",
 ]
 
-RECORD = pytest.StashKey[ExperimentRecord]()
+RECORD: pytest.StashKey[ExperimentRecord] = pytest.StashKey()
 _STARTED = pytest.StashKey[float]()
 
 
@@ -32,6 +35,13 @@ def _hypothesis(item: pytest.Item) -> str:
     module = inspect.getdoc(getattr(item, "module", None)) or ""
     function = inspect.getdoc(getattr(item, "function", None)) or ""
     return "\n\n".join(text for text in (module, function) if text)
+
+
+def _is_control(item: pytest.Item) -> bool:
+    """Only a strict xfail made by `chaos.negative_control` proves a protection necessary."""
+    xfail = item.get_closest_marker("xfail")
+    strict = xfail is not None and xfail.kwargs.get("strict", item.config.getini("xfail_strict"))
+    return bool(strict) and item.get_closest_marker("chaos_control") is not None
 
 
 def _progress(config: pytest.Config, name: str) -> Callable[[str], None]:
@@ -47,12 +57,16 @@ def _progress(config: pytest.Config, name: str) -> Callable[[str], None]:
 
 
 @pytest.fixture
-def experiment(request: pytest.FixtureRequest, chaos: Timeline) -> Iterator[Callable[..., Run]]:
-    """`experiment(plan, loads, fault, probes=...)`: `run_phases`, recorded in the journal.
+def experiment(request: pytest.FixtureRequest, chaos: Timeline) -> Iterator[Experiment]:
+    """`experiment(plan, loads, fault, probes=None)` runs the phases of a `chaos.Plan` under
+    open-loop load (`loads`: name -> (target, requests per second)), applying `fault()` for
+    the fault phase, and returns the `chaos.Run`. Everything is recorded in the journal and
+    report: the run, the fault timeline, and every verdict and ledger check of the test; key
+    figures become JUnit XML properties. Mark the test `@pytest.mark.experiment(pair=...,
+    path=...)` to show experiments side by side."""
+    from chaos.experiment import run_phases
+    from chaos.report._journal import ExperimentRecord
 
-    Verdicts and ledger checks made during the test are recorded too; key figures become
-    JUnit XML properties.
-    """
     item = request.node
     marker = item.get_closest_marker("experiment")
     record = ExperimentRecord(
@@ -62,16 +76,21 @@ def experiment(request: pytest.FixtureRequest, chaos: Timeline) -> Iterator[Call
         hypothesis=_hypothesis(item),
         pair=marker.kwargs.get("pair") if marker else None,
         path=marker.kwargs.get("path") if marker else None,
-        negative_control=item.get_closest_marker("xfail") is not None,
+        negative_control=_is_control(item),
         timeline=chaos,
     )
     item.stash[RECORD] = record
     request.config.stash[RECORDS].append(record)
     progress = _progress(request.config, item.name)
 
-    def run(*args: Any, **kwargs: Any) -> Run:
-        kwargs.setdefault("progress", progress)
-        result = run_phases(*args, **kwargs)
+    def run(
+        plan: Plan,
+        loads: Mapping[str, tuple[Target, float]],
+        fault: Callable[[], AbstractContextManager[Any]],
+        probes: Mapping[str, Probe] | None = None,
+        probe_interval: float = 0.25,
+    ) -> Run:
+        result = run_phases(plan, loads, fault, probes, probe_interval, progress=progress)
         record.runs.append(result)
         for name, value in result.figures().items():
             item.user_properties.append((name, value))
@@ -111,14 +130,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     records = config.stash.get(RECORDS, [])
-    settings = config.stash[SETTINGS]
-    journal_path: Path | None = settings["chaos_journal"]
-    report_path: Path | None = settings["chaos_report"]
+    settings = config.stash[CONFIG]
+    journal_path: Path | None = settings.chaos_journal
+    report_path: Path | None = settings.chaos_report
     if not records or (journal_path is None and report_path is None):
         return
+    from chaos.report._journal import build_journal, environment, write_journal
+
+    server = config.stash.get(PROXY_SERVER, None)
     journal = build_journal(
         records,
-        environment(settings["chaos_backend"], config.stash.get(PROXY_SERVER, None)),
+        environment(
+            settings.chaos_backend,
+            server.to_dict() if server is not None else None,
+            settings.chaos_packages,
+        ),
         config.stash.get(_STARTED, time.time()),
     )
     if journal_path is not None:
@@ -137,7 +163,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     width = max(len(r.name) for r in records)
     for record in records:
         verdict = record.verdict()
-        mark = "HOLDS " if verdict["passed"] else "BROKEN"
+        mark = (
+            "HOLDS " if verdict["passed"] else "INCONC" if verdict.get("inconclusive") else "BROKEN"
+        )
         seconds = (record.ended_at or time.time()) - record.started_at
         reason = verdict["reason"].replace("\n", " ")
         terminalreporter.write_line(
@@ -145,7 +173,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             green=verdict["passed"],
             red=not verdict["passed"],
         )
-    settings = terminalreporter.config.stash[SETTINGS]
-    for label, key in (("journal", "chaos_journal"), ("report", "chaos_report")):
-        if settings[key] is not None:
-            terminalreporter.write_line(f"{label}: {settings[key]}")
+    settings = terminalreporter.config.stash[CONFIG]
+    for label, path in (("journal", settings.chaos_journal), ("report", settings.chaos_report)):
+        if path is not None:
+            terminalreporter.write_line(f"{label}: {path}")

@@ -1,17 +1,45 @@
-"""Keys of what the plugin keeps in `config.stash` and `item.stash`."""
+"""Keys of what the plugin keeps in `config.stash` and `item.stash`, and the types kept."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
 
-if TYPE_CHECKING:
-    pass
+from chaos._timeline import Timeline
 
-SETTINGS = pytest.StashKey["Settings"]()
-TIMELINE = pytest.StashKey["Timeline"]()
-BROKERS = pytest.StashKey["list[RabbitMQNode]"]()
-RECORDS = pytest.StashKey["list[ExperimentRecord]"]()
-PROXY_SERVER = pytest.StashKey["dict[str, object]"]()
-DOCKER_RUNS = pytest.StashKey["list[str]"]()
+if TYPE_CHECKING:  # _config imports this module; the journal imports the instruments
+    from chaos.pytest_plugin._config import ChaosConfig
+    from chaos.report._journal import ExperimentRecord
+
+
+@dataclass(frozen=True)
+class BrokerFigures:
+    """A broker's start-up figures, kept for the terminal summary once it has stopped."""
+
+    node_name: str
+    boot_seconds: float
+    recovery_seconds: float | None
+
+
+@dataclass(frozen=True)
+class ProxyServerInfo:
+    """Which proxy server the session used, for the journal."""
+
+    url: str
+    external: bool
+    version: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"url": self.url, "external": self.external, "version": self.version}
+
+
+CONFIG: pytest.StashKey[ChaosConfig] = pytest.StashKey()
+TIMELINE = pytest.StashKey[Timeline]()
+BROKERS = pytest.StashKey[list[BrokerFigures]]()
+RECORDS: pytest.StashKey[list[ExperimentRecord]] = pytest.StashKey()
+PROXY_SERVER = pytest.StashKey[ProxyServerInfo]()
+DOCKER_RUNS = pytest.StashKey[list[str]]()
+SKIPPED_QUEUES = pytest.StashKey[list[tuple[str, list[str]]]]()
+"""(test id, exclusive queues) that the `rabbitmq` teardown left alone, for the summary."""

@@ -57,6 +57,8 @@ def _verdict(exp: Experiment) -> tuple[bool, str, str]:
     verdict = exp.get("verdict") or {}
     holds = bool(verdict.get("passed"))
     outcome = exp.get("outcome")
+    if verdict.get("inconclusive"):
+        return False, "INCONCLUSIVE", str(verdict.get("reason", ""))[:120]
     if exp.get("negative_control"):
         if outcome == "xfailed":
             return holds, "HOLDS", "control failed as required"

@@ -13,13 +13,14 @@ import os
 import platform
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from chaos import __version__
-from chaos.experiment._faults import Timeline
+from chaos._timeline import Timeline
 from chaos.experiment._ledger import LedgerResult
 from chaos.experiment._phases import Run
 from chaos.experiment._verdict import Verdict
@@ -34,7 +35,8 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-_PACKAGES = ("pytest", "httpx", "uvicorn", "uvloop", "pika", "tenacity", "pybreaker")
+# pytest-chaos's own dependencies; the system under test adds its own (--chaos-packages).
+_PACKAGES = ("pytest", "httpx", "uvicorn", "uvloop", "pika", "docker")
 
 
 @dataclass
@@ -65,17 +67,36 @@ class ExperimentRecord:
             self.ledger.append(result.to_dict())
 
     def verdict(self) -> dict[str, Any]:
-        """The experiment's verdict: did its hypothesis hold (a negative control must fail)."""
+        """The experiment's verdict: did its hypothesis hold (a negative control must fail).
+
+        Never more than was measured: a test that ran no experiment, or an expected failure
+        that is not a `chaos.negative_control`, is inconclusive, not a HOLDS.
+        """
+        if self.outcome in ("passed", "xfailed") and not self.runs:
+            return _inconclusive("no experiment was run: the test measured nothing")
         if self.outcome == "passed":
             reasons = "; ".join(v["reason"] for v in self.verdicts) or "all checks passed"
-            return {"passed": True, "reason": reasons}
+            return {"passed": True, "inconclusive": False, "reason": reasons}
         if self.outcome == "xfailed":
+            if not self.negative_control:
+                return _inconclusive(
+                    "an expected failure that is not a chaos.negative_control (a strict xfail "
+                    f"of one protection) proves nothing: {self.message}"
+                )
             failed = [v["reason"] for v in self.verdicts if not v["passed"]]
             why = failed[0] if failed else self.message
-            return {"passed": True, "reason": f"negative control failed as it must: {why}"}
+            return {
+                "passed": True,
+                "inconclusive": False,
+                "reason": f"negative control failed as it must: {why}",
+            }
         if self.outcome == "xpassed":
-            return {"passed": False, "reason": "negative control passed: the check cannot fail"}
-        return {"passed": False, "reason": self.message or self.outcome}
+            return {
+                "passed": False,
+                "inconclusive": False,
+                "reason": "negative control passed: the check cannot fail",
+            }
+        return {"passed": False, "inconclusive": False, "reason": self.message or self.outcome}
 
     def to_dict(self) -> dict[str, Any]:
         run = self.runs[-1] if self.runs else None
@@ -100,9 +121,13 @@ class ExperimentRecord:
             "figures": figures,
             "faults": self.timeline.to_list() if self.timeline is not None else [],
             "loads": {name: res.to_dict() for name, res in run.loads.items()} if run else {},
-            "probes": run.probes if run else {},
+            "probes": (run.probes or {}) if run else {},
             "timeline": _timeline(run, self.timeline) if run else None,
         }
+
+
+def _inconclusive(reason: str) -> dict[str, Any]:
+    return {"passed": False, "inconclusive": True, "reason": reason}
 
 
 def _timeline(run: Run, faults: Timeline | None) -> dict[str, Any]:
@@ -146,15 +171,17 @@ def _timeline(run: Run, faults: Timeline | None) -> dict[str, Any]:
         offset = run.probes_started_wall - t0
         probes = {
             name: [[round(offset + t, 3), value] for t, value in points]
-            for name, points in run.probes.get("series", {}).items()
+            for name, points in run.probes["series"].items()
         }
     return {"t0": t0, "phases": phases, "faults": fault_spans, "latency": latency, "probes": probes}
 
 
-def environment(backend: str, proxy_server: dict[str, Any] | None = None) -> dict[str, Any]:
+def environment(
+    backend: str, proxy_server: dict[str, Any] | None = None, extra_packages: Sequence[str] = ()
+) -> dict[str, Any]:
     """Versions and machine facts a reader needs to compare two journals."""
-    packages = {}
-    for name in _PACKAGES:
+    packages: dict[str, str | None] = {}
+    for name in dict.fromkeys((*_PACKAGES, *extra_packages)):
         try:
             packages[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -17,16 +17,25 @@ from chaos.runtime.ports import (
     parse_port_range,
     wait_for_port,
 )
-from chaos.runtime.process import ManagedProcess
+from chaos.runtime.process import ManagedProcess, ProcessInfo
 from chaos.runtime.rabbitmq import (
+    DEFAULT_RABBITMQ_SERVER,
     RabbitMQError,
     RabbitMQNode,
     RabbitMQNotInstalled,
     rabbitmq_available,
 )
-from chaos.runtime.readiness import CallableReady, HttpReady, NotReady, Readiness, TcpReady
+from chaos.runtime.readiness import (
+    CallableReady,
+    HttpReady,
+    NotReady,
+    QueueConsumerReady,
+    Readiness,
+    TcpReady,
+)
 
 __all__ = [
+    "DEFAULT_RABBITMQ_SERVER",
     "Broker",
     "CallableReady",
     "HttpReady",
@@ -34,6 +43,8 @@ __all__ = [
     "NotReady",
     "PortAllocator",
     "PortExhausted",
+    "ProcessInfo",
+    "QueueConsumerReady",
     "RabbitMQError",
     "RabbitMQNode",
     "RabbitMQNotInstalled",

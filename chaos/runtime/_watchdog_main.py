@@ -21,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _procfs
+import _procfs  # type: ignore[import-not-found]  # run as a script: its own dir is on the path
 
 
 def main() -> None:

@@ -5,18 +5,19 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterable, Iterator
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
-import pika
-import pika.exceptions
-from pika.adapters.utils.connection_workflow import AMQPConnectorException
-
+from chaos.runtime._blocks import FaultBlocks
 from chaos.runtime.errors import RabbitMQError
+
+if TYPE_CHECKING:  # pika loads when a broker is first used, not when the plugin loads
+    import pika
+    import pika.adapters.blocking_connection
 
 __all__ = ["Broker"]
 
 
-class Broker:
+class Broker(FaultBlocks):
     """Base of broker handles: subclasses give the addresses, the lifecycle and ``rabbitmqctl``.
 
     Counts come from pika (a passive declare is exact right after a restart); what pika cannot
@@ -25,29 +26,24 @@ class Broker:
 
     host: str
     port: int
-    amqp_url: str
     node_name: str
-    network_address: str
     boot_seconds: float | None
     recovery_seconds: float | None
+
+    @property
+    def amqp_url(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def network_address(self) -> str:
+        """host:port where other containers or processes reach the broker's AMQP port."""
+        raise NotImplementedError
 
     @property
     def running(self) -> bool:
         raise NotImplementedError
 
-    def start(self, timeout: float | None = None) -> Self:
-        raise NotImplementedError
-
     def stop(self, timeout: float | None = None) -> None:
-        raise NotImplementedError
-
-    def kill(self) -> None:
-        raise NotImplementedError
-
-    def pause(self) -> None:
-        raise NotImplementedError
-
-    def resume(self) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -61,23 +57,9 @@ class Broker:
         self.stop()
         return self.start(timeout)
 
-    @contextlib.contextmanager
-    def crashed(self, timeout: float | None = None) -> Iterator[Self]:
-        """Kill the broker for the block; start it again (and wait ready) on the way out."""
-        self.kill()
-        try:
-            yield self
-        finally:
-            self.start(timeout)
-
-    @contextlib.contextmanager
-    def paused(self) -> Iterator[Self]:
-        """Freeze the broker for the block; resume it on the way out."""
-        self.pause()
-        try:
-            yield self
-        finally:
-            self.resume()
+    @property
+    def fault_target(self) -> str:
+        return self.node_name
 
     def __enter__(self) -> Self:
         try:
@@ -91,6 +73,8 @@ class Broker:
 
     def connection_parameters(self, **overrides: object) -> pika.ConnectionParameters:
         """pika parameters for this broker; keyword arguments override the defaults."""
+        import pika
+
         options: dict[str, object] = {
             "host": self.host,
             "port": self.port,
@@ -100,10 +84,12 @@ class Broker:
             "blocked_connection_timeout": 10.0,
         }
         options.update(overrides)
-        return pika.ConnectionParameters(**options)  # type: ignore[arg-type]
+        return pika.ConnectionParameters(**options)
 
     def queue_depth(self, name: str) -> int:
         """Messages ready in queue ``name`` (a passive declare: exact right after a restart)."""
+        import pika.exceptions
+
         with self._channel() as channel:
             try:
                 frame = channel.queue_declare(name, passive=True)
@@ -119,10 +105,19 @@ class Broker:
             for name in names:
                 channel.queue_delete(name)
 
-    def list_queues(self) -> list[str]:
-        """Names of every queue in the default vhost (via ``rabbitmqctl``)."""
-        out = self.rabbitmqctl("list_queues", "name", "-q", "--formatter", "json")
-        return [row["name"] for row in json.loads(out or "[]")]
+    def list_queues(self, exclusive: bool | None = None) -> list[str]:
+        """Names of the queues in the default vhost (via ``rabbitmqctl``); `exclusive` filters.
+
+        An exclusive queue belongs to one open connection: only it may delete the queue, and
+        the broker drops it when that connection closes.
+        """
+        out = self.rabbitmqctl("list_queues", "name", "exclusive", "-q", "--formatter", "json")
+        rows = json.loads(out or "[]")
+        return [
+            row["name"]
+            for row in rows
+            if exclusive is None or bool(row.get("exclusive")) == exclusive
+        ]
 
     def queue_stats(self, name: str) -> dict[str, int]:
         """Ready and unacknowledged message counts of a queue (via ``rabbitmqctl``, ~1 s).
@@ -147,10 +142,18 @@ class Broker:
                 }
         raise LookupError(f"no queue {name!r} on node {self.node_name}")
 
+    def consumers(self, name: str) -> int:
+        """Consumers attached to queue ``name`` (via ``rabbitmqctl``); LookupError if missing."""
+        out = self.rabbitmqctl("list_queues", "name", "consumers", "-q", "--formatter", "json")
+        for row in json.loads(out or "[]"):
+            if row["name"] == name:
+                return int(row["consumers"])
+        raise LookupError(f"no queue {name!r} on node {self.node_name}")
+
     def purge_all(self) -> dict[str, int]:
-        """Drop every message in every queue (declarations stay); return purged counts."""
+        """Drop every message in every shared queue (declarations stay); return purged counts."""
         purged: dict[str, int] = {}
-        names = self.list_queues()
+        names = self.list_queues(exclusive=False)
         if names:
             with self._channel() as channel:
                 for name in names:
@@ -158,12 +161,18 @@ class Broker:
         return purged
 
     def delete_all_queues(self) -> list[str]:
-        """Delete every queue in the default vhost; return their names."""
-        names = self.list_queues()
+        """Delete every shared queue in the default vhost; return their names.
+
+        Exclusive queues are left alone: deleting another connection's exclusive queue fails
+        with 405 RESOURCE_LOCKED, and they go when their connection closes.
+        """
+        names = self.list_queues(exclusive=False)
         self.delete_queues(names)
         return names
 
     def _amqp_handshake(self) -> bool:
+        import pika
+
         params = self.connection_parameters(socket_timeout=2.0, stack_timeout=5.0)
         connection = pika.BlockingConnection(params)
         connection.close()
@@ -171,6 +180,10 @@ class Broker:
 
     @contextlib.contextmanager
     def _channel(self) -> Iterator[pika.adapters.blocking_connection.BlockingChannel]:
+        import pika
+        import pika.exceptions
+        from pika.adapters.utils.connection_workflow import AMQPConnectorException
+
         try:
             connection = pika.BlockingConnection(self.connection_parameters())
         # pika lets a handshake timeout escape as AMQPConnectorStackTimeout, not an AMQPError.

@@ -44,17 +44,21 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from chaos._timeline import fault
 from chaos.runtime import _procfs
+from chaos.runtime._blocks import FaultBlocks
 from chaos.runtime._watchdog import watchdog
 from chaos.runtime.errors import ServiceExited, ServiceNotReady
 from chaos.runtime.readiness import Readiness, readiness_checks
 
-__all__ = ["ManagedProcess", "read_log_tail"]
+__all__ = ["ManagedProcess", "ProcessInfo", "read_log_tail"]
+
+ProcessInfo = _procfs.Proc
 
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -97,7 +101,7 @@ def read_log_tail(path: Path, lines: int = 20, max_bytes: int = 64 * 1024) -> st
     return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
 
 
-class ManagedProcess:
+class ManagedProcess(FaultBlocks):
     """A command run as a supervised service in its own process group, logging to a file."""
 
     def __init__(
@@ -169,7 +173,7 @@ class ManagedProcess:
         return self._popen is not None and self._popen.poll() is None
 
     @property
-    def paused(self) -> bool:
+    def is_paused(self) -> bool:
         """True between ``pause()`` and ``resume()``."""
         return self._paused and self.running
 
@@ -388,6 +392,44 @@ class ManagedProcess:
         self._pgid = None
         self._paused = False
 
-    def tree(self) -> list[_procfs.Proc]:
+    def tree(self) -> list[ProcessInfo]:
         """Live processes of this service: its group plus descendants that left the group."""
         return _procfs.tree({self._pgid}) if self._pgid is not None else []
+
+    def children(self) -> list[int]:
+        """Pids of the live processes of this service other than its direct child."""
+        return [p.pid for p in self.tree() if p.pid != self.pid]
+
+    @property
+    def fault_target(self) -> str:
+        return self.name
+
+    def kill_children(self) -> list[int]:
+        """SIGKILL every process of the service but its direct child; return their pids.
+
+        What a crash of a supervisor's workers looks like (gunicorn, Celery, Dramatiq): the
+        supervisor lives on and usually starts new ones.
+        """
+        with self._lock:
+            self._require_running("kill the children of")
+            victims = [p for p in self.tree() if p.pid != self.pid]
+            for proc in victims:
+                _procfs.signal_proc(proc, signal.SIGKILL)
+            return [p.pid for p in victims]
+
+    @contextlib.contextmanager
+    def children_crashed(self) -> Iterator[list[int]]:
+        """SIGKILL the service's children for the block (see `kill_children`); yields their pids.
+
+        Nothing is restarted on the way out: bringing workers back is the supervisor's job, and
+        whether it does is what an experiment observes.
+        """
+        killed: list[int] = []
+        with fault(
+            "crash",
+            f"{self.name} children",
+            lambda: killed.extend(self.kill_children()),
+            lambda: None,
+            {"signal": "KILL", "children": True},
+        ):
+            yield killed

@@ -6,9 +6,15 @@ import socket
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-import httpx
-
-__all__ = ["CallableReady", "HttpReady", "NotReady", "Readiness", "TcpReady", "readiness_checks"]
+__all__ = [
+    "CallableReady",
+    "HttpReady",
+    "NotReady",
+    "QueueConsumerReady",
+    "Readiness",
+    "TcpReady",
+    "readiness_checks",
+]
 
 
 class NotReady(Exception):
@@ -70,6 +76,8 @@ class HttpReady:
 
     def check(self) -> None:
         """Issue one GET and compare the status."""
+        import httpx  # not at import: the plugin loads this module, most runs never check
+
         try:
             response = httpx.get(self.url, timeout=self.request_timeout, trust_env=False)
         except httpx.HTTPError as exc:
@@ -99,3 +107,35 @@ class CallableReady:
 
     def __repr__(self) -> str:
         return f"CallableReady({self.description})"
+
+
+class _CountsConsumers(Protocol):
+    def consumers(self, queue: str) -> int: ...
+
+
+class QueueConsumerReady:
+    """Ready once `queue` on `broker` has at least `consumers` consumers attached.
+
+    What "the worker is up" means for a queue consumer: its process may answer long before it
+    has connected and subscribed. Takes a `chaos.runtime.Broker` (about 1 s per check: it asks
+    `rabbitmqctl`).
+    """
+
+    def __init__(self, broker: _CountsConsumers, queue: str, consumers: int = 1) -> None:
+        if consumers < 1:
+            raise ValueError(f"consumers={consumers!r} must be >= 1")
+        self.broker, self.queue, self.consumers = broker, queue, consumers
+
+    def check(self) -> None:
+        """Count the queue's consumers once."""
+        try:
+            attached = self.broker.consumers(self.queue)
+        except LookupError as exc:
+            raise NotReady(f"queue {self.queue!r} not declared yet ({exc})") from exc
+        if attached < self.consumers:
+            raise NotReady(
+                f"queue {self.queue!r} has {attached} consumer(s), waiting for {self.consumers}"
+            )
+
+    def __repr__(self) -> str:
+        return f"QueueConsumerReady({self.queue!r}, consumers={self.consumers})"

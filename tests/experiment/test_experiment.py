@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from chaos.experiment._load import RequestFailed
 from chaos.experiment._phases import Plan, run_phases
+from chaos.experiment._targets import RequestFailed
 
 
 @pytest.mark.parametrize("field", ["baseline", "fault", "recovery", "request_timeout"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chaos.experiment._faults import Timeline
+from chaos._timeline import Timeline
 
 
 def make(log: list[str], fail_apply: bool = False, fail_rollback: bool = False):

@@ -12,12 +12,10 @@ import httpx
 import pytest
 
 from chaos.experiment._clock import FakeClock
-from chaos.experiment._load import (
+from chaos.experiment._load import MAX_RATE, LoadGenerator, LoadResults
+from chaos.experiment._targets import (
     ERROR_KINDS,
-    MAX_RATE,
     HttpTarget,
-    LoadGenerator,
-    LoadResults,
     RawHttpTarget,
     RequestFailed,
     classify,

@@ -232,7 +232,7 @@ async def test_verdicts_from_load_generator_phases() -> None:
 
 
 def test_judge_records_and_raises_with_figures() -> None:
-    from chaos.experiment._observe import observe
+    from chaos._observe import observe
     from chaos.experiment._verdict import HypothesisFailed, judge
 
     seen: list[object] = []

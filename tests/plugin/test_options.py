@@ -14,11 +14,11 @@ def _quiet_asyncio(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -
 
 
 SHOW = """
-from chaos.pytest_plugin._stash import SETTINGS
+import chaos
 
 def test_show(request):
-    s = request.config.stash[SETTINGS]
-    print("URL", s["toxiproxy_url"], "FROM", s.sources["toxiproxy_url"])
+    s = chaos.get_config(request)
+    print("URL", s.toxiproxy_url, "FROM", s.sources["toxiproxy_url"])
 """
 
 

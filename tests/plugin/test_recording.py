@@ -11,16 +11,12 @@ pytest_plugins = ["pytester"]
 
 EXPERIMENTS = '''
 """Hypothesis: the fake service copes with the fake fault."""
-import contextlib
 import pytest
-from chaos.experiment._phases import Plan
-from chaos.experiment._ledger import check_ledger
-from chaos.experiment._verdict import ContainmentBroken, Tolerance, assert_contained
+import chaos as chaos_lib
+from chaos import ContainmentBroken, Plan, RequestFailed, Tolerance, assert_contained, check_ledger
 
 pytestmark = pytest.mark.experiment(pair="demo", path="async")
 PLAN = Plan(warmup=0.1, baseline=0.5, fault=0.5, recovery=0.3)
-
-from chaos.experiment._load import RequestFailed
 
 BROKEN = {"now": False}
 
@@ -43,9 +39,11 @@ def test_holds(experiment, chaos):
                      Tolerance(min_samples=5))
     check_ledger(["a", "b"], ["a", "b"]).assert_ok()
 
-@pytest.mark.xfail(strict=True, raises=ContainmentBroken, reason="negative control")
-def test_control(experiment, chaos):
-    run = experiment(PLAN, {"svc": (svc, 40)}, fault=fault_for(chaos, breaks=True))
+@pytest.mark.parametrize(
+    "breaks", [chaos_lib.negative_control(True, "the demo protection", ContainmentBroken)]
+)
+def test_control(experiment, chaos, breaks):
+    run = experiment(PLAN, {"svc": (svc, 40)}, fault=fault_for(chaos, breaks=breaks))
     assert_contained(run.phase("svc", "baseline"), run.phase("svc", "fault"),
                      Tolerance(min_samples=5))
 '''
@@ -81,7 +79,7 @@ def test_journal_summary_and_junit_properties(pytester: pytest.Pytester) -> None
     [span] = holds["timeline"]["faults"]
     assert 0 < span["start"] < span["end"]
     assert holds["timeline"]["latency"]["svc"], "no per-interval latency"
-    control = by_name["test_control"]
+    control = by_name["test_control[control-True]"]
     assert control["outcome"] == "xfailed" and control["negative_control"] is True
     assert control["verdict"]["passed"] is True
     assert control["verdict"]["reason"].startswith("negative control failed as it must")
@@ -95,3 +93,38 @@ def test_journal_summary_and_junit_properties(pytester: pytest.Pytester) -> None
     }
     assert float(props["svc.baseline.sent"]) > 0
     assert "svc.fault.p99_ms" in props
+
+
+NO_EVIDENCE = """
+import contextlib
+import pytest
+from chaos import Plan
+
+def test_never_runs_it(experiment):
+    pass
+
+@pytest.mark.xfail(strict=True, reason="a bare xfail")
+def test_bare_xfail(experiment):
+    experiment(Plan(warmup=0, baseline=0.2, fault=0.2, recovery=0.2), {}, contextlib.nullcontext)
+    raise AssertionError("it failed")
+"""
+
+
+@pytest.mark.timeout(60)
+def test_no_experiment_or_a_bare_xfail_is_inconclusive_not_holds(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_none=NO_EVIDENCE)
+    journal = pytester.path / "journal.json"
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--chaos-journal={journal}")
+    result.assert_outcomes(passed=1, xfailed=1)
+    result.stdout.fnmatch_lines(
+        ["INCONC *test_never_runs_it*no experiment was run*", "INCONC *test_bare_xfail*"]
+    )
+    assert "HOLDS" not in result.stdout.str()
+    verdicts = {e["name"]: e["verdict"] for e in json.loads(journal.read_text())["experiments"]}
+    assert verdicts["test_never_runs_it"] == {
+        "passed": False,
+        "inconclusive": True,
+        "reason": "no experiment was run: the test measured nothing",
+    }
+    assert verdicts["test_bare_xfail"]["inconclusive"] is True
+    assert "not a chaos.negative_control" in verdicts["test_bare_xfail"]["reason"]

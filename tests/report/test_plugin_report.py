@@ -18,7 +18,7 @@ EXPERIMENTS = '''
 """Hypothesis: the <fake> service copes with a fake fault."""
 import pytest
 from chaos.experiment._phases import Plan
-from chaos.experiment._load import RequestFailed
+from chaos.experiment._targets import RequestFailed
 
 PLAN = Plan(warmup=0.1, baseline=0.4, fault=0.4, recovery=0.3)
 SLOW = {"now": False}

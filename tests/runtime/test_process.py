@@ -154,11 +154,11 @@ def test_pause_freezes_and_resume_thaws_the_group(tmp_path: Path) -> None:
     with proc:
         same, _ = grandchildren(pids)
         proc.pause()
-        assert proc.paused
+        assert proc.is_paused
         assert wait_until(lambda: _procfs.process_state(proc.pid) == "T", 5)
         assert wait_until(lambda: _procfs.process_state(same) == "T", 5)
         proc.resume()
-        assert not proc.paused
+        assert not proc.is_paused
         assert wait_until(lambda: _procfs.process_state(proc.pid) not in ("T", None), 5)
 
 

@@ -1,41 +1,40 @@
 """Fixture factories: each returns a pytest fixture, so a second instance takes one line.
 
-from chaos.pytest_plugin import factories
-toxiproxy_server2 = factories.toxiproxy_server()
-rabbitmq_proc2 = factories.rabbitmq_proc(port_range="31000-31999")
+    from chaos.pytest_plugin import factories
+    toxiproxy_server2 = factories.toxiproxy_server()
+    rabbitmq_proc2 = factories.rabbitmq_proc(port_range="31000-31999")
+
+Each backend has its module (`local`, `docker`, `external`); the factories here choose one from
+the settings (`chaos.get_config`) and import it only then, so pika and the docker SDK load only
+when a fixture that needs them runs.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import sys
-import tempfile
-import time
-import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
-import pika
 import pytest
 
-from chaos import __version__
-from chaos.client import ProxyNotFound, Toxiproxy, ToxiproxyError
-from chaos.experiment._faults import Timeline
-from chaos.experiment._proxy_handle import ProxyHandle
-from chaos.pytest_plugin._stash import BROKERS, DOCKER_RUNS, PROXY_SERVER, SETTINGS, TIMELINE
-from chaos.runtime import Broker, HttpReady, ManagedProcess, PortAllocator, PortExhausted, Readiness
-from chaos.runtime.docker import (
-    Container,
-    DockerRabbitMQ,
-    DockerSession,
-    ImageMissing,
-    unavailable_reason,
+from chaos._timeline import Timeline, active
+from chaos.pytest_plugin._stash import BROKERS, SKIPPED_QUEUES, TIMELINE, BrokerFigures
+from chaos.pytest_plugin.factories._common import (
+    ToxiproxyServer,
+    config_for,
+    fail_rollback,
+    log_dir,
+    xdist_workers,
 )
-from chaos.runtime.rabbitmq import RabbitMQNode, RabbitMQNotInstalled
+
+if TYPE_CHECKING:
+    import pika
+
+    from chaos.client import Toxiproxy
+    from chaos.experiment import ProxyHandle
+    from chaos.runtime import Broker, ManagedProcess, Readiness
+    from chaos.runtime.docker import DockerSession
 
 __all__ = [
     "ToxiproxyServer",
@@ -49,265 +48,83 @@ __all__ = [
     "toxiproxy_server",
 ]
 
-
-def _settings(request: pytest.FixtureRequest, source: str, **overrides: Any) -> Any:
-    """Session settings with marker values, then factory arguments, on top."""
-    settings = request.config.stash[SETTINGS]
-    marker = request.node.get_closest_marker("chaos") if request.scope == "function" else None
-    if marker is not None:
-        settings = settings.override("marker @pytest.mark.chaos", **marker.kwargs)
-    return settings.override(source, **overrides)
+Fixture = Callable[..., Any]
 
 
-def _log_dir(request: pytest.FixtureRequest, settings: Any, name: str) -> Path:
-    keep = settings["chaos_keep_logs"]
-    if keep is not None:
-        # xdist workers share the option: each needs its own files (a broker's config and data).
-        path = Path(keep) / os.environ.get("PYTEST_XDIST_WORKER", "") / name
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-    # pytest's temp dirs, not bare mkdtemp: the log a failure points to stays readable after the
-    # run, and pytest prunes the dirs of older runs (a bare temp dir would pile up in /tmp).
-    try:
-        factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
-    except pytest.FixtureLookupError:  # -p no:tmpdir
-        return Path(tempfile.mkdtemp(prefix=f"chaos-{name}-"))
-    return factory.mktemp(f"chaos-{name}")
+def docker_session(scope: str = "session") -> Fixture:
+    """Fixture factory: the run's Docker network (see `chaos_docker`)."""
 
+    @pytest.fixture(scope=scope)  # type: ignore[call-overload, untyped-decorator]
+    def chaos_docker(request: pytest.FixtureRequest) -> Iterator[DockerSession]:
+        """The run's Docker network; every container, network and volume of the run removed
+        after. Skips the tests that need it, with the reason, when no Docker engine answers."""
+        from chaos.pytest_plugin.factories import docker
 
-def _xdist_workers() -> int:
-    return int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        yield from docker.session(request)
 
-
-def _allocator(settings: Any) -> PortAllocator:
-    return PortAllocator(settings["chaos_port_range"])
-
-
-_HINTS = {
-    PortExhausted: (
-        "chaos_port_range",
-        "widen --chaos-port-range ($CHAOS_PORT_RANGE, ini chaos_port_range) or stop whatever "
-        "holds those ports",
-    ),
-    RabbitMQNotInstalled: (
-        "rabbitmq_server",
-        "install it (`apt-get install -y rabbitmq-server` on Debian/Ubuntu) or point "
-        "--rabbitmq-server (ini rabbitmq_server) at its rabbitmq-server script",
-    ),
-}
-
-
-def _fail_setup(request: pytest.FixtureRequest, settings: Any, exc: Exception) -> NoReturn:
-    """Fail with the error, the setting behind it and where that came from; no traceback."""
-    name, hint = _HINTS[type(exc)]
-    # The library's own hint names library arguments; this one names the plugin's settings.
-    error = str(exc).split("; hint:")[0]
-    raise pytest.fail.Exception(
-        f"pytest-chaos could not set up {request.fixturename!r}: {error}\n"
-        f"{name}={settings[name]} (from {settings.sources[name]}); hint: {hint}",
-        pytrace=False,
-    ) from None
-
-
-@dataclass
-class ToxiproxyServer:
-    """A running Toxiproxy-compatible server: a process, a container, or an external one.
-
-    `listen_host` is where its proxies should listen and `peer_host` the name by which the
-    services they front reach them: loopback for a process, the network alias for a container.
-    """
-
-    url: str
-    process: ManagedProcess | Container | None = None
-    listen_host: str = "127.0.0.1"
-    peer_host: str = "127.0.0.1"
-    boot_seconds: float = 0.0
-
-    @property
-    def external(self) -> bool:
-        return self.process is None
-
-
-def docker_session(scope: str = "session") -> Callable[..., Any]:
-    """Fixture: a Docker network for this run; every labelled object of the run removed after.
-
-    Skips the tests that need it, with the reason, when no Docker engine answers.
-    """
-
-    @pytest.fixture(scope=scope)  # type: ignore[call-overload]
-    def fixture(request: pytest.FixtureRequest) -> Iterator[DockerSession]:
-        reason = unavailable_reason()
-        if reason is not None:
-            pytest.skip(f"docker backend: {reason}")
-        with DockerSession() as session:
-            yield session
-        left = session.leftovers()
-        if any(left.values()):
-            pytest.fail(f"docker objects of run {session.run} left after cleanup: {left}")
-        request.config.stash[DOCKER_RUNS].append(session.run)  # for the summary: all removed
-
-    return fixture
-
-
-def _alias(fixturename: str, default_fixture: str, default_alias: str) -> str:
-    """A network alias (and container role): a second fixture of a kind gets its own."""
-    return default_alias if fixturename == default_fixture else fixturename.replace("_", "-")
-
-
-def _docker_image(
-    request: pytest.FixtureRequest, session: DockerSession, settings: Any, name: str
-) -> str:
-    image: str = settings[name]
-    try:
-        session.require_image(image, f"{name}={image}")
-    except ImageMissing as exc:
-        pytest.fail(
-            f"pytest-chaos could not set up {request.fixturename!r}: {exc} "
-            f"({name} from {settings.sources[name]})",
-            pytrace=False,
-        )
-    return image
-
-
-def _docker_toxiproxy(
-    request: pytest.FixtureRequest, settings: Any, session_fixture: str
-) -> Iterator[ToxiproxyServer]:
-    """The proxy server as a container on the run's network, its API published on loopback."""
-    if settings["toxiproxy_url"]:
-        pytest.fail(
-            f"--toxiproxy-url ({settings.sources['toxiproxy_url']}) cannot be combined with "
-            "--chaos-backend docker: the proxy server must sit on the containers' network; "
-            "hint: choose its image with --chaos-proxy-image instead",
-            pytrace=False,
-        )
-    session: DockerSession = request.getfixturevalue(session_fixture)
-    image = _docker_image(request, session, settings, "chaos_proxy_image")
-    allocator = _allocator(settings)
-    port = allocator.allocate()
-    url_ = f"http://127.0.0.1:{port}"
-    alias = _alias(request.fixturename, "toxiproxy_server", "toxiproxy")
-    container = Container(
-        session,
-        alias,
-        image,  # its own command: ours and Toxiproxy's images both serve on 0.0.0.0:8474
-        aliases=[alias],
-        ports={8474: port},
-        readiness=HttpReady(f"{url_}/version"),
-    )
-    allocator.release(port)  # the engine's port forwarder binds it now
-    with container:
-        began = time.monotonic()
-        container.start()
-        boot = time.monotonic() - began
-        request.config.stash[PROXY_SERVER] = {"url": url_, "external": False, "version": image}
-        yield ToxiproxyServer(url_, container, "0.0.0.0", alias, boot)
+    return chaos_docker  # type: ignore[no-any-return]
 
 
 def toxiproxy_server(
     url: str | None = None, scope: str = "session", docker: str = "chaos_docker"
-) -> Callable[..., Any]:
-    """Fixture: our proxy server as a process (a container on the docker backend), or `url`.
+) -> Fixture:
+    """Fixture factory: a proxy server; `url` uses a running one; `docker` names the session."""
 
-    `docker` names the `docker_session` fixture used on the docker backend.
-    """
+    @pytest.fixture(scope=scope)  # type: ignore[call-overload, untyped-decorator]
+    def toxiproxy_server(request: pytest.FixtureRequest) -> Iterator[ToxiproxyServer]:
+        """A Toxiproxy-compatible server for the session: our `chaos-proxy` as a process (a
+        container on the docker backend), or the one at --toxiproxy-url. `.url` is its API."""
+        config = config_for(request, toxiproxy_url=url)
+        if config.chaos_backend == "docker":
+            from chaos.pytest_plugin.factories import docker as backend
 
-    @pytest.fixture(scope=scope)  # type: ignore[call-overload]
-    def fixture(request: pytest.FixtureRequest) -> Iterator[ToxiproxyServer]:
-        settings = _settings(request, "factory argument", toxiproxy_url=url)
-        if settings["chaos_backend"] == "docker":
-            yield from _docker_toxiproxy(request, settings, docker)
-            return
-        external = settings["toxiproxy_url"]
-        if external:
-            try:
-                with Toxiproxy(external, timeout=5) as api:
-                    version = api.version()
-            except ToxiproxyError as exc:
-                pytest.fail(
-                    f"the Toxiproxy server at {external} (from "
-                    f"{settings.sources['toxiproxy_url']}) is unreachable: {exc}; start it, or "
-                    "drop --toxiproxy-url/TOXIPROXY_URL to let pytest-chaos start its own",
-                    pytrace=False,
-                )
-            if _xdist_workers() > 1:
-                warnings.warn(
-                    pytest.PytestWarning(
-                        f"{external} is shared by {_xdist_workers()} xdist workers, so "
-                        "pytest-chaos does not reset it after each test (that would remove the "
-                        "faults of tests running on other workers); faults made through `proxy` "
-                        "are still rolled back and its proxies deleted, toxics added with the "
-                        "bare `toxiproxy` client are not; drop --toxiproxy-url to give each "
-                        "worker its own server"
-                    ),
-                    stacklevel=1,
-                )
-            request.config.stash[PROXY_SERVER] = {
-                "url": external,
-                "external": True,
-                "version": version,
-            }
-            yield ToxiproxyServer(external)
-            return
-        allocator = _allocator(settings)
-        try:
-            port = allocator.allocate()
-        except PortExhausted as exc:
-            _fail_setup(request, settings, exc)
-        url_ = f"http://127.0.0.1:{port}"
-        process = ManagedProcess(
-            "chaos-proxy",
-            [sys.executable, "-m", "chaos.proxy.cli", "-host", "127.0.0.1", "-port", str(port)],
-            log_path=_log_dir(request, settings, "chaos-proxy") / "chaos-proxy.log",
-            readiness=HttpReady(f"{url_}/version"),
-            start_timeout=30.0,
-        )
-        allocator.release(port)  # the server binds it now; the reservation only kept others off
-        with process:
-            began = time.monotonic()
-            process.start()
-            boot = time.monotonic() - began
-            request.config.stash[PROXY_SERVER] = {
-                "url": url_,
-                "external": False,
-                "version": f"chaos-proxy {__version__}",
-            }
-            yield ToxiproxyServer(url_, process, boot_seconds=boot)
+            yield from backend.proxy_server(request, config, docker)
+        elif config.toxiproxy_url:
+            from chaos.pytest_plugin.factories import external
 
-    return fixture
+            yield from external.proxy_server(request, config)
+        else:
+            from chaos.pytest_plugin.factories import local
+
+            yield from local.proxy_server(request, config)
+
+    return toxiproxy_server  # type: ignore[no-any-return]
 
 
-def chaos_timeline() -> Callable[..., Any]:
-    """Fixture: the test's fault timeline; faults still open at teardown are rolled back."""
+def chaos_timeline() -> Fixture:
+    """Fixture factory: the test's fault timeline (see `chaos`)."""
 
     @pytest.fixture
-    def fixture(request: pytest.FixtureRequest) -> Iterator[Timeline]:
+    def chaos(request: pytest.FixtureRequest) -> Iterator[Timeline]:
+        """The test's fault timeline: `with chaos.fault(kind, target, apply, rollback):` applies
+        a fault for the block and always rolls it back. Built-in faults (a broker's or a
+        service's `crashed()`, `paused()`, a proxy's toxics) land here too, whoever calls them;
+        faults still open at teardown are rolled back."""
         timeline = Timeline()
         request.node.stash[TIMELINE] = timeline
-        yield timeline
-        failures = timeline.rollback_all()
-        if failures:
-            pytest.fail("could not roll back faults: " + "; ".join(failures), pytrace=False)
+        with active(timeline):
+            yield timeline
+        fail_rollback(timeline.rollback_all())
 
-    return fixture
+    return chaos
 
 
-def toxiproxy(server: str = "toxiproxy_server", timeline: str = "chaos") -> Callable[..., Any]:
-    """Fixture: a client of `server`; teardown resets the server and fails if a toxic survived.
-
-    Not a server shared by xdist workers: a reset would remove the faults of other workers' tests.
-    """
+def toxiproxy(server: str = "toxiproxy_server", timeline: str = "chaos") -> Fixture:
+    """Fixture factory: a client of the `server` fixture, its faults on `timeline`."""
 
     @pytest.fixture
-    def fixture(request: pytest.FixtureRequest) -> Iterator[Toxiproxy]:
+    def toxiproxy(request: pytest.FixtureRequest) -> Iterator[Toxiproxy]:
+        """A `chaos.client.Toxiproxy` client of the session's proxy server. Teardown rolls back
+        open faults, resets the server and fails if a toxic survived (not on a server shared by
+        xdist workers: a reset would remove the faults of other workers' tests)."""
+        from chaos.client import Toxiproxy
+
         handle: ToxiproxyServer = request.getfixturevalue(server)
         tl: Timeline = request.getfixturevalue(timeline)
-        settings = _settings(request, "factory argument")
-        url = (
-            settings["toxiproxy_url"]
-            if settings.sources["toxiproxy_url"].startswith("marker")
-            else handle.url
-        )
-        shared = (handle.external or url != handle.url) and _xdist_workers() > 1
+        config = config_for(request)
+        marked = config.sources["toxiproxy_url"].startswith("marker")
+        url = config.toxiproxy_url if marked and config.toxiproxy_url else handle.url
+        shared = (handle.external or url != handle.url) and xdist_workers() > 1
         with Toxiproxy(url) as api:
             yield api
             # Faults left open (on handles made by hand too) are undone while this client is
@@ -322,17 +139,23 @@ def toxiproxy(server: str = "toxiproxy_server", timeline: str = "chaos") -> Call
                 }
                 if survivors:
                     failures.append(f"toxics survived the reset of {url}: {survivors}")
-            if failures:
-                pytest.fail("could not roll back faults: " + "; ".join(failures), pytrace=False)
+            fail_rollback(failures)
 
-    return fixture
+    return toxiproxy
 
 
-def proxy(client: str = "toxiproxy", timeline: str = "chaos") -> Callable[..., Any]:
-    """Fixture: `proxy(upstream, name=None)` makes a proxy; every one is deleted at teardown."""
+def proxy(client: str = "toxiproxy", timeline: str = "chaos") -> Fixture:
+    """Fixture factory: makes proxies with the `client` fixture, faults on `timeline`."""
 
     @pytest.fixture
-    def fixture(request: pytest.FixtureRequest) -> Iterator[Callable[..., ProxyHandle]]:
+    def proxy(request: pytest.FixtureRequest) -> Iterator[Callable[..., ProxyHandle]]:
+        """`proxy(upstream, name=None, listen="127.0.0.1:0")` makes a proxy in front of
+        `upstream` ("host:port") and returns a `chaos.ProxyHandle`: connect to `.address`, and
+        `with handle.latency(200):`, `.down()`, `.timeout()`, ... fault it for a block. Every
+        proxy made is deleted at teardown."""
+        from chaos.client import ProxyNotFound
+        from chaos.experiment import ProxyHandle
+
         api: Toxiproxy = request.getfixturevalue(client)
         tl: Timeline = request.getfixturevalue(timeline)
         made: list[str] = []
@@ -352,10 +175,9 @@ def proxy(client: str = "toxiproxy", timeline: str = "chaos") -> Callable[..., A
         for name in made:
             with contextlib.suppress(ProxyNotFound):
                 api.delete_proxy(name)
-        if failures:
-            pytest.fail("could not roll back faults: " + "; ".join(failures), pytrace=False)
+        fail_rollback(failures)
 
-    return fixture
+    return proxy
 
 
 def rabbitmq_proc(
@@ -363,54 +185,43 @@ def rabbitmq_proc(
     port_range: str | None = None,
     scope: str = "session",
     docker: str = "chaos_docker",
-) -> Callable[..., Any]:
-    """Fixture: a private RabbitMQ node (own ports, data dir and epmd); kill/pause/restart it.
+) -> Fixture:
+    """Fixture factory: a broker; `server_path`, `port_range` override the settings."""
 
-    On the docker backend, a container of the `chaos_rabbitmq_image` setting, same handle.
-    """
+    @pytest.fixture(scope=scope)  # type: ignore[call-overload, untyped-decorator]
+    def rabbitmq_proc(request: pytest.FixtureRequest) -> Iterator[Broker]:
+        """A private RabbitMQ node for the session (own ports, data dir and epmd; a container
+        of --chaos-rabbitmq-image on the docker backend): `.amqp_url`, `.kill()`, `.pause()`,
+        `.restart()`, `with .crashed():`, `with .paused():`, `.queue_depth(name)`."""
+        config = config_for(request, rabbitmq_server=server_path, chaos_port_range=port_range)
+        if config.chaos_backend == "docker":
+            from chaos.pytest_plugin.factories import docker as backend
 
-    @pytest.fixture(scope=scope)  # type: ignore[call-overload]
-    def fixture(request: pytest.FixtureRequest) -> Iterator[Broker]:
-        settings = _settings(
-            request, "factory argument", rabbitmq_server=server_path, chaos_port_range=port_range
-        )
-        if settings["chaos_backend"] == "docker":
-            session: DockerSession = request.getfixturevalue(docker)
-            image = _docker_image(request, session, settings, "chaos_rabbitmq_image")
-            # Roles name containers: a second broker fixture gets its own.
-            broker = DockerRabbitMQ(
-                session,
-                image,
-                alias=_alias(request.fixturename, "rabbitmq_proc", "rabbitmq"),
-                allocator=_allocator(settings),
-            )
-            with broker:
-                yield broker
-            request.config.stash[BROKERS].append(broker)
-            return
-        base = _log_dir(request, settings, request.fixturename)  # two nodes, two dirs
-        allocator = _allocator(settings)
-        try:
-            node = RabbitMQNode(base, server_path=settings["rabbitmq_server"], allocator=allocator)
-        except (PortExhausted, RabbitMQNotInstalled) as exc:
-            allocator.release_all()  # the ports it got before the range ran out
-            shutil.rmtree(base, ignore_errors=True)
-            _fail_setup(request, settings, exc)
-        with node:
-            node.start()
+            brokers = backend.broker(request, config, docker)
+        else:
+            from chaos.pytest_plugin.factories import local
+
+            brokers = local.broker(request, config)
+        for node in brokers:
             yield node
-        request.config.stash[BROKERS].append(node)
-        if settings["chaos_keep_logs"] is None:
-            shutil.rmtree(base, ignore_errors=True)
+            request.config.stash[BROKERS].append(
+                BrokerFigures(node.node_name, node.boot_seconds or 0.0, node.recovery_seconds)
+            )
 
-    return fixture
+    return rabbitmq_proc  # type: ignore[no-any-return]
 
 
-def rabbitmq(proc: str = "rabbitmq_proc") -> Callable[..., Any]:
-    """Fixture: a pika connection to the node; after the test, the node runs and has no queue."""
+def rabbitmq(proc: str = "rabbitmq_proc") -> Fixture:
+    """Fixture factory: a pika connection to the `proc` broker fixture."""
 
     @pytest.fixture
-    def fixture(request: pytest.FixtureRequest) -> Iterator[pika.BlockingConnection]:
+    def rabbitmq(request: pytest.FixtureRequest) -> Iterator[pika.BlockingConnection]:
+        """A `pika.BlockingConnection` to the session's broker. After the test the broker runs
+        (resumed or started if the test left it paused or dead) and its shared queues are
+        deleted; exclusive queues of connections still open are left to close with them, and
+        the summary names them."""
+        import pika
+
         node: Broker = request.getfixturevalue(proc)
         connection = pika.BlockingConnection(node.connection_parameters())
         try:
@@ -425,16 +236,29 @@ def rabbitmq(proc: str = "rabbitmq_proc") -> Callable[..., Any]:
             with contextlib.suppress(Exception):  # the test may have crashed the broker
                 connection.close()
             node.delete_all_queues()
+            skipped = node.list_queues(exclusive=True)
+            if skipped:
+                request.node.user_properties.append(("chaos_exclusive_queues_left", skipped))
+                request.config.stash[SKIPPED_QUEUES].append((request.node.nodeid, skipped))
 
-    return fixture
+    return rabbitmq
 
 
-def service() -> Callable[..., Any]:
-    """Fixture: `service(name, argv, ready=...)` starts a supervised process, stopped after."""
+def service() -> Fixture:
+    """Fixture factory: starts supervised processes (see `service`)."""
 
     @pytest.fixture
-    def fixture(request: pytest.FixtureRequest) -> Iterator[Callable[..., ManagedProcess]]:
-        settings = _settings(request, "factory argument")
+    def service(request: pytest.FixtureRequest) -> Iterator[Callable[..., ManagedProcess]]:
+        """`service(name, argv, ready=None, env=None, cwd=None, timeout=30.0)` starts `argv`
+        as a supervised process (its own process group, never leaked) and waits until every
+        readiness check passes (`chaos.TcpReady(port)`, `chaos.HttpReady(url)`,
+        `chaos.CallableReady(fn)`, or a list). `env` adds to the environment; the log is kept
+        under pytest's temp dir (--chaos-keep-logs to choose). Returns the `ManagedProcess`:
+        `.kill()`, `.pause()`, `.restart()`, `with .crashed():`, `with .paused():`,
+        `with .children_crashed():`. Every process started is stopped after the test."""
+        from chaos.runtime import ManagedProcess
+
+        config = config_for(request)
         started: list[ManagedProcess] = []
 
         def start(
@@ -452,7 +276,7 @@ def service() -> Callable[..., Any]:
                 cwd=cwd,
                 readiness=ready,
                 start_timeout=timeout,
-                log_path=_log_dir(request, settings, "services") / f"{name}.log",
+                log_path=log_dir(request, config, "services") / f"{name}.log",
             )
             started.append(process)
             return process.start()
@@ -463,4 +287,4 @@ def service() -> Callable[..., Any]:
             for process in reversed(started):
                 process.stop()
 
-    return fixture
+    return service

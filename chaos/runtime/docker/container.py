@@ -13,6 +13,7 @@ from typing import Self
 import docker.errors
 from docker.models.containers import Container as SdkContainer
 
+from chaos.runtime._blocks import FaultBlocks
 from chaos.runtime.docker.errors import DockerError
 from chaos.runtime.docker.session import DockerSession
 from chaos.runtime.errors import ServiceExited, ServiceNotReady
@@ -21,7 +22,7 @@ from chaos.runtime.readiness import Readiness, readiness_checks
 __all__ = ["Container"]
 
 
-class Container:
+class Container(FaultBlocks):
     """A labelled container of a `DockerSession`, with readiness checks run from the host."""
 
     def __init__(
@@ -80,7 +81,7 @@ class Container:
         return self.status() in ("running", "paused")
 
     @property
-    def paused(self) -> bool:
+    def is_paused(self) -> bool:
         return self.status() == "paused"
 
     @property
@@ -157,7 +158,7 @@ class Container:
         if not self.running:
             return
         try:
-            if self.paused:
+            if self.is_paused:
                 self.sdk.unpause()  # a frozen process never acts on SIGTERM
             self.sdk.stop(timeout=int(self.stop_timeout if timeout is None else timeout))
         except docker.errors.NotFound:
@@ -165,10 +166,14 @@ class Container:
         except docker.errors.APIError as exc:
             raise DockerError(f"stopping container {self.name}: {exc}") from exc
 
+    @property
+    def fault_target(self) -> str:
+        return self.name
+
     def kill(self) -> None:
         """SIGKILL its processes (a crash); returns once the engine reports it exited."""
         try:
-            if self.paused:
+            if self.is_paused:
                 self.sdk.unpause()
             self.sdk.kill()
             self.sdk.wait(timeout=30)
@@ -184,7 +189,7 @@ class Container:
 
     def resume(self) -> None:
         """Thaw it; a no-op unless paused (as SIGCONT is for a process)."""
-        if not self.paused:
+        if not self.is_paused:
             return
         try:
             self.sdk.unpause()

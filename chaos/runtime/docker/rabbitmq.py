@@ -114,13 +114,13 @@ class DockerRabbitMQ(Broker):
                 "broker running and not paused?"
             ) from exc
         if code != 0:
-            detail = (err or out or b"").decode(errors="replace").strip()[-2000:]
+            detail = _text(err or out).strip()[-2000:]
             hint = " (timed out)" if code == 124 else ""
             raise RabbitMQError(
                 f"rabbitmqctl {' '.join(args)} failed with exit code {code}{hint} in "
                 f"{self.container.name}: {detail}"
             )
-        return (out or b"").decode(errors="replace")
+        return _text(out)
 
     def close(self) -> None:
         """Remove the container and release the port (the session removes the volume)."""
@@ -131,3 +131,8 @@ class DockerRabbitMQ(Broker):
 
     def __repr__(self) -> str:
         return f"DockerRabbitMQ({self.container.name!r}, port={self.port}, running={self.running})"
+
+
+def _text(output: object) -> str:
+    """exec_run output (bytes, or None for a stream that wrote nothing) as text."""
+    return output.decode(errors="replace") if isinstance(output, bytes) else ""

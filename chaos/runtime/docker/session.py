@@ -65,11 +65,11 @@ def _remove_all(client: docker.DockerClient, filters: dict[str, Any]) -> dict[st
     for container in client.containers.list(all=True, filters=filters):
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True, v=True)
-            removed["containers"].append(container.name)
+            removed["containers"].append(str(container.name))
     for network in client.networks.list(filters=filters):
         with contextlib.suppress(docker.errors.NotFound):
             network.remove()
-            removed["networks"].append(network.name)
+            removed["networks"].append(str(network.name))
     for volume in client.volumes.list(filters=filters):
         with contextlib.suppress(docker.errors.NotFound):
             volume.remove(force=True)
@@ -88,11 +88,12 @@ def cleanup(client: docker.DockerClient, run: str | None = None) -> dict[str, li
 
 def leftovers(client: docker.DockerClient, run: str | None = None) -> dict[str, list[str]]:
     """Names of the objects `cleanup` would remove."""
-    filters = {"label": [f"{MANAGED}=true"] + ([f"{RUN}={run}"] if run else [])}
+    labels = [f"{MANAGED}=true"] + ([f"{RUN}={run}"] if run else [])
+    filters: dict[str, str | list[str] | bool] = {"label": labels}
     return {
-        "containers": [c.name for c in client.containers.list(all=True, filters=filters)],
-        "networks": [n.name for n in client.networks.list(filters=filters)],
-        "volumes": [v.name for v in client.volumes.list(filters=filters)],
+        "containers": [str(c.name) for c in client.containers.list(all=True, filters=filters)],
+        "networks": [str(n.name) for n in client.networks.list(filters=filters)],
+        "volumes": [str(v.name) for v in client.volumes.list(filters=filters)],
     }
 
 

@@ -59,7 +59,7 @@ def test_start_waits_until_ready_and_stop_keeps_the_container(
 def test_kill_pause_and_resume(session: DockerSession, sample_image: str) -> None:
     c = web(session, sample_image).start()
     c.pause()
-    assert c.paused and c.running
+    assert c.is_paused and c.running
     with pytest.raises(httpx.TimeoutException):
         get(c)  # frozen: the port forwarder accepts, nobody answers
     c.resume()

@@ -1,15 +1,21 @@
-"""Faults as context managers with guaranteed rollback, each recorded on a timeline."""
+"""Faults as context managers with guaranteed rollback, each recorded on a timeline.
+
+The lowest layer of chaos (no dependencies): the runtime's built-in faults (a broker's or a
+process's `crashed()`, `paused()`) record themselves with `fault()` on the timeline of the test
+that is running (`active()`, set by the `chaos` fixture), whoever calls them.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FaultEvent", "Timeline"]
+__all__ = ["FaultEvent", "Timeline", "active", "current", "fault"]
 
 
 @dataclass
@@ -39,7 +45,7 @@ class Timeline:
 
     def __init__(self) -> None:
         self.events: list[FaultEvent] = []
-        self._active: list[tuple[FaultEvent, Callable[[], None]]] = []
+        self._active: list[tuple[FaultEvent, Callable[[], object]]] = []
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
@@ -47,8 +53,8 @@ class Timeline:
         self,
         kind: str,
         target: str,
-        apply: Callable[[], None],
-        rollback: Callable[[], None],
+        apply: Callable[[], object],
+        rollback: Callable[[], object],
         attributes: Mapping[str, Any] | None = None,
     ) -> Iterator[FaultEvent]:
         """Apply, yield, roll back: on normal exit, on an exception and on Ctrl-C alike."""
@@ -77,7 +83,7 @@ class Timeline:
                 self._roll_back(event, rollback)
 
     @staticmethod
-    def _roll_back(event: FaultEvent, rollback: Callable[[], None]) -> None:
+    def _roll_back(event: FaultEvent, rollback: Callable[[], object]) -> None:
         try:
             rollback()
         except BaseException as exc:
@@ -88,7 +94,7 @@ class Timeline:
 
     def rollback_all(self) -> list[str]:
         """Roll back whatever is still applied (a fault left open); returns what failed."""
-        failures = []
+        failures: list[str] = []
         while True:
             with self._lock:
                 if not self._active:
@@ -101,3 +107,34 @@ class Timeline:
 
     def to_list(self) -> list[dict[str, Any]]:
         return [event.to_dict() for event in self.events]
+
+
+_current: contextvars.ContextVar[Timeline | None] = contextvars.ContextVar(
+    "chaos_timeline", default=None
+)
+
+
+def current() -> Timeline | None:
+    """The timeline of the test that is running, if a `chaos` fixture set one."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def active(timeline: Timeline) -> Iterator[Timeline]:
+    """Make `timeline` the one that `fault()` records on, for the block."""
+    token = _current.set(timeline)
+    try:
+        yield timeline
+    finally:
+        _current.reset(token)
+
+
+def fault(
+    kind: str,
+    target: str,
+    apply: Callable[[], object],
+    rollback: Callable[[], object],
+    attributes: Mapping[str, Any] | None = None,
+) -> contextlib.AbstractContextManager[FaultEvent]:
+    """`Timeline.fault` on the active timeline; outside a test, on a timeline of its own."""
+    return (current() or Timeline()).fault(kind, target, apply, rollback, attributes)

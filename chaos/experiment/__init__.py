@@ -1,0 +1,110 @@
+"""The instruments of a chaos experiment; every name is also `chaos.X` (see `chaos`)."""
+
+from chaos._timeline import FaultEvent, Timeline, fault
+from chaos.experiment._clock import Clock, FakeClock, MonotonicClock
+from chaos.experiment._controls import negative_control
+from chaos.experiment._histogram import LatencyHistogram
+from chaos.experiment._ledger import LedgerResult, LedgerViolation, check_ledger
+from chaos.experiment._load import LoadGenerator, LoadResults, PhaseResult, SeriesBucket, Target
+from chaos.experiment._phases import PHASES, Experiment, Fault, Plan, Run, run_phases
+from chaos.experiment._probes import (
+    Gap,
+    MetricNotFound,
+    Probe,
+    ProbeData,
+    ProbeError,
+    Sampler,
+    http_metric,
+    prometheus_value,
+)
+from chaos.experiment._proxy_handle import ProxyHandle
+from chaos.experiment._recording_target import RecordingTarget, recording_target
+from chaos.experiment._settle import SettleTimeout, wait_until
+from chaos.experiment._targets import (
+    ERROR_KINDS,
+    HttpTarget,
+    RawHttpTarget,
+    RequestFailed,
+    check_status,
+    classify,
+    http_target,
+    raw_http_target,
+)
+from chaos.experiment._verdict import (
+    CascadeNotObserved,
+    ContainmentBroken,
+    HypothesisFailed,
+    InsufficientData,
+    NotRecovered,
+    Phase,
+    Tolerance,
+    Verdict,
+    assert_cascade,
+    assert_contained,
+    assert_recovered,
+    check_cascade,
+    check_contained,
+    check_recovered,
+    judge,
+)
+
+__all__ = [
+    "ERROR_KINDS",
+    "PHASES",
+    "CascadeNotObserved",
+    "Clock",
+    "ContainmentBroken",
+    "Experiment",
+    "FakeClock",
+    "Fault",
+    "FaultEvent",
+    "Gap",
+    "HttpTarget",
+    "HypothesisFailed",
+    "InsufficientData",
+    "LatencyHistogram",
+    "LedgerResult",
+    "LedgerViolation",
+    "LoadGenerator",
+    "LoadResults",
+    "MetricNotFound",
+    "MonotonicClock",
+    "NotRecovered",
+    "Phase",
+    "PhaseResult",
+    "Plan",
+    "Probe",
+    "ProbeData",
+    "ProbeError",
+    "ProxyHandle",
+    "RawHttpTarget",
+    "RecordingTarget",
+    "RequestFailed",
+    "Run",
+    "Sampler",
+    "SeriesBucket",
+    "SettleTimeout",
+    "Target",
+    "Timeline",
+    "Tolerance",
+    "Verdict",
+    "assert_cascade",
+    "assert_contained",
+    "assert_recovered",
+    "check_cascade",
+    "check_contained",
+    "check_ledger",
+    "check_recovered",
+    "check_status",
+    "classify",
+    "fault",
+    "http_metric",
+    "http_target",
+    "judge",
+    "negative_control",
+    "prometheus_value",
+    "raw_http_target",
+    "recording_target",
+    "run_phases",
+    "wait_until",
+]

@@ -1,0 +1,34 @@
+"""Negative controls: the same experiment with one protection removed must fail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chaos.experiment._verdict import HypothesisFailed
+
+__all__ = ["CONTROL_MARKER", "negative_control"]
+
+CONTROL_MARKER = "chaos_control"
+
+
+def negative_control(
+    value: Any,
+    protection: str,
+    raises: type[HypothesisFailed] = HypothesisFailed,
+    *marks: pytest.MarkDecorator,
+) -> Any:
+    """A `pytest.param(value)` with `protection` removed: the hypothesis must fail.
+
+    A strict xfail that only `raises` satisfies: if the experiment passes, or fails some other
+    way, the control fails, and the report says the check cannot fail. Only controls made here
+    count as proof that a protection is necessary.
+    """
+    if not (isinstance(raises, type) and issubclass(raises, HypothesisFailed)):
+        raise TypeError(
+            f"raises must be a HypothesisFailed subclass (e.g. ContainmentBroken), got {raises!r}"
+        )
+    xfail = pytest.mark.xfail(strict=True, raises=raises, reason=f"negative control: {protection}")
+    control = pytest.mark.chaos_control(protection=protection)
+    return pytest.param(value, marks=[xfail, control, *marks], id=f"control-{value}")
