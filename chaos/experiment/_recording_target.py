@@ -94,25 +94,5 @@ class RecordingTarget(HttpTarget):
             ids.add(request_id)
 
 
-def recording_target(
-    method: str,
-    url: str,
-    *,
-    json: Body | None = None,
-    id_header: str | None = None,
-    id_prefix: str | None = None,
-    unknown_statuses: Collection[int] = (504,),
-    headers: dict[str, str] | None = None,
-    timeout: float = 5.0,
-) -> RecordingTarget:
-    """Build a `RecordingTarget` (see there)."""
-    return RecordingTarget(
-        method,
-        url,
-        json=json,
-        id_header=id_header,
-        id_prefix=id_prefix,
-        unknown_statuses=unknown_statuses,
-        headers=headers,
-        timeout=timeout,
-    )
+recording_target = RecordingTarget
+"""Build a `RecordingTarget` (see there): the lower-case name, like `http_target`."""

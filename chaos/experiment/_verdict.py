@@ -7,12 +7,16 @@ purpose: a verdict must not flip between runs on a noisy, shared 2-core machine.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol
 
 from chaos._observe import publish
 from chaos.experiment._histogram import LatencyHistogram
+
+P = ParamSpec("P")
 
 __all__ = [
     "CascadeNotObserved",
@@ -295,39 +299,25 @@ def _raise_or_return(verdict: Verdict, failure: type[HypothesisFailed]) -> Verdi
     raise failure(verdict)
 
 
-def assert_cascade(
-    baseline: Phase,
-    fault: Phase,
-    injected_delay_ms: float,
-    share: float = 0.5,
-    *,
-    percentile: float = 50.0,
-    error_rate_margin: float = 0.1,
-    min_samples: int = 20,
-) -> Verdict:
-    """Like check_cascade, raising CascadeNotObserved (or InsufficientData) on failure."""
-    verdict = check_cascade(
-        baseline,
-        fault,
-        injected_delay_ms,
-        share,
-        percentile=percentile,
-        error_rate_margin=error_rate_margin,
-        min_samples=min_samples,
+def _asserting(
+    check: Callable[P, Verdict], failure: type[HypothesisFailed]
+) -> Callable[P, Verdict]:
+    """`check`, raising `failure` (or InsufficientData) when its verdict fails."""
+
+    @functools.wraps(check)
+    def assert_(*args: P.args, **kwargs: P.kwargs) -> Verdict:
+        return _raise_or_return(check(*args, **kwargs), failure)
+
+    assert_.__name__ = assert_.__qualname__ = check.__name__.replace("check_", "assert_")
+    assert_.__doc__ = (
+        f"Like {check.__name__}, raising {failure.__name__} (or InsufficientData) on failure."
     )
-    return _raise_or_return(verdict, CascadeNotObserved)
+    return assert_
 
 
-def assert_contained(baseline: Phase, fault: Phase, tolerance: Tolerance | None = None) -> Verdict:
-    """Like check_contained, raising ContainmentBroken (or InsufficientData) on failure."""
-    return _raise_or_return(check_contained(baseline, fault, tolerance), ContainmentBroken)
-
-
-def assert_recovered(
-    baseline: Phase, recovery: Phase, tolerance: Tolerance | None = None
-) -> Verdict:
-    """Like check_recovered, raising NotRecovered (or InsufficientData) on failure."""
-    return _raise_or_return(check_recovered(baseline, recovery, tolerance), NotRecovered)
+assert_cascade = _asserting(check_cascade, CascadeNotObserved)
+assert_contained = _asserting(check_contained, ContainmentBroken)
+assert_recovered = _asserting(check_recovered, NotRecovered)
 
 
 def judge(name: str, passed: bool, reason: str, **figures: Any) -> Verdict:
