@@ -164,7 +164,8 @@ class ApiApp:
     ) -> resp.Response:
         try:
             body = await _read_body(receive)
-            return await handler(self.server, Request(method, params, body))
+            response: resp.Response = await handler(self.server, Request(method, params, body))
+            return response
         except ApiError as exc:
             return resp.error(exc)
         except Exception as exc:
