@@ -18,7 +18,14 @@ import os
 import pytest
 
 from chaos.pytest_plugin import factories
-from chaos.pytest_plugin._config import ChaosConfig, add_options, get_config, options, resolve
+from chaos.pytest_plugin._config import (
+    CONFIG,
+    ChaosConfig,
+    add_options,
+    get_config,
+    options,
+    resolve,
+)
 from chaos.pytest_plugin._recording import (  # noqa: F401  (fixture and hooks, found by name)
     experiment,
     pytest_runtest_makereport,
@@ -26,7 +33,7 @@ from chaos.pytest_plugin._recording import (  # noqa: F401  (fixture and hooks, 
     pytest_sessionstart,
 )
 from chaos.pytest_plugin._recording import pytest_terminal_summary as _experiments_summary
-from chaos.pytest_plugin._stash import BROKERS, CONFIG, DOCKER_RUNS, RECORDS, SKIPPED_QUEUES
+from chaos.pytest_plugin._stash import BROKERS, DOCKER_RUNS, RECORDS, SKIPPED_QUEUES
 
 __all__ = ["ChaosConfig", "factories", "get_config"]
 

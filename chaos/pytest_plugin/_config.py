@@ -14,10 +14,18 @@ from typing import Any, Literal
 
 import pytest
 
-from chaos.pytest_plugin._stash import CONFIG
 from chaos.runtime.ports import parse_port_range
 
-__all__ = ["BACKENDS", "ChaosConfig", "Option", "add_options", "get_config", "options", "resolve"]
+__all__ = [
+    "BACKENDS",
+    "CONFIG",
+    "ChaosConfig",
+    "Option",
+    "add_options",
+    "get_config",
+    "options",
+    "resolve",
+]
 
 BACKENDS = ("local", "docker")
 Backend = Literal["local", "docker"]
@@ -164,6 +172,10 @@ class ChaosConfig:
                 changes[name] = _parse(known[name], raw, source)
                 sources[name] = source
         return dataclasses.replace(self, **changes, sources=sources)
+
+
+CONFIG: pytest.StashKey[ChaosConfig] = pytest.StashKey()
+"""The session's resolved settings in `config.stash`."""
 
 
 def options() -> tuple[Option, ...]:

@@ -13,7 +13,8 @@ import pytest
 
 from chaos._observe import observe
 from chaos._timeline import Timeline
-from chaos.pytest_plugin._stash import CONFIG, PROXY_SERVER, RECORDS
+from chaos.pytest_plugin._config import CONFIG
+from chaos.pytest_plugin._stash import PROXY_SERVER, RECORDS
 
 if TYPE_CHECKING:  # the instruments load when an experiment runs, not with the plugin
     from chaos.experiment import Experiment, Plan, Probe, Run, Target

@@ -1,4 +1,7 @@
-"""Keys of what the plugin keeps in `config.stash` and `item.stash`, and the types kept."""
+"""Keys of what the plugin keeps in `config.stash` and `item.stash`, and the types kept.
+
+The settings key, `CONFIG`, lives with `ChaosConfig` in `_config`.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,7 @@ import pytest
 
 from chaos._timeline import Timeline
 
-if TYPE_CHECKING:  # _config imports this module; the journal imports the instruments
-    from chaos.pytest_plugin._config import ChaosConfig
+if TYPE_CHECKING:  # the journal imports the instruments; the plugin loads them on first use
     from chaos.report._journal import ExperimentRecord
 
 
@@ -35,7 +37,6 @@ class ProxyServerInfo:
         return {"url": self.url, "external": self.external, "version": self.version}
 
 
-CONFIG: pytest.StashKey[ChaosConfig] = pytest.StashKey()
 TIMELINE = pytest.StashKey[Timeline]()
 BROKERS = pytest.StashKey[list[BrokerFigures]]()
 RECORDS: pytest.StashKey[list[ExperimentRecord]] = pytest.StashKey()
