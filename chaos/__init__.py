@@ -61,6 +61,7 @@ _EXPERIMENT = (
     "FakeClock",
     "Fault",
     "FaultEvent",
+    "HintedProbe",
     "HttpTarget",
     "HypothesisFailed",
     "InsufficientData",
@@ -72,6 +73,7 @@ _EXPERIMENT = (
     "Plan",
     "Probe",
     "ProbeError",
+    "ProbeHints",
     "ProxyHandle",
     "RawHttpTarget",
     "RecordingTarget",
@@ -95,6 +97,7 @@ _EXPERIMENT = (
     "http_target",
     "judge",
     "negative_control",
+    "probe",
     "prometheus_value",
     "raw_http_target",
     "recording_target",
@@ -164,6 +167,9 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
         FaultEvent as FaultEvent,
     )
     from chaos.experiment import (
+        HintedProbe as HintedProbe,
+    )
+    from chaos.experiment import (
         HttpTarget as HttpTarget,
     )
     from chaos.experiment import (
@@ -195,6 +201,9 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
     )
     from chaos.experiment import (
         ProbeError as ProbeError,
+    )
+    from chaos.experiment import (
+        ProbeHints as ProbeHints,
     )
     from chaos.experiment import (
         ProxyHandle as ProxyHandle,
@@ -264,6 +273,9 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
     )
     from chaos.experiment import (
         negative_control as negative_control,
+    )
+    from chaos.experiment import (
+        probe as probe,
     )
     from chaos.experiment import (
         prometheus_value as prometheus_value,

@@ -34,7 +34,7 @@ def test_partition_on_async_path_is_contained(
         PLAN,
         {"reactions": (reactions, REACTION_RATE), "feed": (feed, FEED_RATE)},
         fault=edge.down,
-        probes={"breaker": system.metric_probe("notifier_worker", "breaker_state")},
+        probes={"breaker": system.breaker_probe("notifier_worker")},
     )
     assert_contained(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), CONTAINED)
     assert_contained(run.phase("feed", "baseline"), run.phase("feed", "fault"), CONTAINED)

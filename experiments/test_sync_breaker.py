@@ -64,7 +64,7 @@ def test_gateway_breaker_contains_sync_cascade(
         BREAKER_PLAN,
         {"reactions": (reactions, REACTION_RATE), "feed": (feed, FEED_RATE)},
         fault=lambda: edge.timeout(0),
-        probes={"breaker": system.metric_probe("gateway", "breaker_state")},
+        probes={"breaker": system.breaker_probe("gateway")},
     )
     assert_contained(run.phase("feed", "baseline"), run.phase("feed", "fault"), FEED_CONTAINED)
     # Reactions fail fast with the fallback instead of hanging for the timeout.

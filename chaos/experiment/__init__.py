@@ -9,12 +9,15 @@ from chaos.experiment._load import LoadGenerator, LoadResults, PhaseResult, Seri
 from chaos.experiment._phases import PHASES, Experiment, Fault, Plan, Run, run_phases
 from chaos.experiment._probes import (
     Gap,
+    HintedProbe,
     MetricNotFound,
     Probe,
     ProbeData,
     ProbeError,
+    ProbeHints,
     Sampler,
     http_metric,
+    probe,
     prometheus_value,
 )
 from chaos.experiment._proxy_handle import ProxyHandle
@@ -59,6 +62,7 @@ __all__ = [
     "Fault",
     "FaultEvent",
     "Gap",
+    "HintedProbe",
     "HttpTarget",
     "HypothesisFailed",
     "InsufficientData",
@@ -76,6 +80,7 @@ __all__ = [
     "Probe",
     "ProbeData",
     "ProbeError",
+    "ProbeHints",
     "ProxyHandle",
     "RawHttpTarget",
     "RecordingTarget",
@@ -102,6 +107,7 @@ __all__ = [
     "http_target",
     "judge",
     "negative_control",
+    "probe",
     "prometheus_value",
     "raw_http_target",
     "recording_target",

@@ -1,8 +1,9 @@
 """A chaos experiment's run: steady state, fault, recovery, under open-loop load, with probes.
 
 plan = Plan(baseline=3, fault=4, recovery=3)
+depth = probe(lambda: broker.queue_depth("orders"), title="Orders queued", unit="messages")
 run = run_phases(plan, loads={"reactions": (target, 30)}, fault=lambda: edge.latency(300),
-                 probes={"queue": system.queue_depth})
+                 probes={"orders_queued": depth})
 assert_cascade(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), 300)
 """
 

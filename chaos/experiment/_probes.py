@@ -1,4 +1,4 @@
-"""Probes sampled over time, and readers for Prometheus metrics to feed them."""
+"""Probes sampled over time, their display hints, and readers for Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -16,24 +16,98 @@ from chaos.experiment._clock import Clock, MonotonicClock
 __all__ = [
     "MAX_DURATION",
     "Gap",
+    "HintedProbe",
     "MetricNotFound",
     "ProbeData",
     "ProbeError",
+    "ProbeHints",
     "Sampler",
+    "hints_of",
     "http_metric",
+    "probe",
     "prometheus_value",
 ]
 
 Probe = Callable[[], float]
 
 
+class ProbeHints(TypedDict):
+    """How a report shows a probe, JSON-ready; `states` is [[value, label], ...] by value."""
+
+    title: str | None
+    unit: str | None
+    states: list[tuple[float, str]] | None
+
+
 class ProbeData(TypedDict):
-    """What a `Sampler` saw, JSON-ready: per probe, [t, value] samples and [t, error] gaps."""
+    """What a `Sampler` saw, JSON-ready: per probe, [t, value] samples, [t, error] gaps and
+    display hints."""
 
     interval_s: float
     started: float | None
     series: dict[str, list[list[float]]]
     gaps: dict[str, list[list[float | str]]]
+    hints: dict[str, ProbeHints]
+
+
+@dataclass(frozen=True)
+class HintedProbe:
+    """A probe that carries how to show it; call it like the function it wraps."""
+
+    fn: Probe
+    title: str | None = None
+    unit: str | None = None
+    states: tuple[tuple[float, str], ...] | None = None
+
+    def __call__(self) -> float:
+        return self.fn()
+
+    def hints(self) -> ProbeHints:
+        states = [(value, label) for value, label in self.states] if self.states else None
+        return {"title": self.title, "unit": self.unit, "states": states}
+
+
+def probe(
+    fn: Probe,
+    *,
+    title: str | None = None,
+    unit: str | None = None,
+    states: Mapping[float, str] | Mapping[int, str] | None = None,
+) -> HintedProbe:
+    """`fn` as a probe with display hints: a chart `title`, the `unit` of its values, and
+    `states` naming discrete values (e.g. {0: "closed", 1: "half-open", 2: "open"}): the chart
+    then labels its axis with them. Hints given to a `HintedProbe` override its own."""
+    if not callable(fn):
+        raise TypeError(f"a probe must be callable, got {fn!r}")
+    for name, text in (("title", title), ("unit", unit)):
+        if text is not None and not (isinstance(text, str) and text.strip()):
+            raise ValueError(f"probe {name} must be a non-empty string or None, got {text!r}")
+    ordered = _states(states) if states is not None else None
+    if isinstance(fn, HintedProbe):
+        return HintedProbe(
+            fn.fn, title or fn.title, unit or fn.unit, ordered if ordered is not None else fn.states
+        )
+    return HintedProbe(fn, title, unit, ordered)
+
+
+def _states(states: Mapping[float, str] | Mapping[int, str]) -> tuple[tuple[float, str], ...]:
+    if not isinstance(states, Mapping) or not states:
+        raise ValueError(f"states must map values to labels, e.g. {{0: 'off'}}; got {states!r}")
+    for value, label in states.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"state value {value!r} is not a number; states: {dict(states)}")
+        if not (math.isfinite(value) and value >= 0):  # the charts' value axis starts at 0
+            raise ValueError(f"state value {value!r} must be finite and >= 0 (axis starts at 0)")
+        if not (isinstance(label, str) and label.strip()):
+            raise ValueError(f"state {value!r} needs a non-empty label, got {label!r}")
+    return tuple(sorted((float(value), label) for value, label in states.items()))
+
+
+def hints_of(fn: Probe) -> ProbeHints:
+    """The display hints of a probe; all None for a plain callable."""
+    if isinstance(fn, HintedProbe):
+        return fn.hints()
+    return {"title": None, "unit": None, "states": None}
 
 
 MAX_DURATION = 3_600.0
@@ -101,7 +175,7 @@ def http_metric(
         raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
     pinned = dict(labels or {})
 
-    def probe() -> float:
+    def read() -> float:
         try:
             if client is not None:
                 response = client.get(url, timeout=timeout)
@@ -112,12 +186,14 @@ def http_metric(
             raise ProbeError(f"GET {url} for metric {name!r} failed: {exc!r}") from exc
         return prometheus_value(response.text, name, pinned)
 
-    probe.__name__ = f"http_metric[{name}]"
-    return probe
+    read.__name__ = f"http_metric[{name}]"
+    return read
 
 
 class Sampler:
     """Calls each named probe every `interval` seconds in a background thread, for `duration`.
+
+    Display hints of probes made with `probe` are kept with the samples (`to_dict`).
 
     Ticks are on a fixed grid (start + k * interval); ticks missed while a slow probe ran are
     skipped rather than fired in a burst. A probe that raises, or returns something that is not
@@ -134,9 +210,9 @@ class Sampler:
     ) -> None:
         if not probes:
             raise ValueError("a Sampler needs at least one probe, got none")
-        for probe_name, probe in probes.items():
-            if not callable(probe):
-                raise TypeError(f"probe {probe_name!r} must be callable, got {probe!r}")
+        for probe_name, fn in probes.items():
+            if not callable(fn):
+                raise TypeError(f"probe {probe_name!r} must be callable, got {fn!r}")
         if not (isinstance(interval, int | float) and 0 < interval <= MAX_DURATION):
             raise ValueError(f"interval must be > 0 and <= {MAX_DURATION:g} s, got {interval!r}")
         if not (isinstance(duration, int | float) and 0 < duration <= MAX_DURATION):
@@ -187,10 +263,10 @@ class Sampler:
 
     def sample_once(self) -> None:
         """Take one sample of every probe now (also usable without the thread)."""
-        for probe_name, probe in self._probes.items():
+        for probe_name, fn in self._probes.items():
             t = self._clock.now()
             try:
-                value = float(probe())
+                value = float(fn())
                 if not math.isfinite(value):
                     raise ValueError(f"probe returned {value!r}, not a finite number")
             except Exception as exc:  # a probe failure is data (a gap), not a crash
@@ -225,6 +301,7 @@ class Sampler:
                     n: [[round(g.t - origin, 6), g.error] for g in gs]
                     for n, gs in self._gaps.items()
                 },
+                "hints": {n: hints_of(fn) for n, fn in self._probes.items()},
             }
 
     def _known(self, name: str) -> str:

@@ -32,10 +32,18 @@ RECORD: pytest.StashKey[ExperimentRecord] = pytest.StashKey()
 _STARTED = pytest.StashKey[float]()
 
 
-def _hypothesis(item: pytest.Item) -> str:
-    module = inspect.getdoc(getattr(item, "module", None)) or ""
-    function = inspect.getdoc(getattr(item, "function", None)) or ""
-    return "\n\n".join(text for text in (module, function) if text)
+def _docstring(owner: object) -> str:
+    return inspect.getdoc(owner) or ""
+
+
+def _experiment_marks(item: pytest.Item) -> dict[str, Any]:
+    """The `experiment` markers' arguments, the closest mark winning per argument (so a
+    parameter's `experiment(path=...)` keeps the module's `pair`)."""
+    merged: dict[str, Any] = {}
+    for mark in item.iter_markers("experiment"):
+        for key, value in mark.kwargs.items():
+            merged.setdefault(key, value)
+    return merged
 
 
 def _is_control(item: pytest.Item) -> bool:
@@ -69,14 +77,15 @@ def experiment(request: pytest.FixtureRequest, chaos: Timeline) -> Iterator[Expe
     from chaos.report._journal import ExperimentRecord
 
     item = request.node
-    marker = item.get_closest_marker("experiment")
+    marked = _experiment_marks(item)
     record = ExperimentRecord(
         id=item.nodeid,
         name=item.name,
         module=item.module.__name__ if getattr(item, "module", None) else "",
-        hypothesis=_hypothesis(item),
-        pair=marker.kwargs.get("pair") if marker else None,
-        path=marker.kwargs.get("path") if marker else None,
+        doc=_docstring(getattr(item, "function", None)),
+        module_doc=_docstring(getattr(item, "module", None)),
+        pair=marked.get("pair"),
+        path=marked.get("path"),
         negative_control=_is_control(item),
         timeline=chaos,
     )

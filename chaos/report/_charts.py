@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chaos.report._svg import Chart, Marker, Series, nice_max
 
-__all__ = ["BREAKER_STATES", "experiment_charts", "latency_peak", "x_range"]
+__all__ = ["experiment_charts", "latency_peak", "probe_colors", "probe_title", "x_range"]
 
 LOAD_COLORS = ("#0969da", "#8250df", "#bf8700", "#1a7f37", "#cf222e", "#57606a")
-PROBE_COLORS = {"queue_depth": "#bf3989", "outbox": "#9a6700", "breaker": "#cf222e"}
-PROBE_TITLES = {
-    "queue_depth": "Queue depth (messages)",
-    "outbox": "Outbox size (messages)",
-    "breaker": "Circuit breaker state",
-}
-BREAKER_STATES = {0.0: "closed", 1.0: "half-open", 2.0: "open"}
+PROBE_COLORS = ("#bf3989", "#9a6700", "#cf222e", "#1b7c83", "#6639ba", "#953800")
+_COUNT_FLOOR = 5.0
+"""A count axis goes up to at least this, so an empty queue still gets whole-number ticks."""
 
 
 def _interval(experiment: Mapping[str, Any], load: str) -> float:
@@ -50,6 +47,15 @@ def latency_peak(experiment: Mapping[str, Any]) -> float:
     return peak
 
 
+def probe_colors(experiments: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """One colour per probe name, in order of first appearance: the same probe looks the same
+    in every chart of a report, and different probes differ (up to the palette's size)."""
+    names: dict[str, None] = {}
+    for exp in experiments:
+        names.update(dict.fromkeys((exp.get("timeline") or {}).get("probes") or {}))
+    return {name: PROBE_COLORS[i % len(PROBE_COLORS)] for i, name in enumerate(names)}
+
+
 def _markers(timeline: Mapping[str, Any]) -> tuple[list[Marker], list[Marker]]:
     faults = []
     for span in timeline.get("faults") or []:
@@ -64,10 +70,12 @@ def experiment_charts(
     experiment: Mapping[str, Any],
     x: tuple[float, float] | None = None,
     latency_max: float | None = None,
+    colors: Mapping[str, str] | None = None,
 ) -> list[Chart]:
     """Latency, error rate, then one chart per probe; [] when the experiment never ran.
 
-    `x` and `latency_max` let the two sides of a pair share their axes.
+    `x` and `latency_max` let the sides of a pair share their axes; `colors` (probe name ->
+    colour, see `probe_colors`) keeps a probe's colour across experiments.
     """
     timeline = experiment.get("timeline")
     if not timeline:
@@ -120,33 +128,49 @@ def experiment_charts(
                 kind="errors",
             )
         )
+    hints = timeline.get("probe_hints") or {}
+    palette = colors or probe_colors([experiment])
     for name, points in (timeline.get("probes") or {}).items():
-        color = PROBE_COLORS.get(name, "#57606a")
-        pts = [(t, v) for t, v in points]
-        if name == "breaker":
-            charts.append(
-                Chart(
-                    PROBE_TITLES[name],
-                    [Series(name, pts, color, step=True)],
-                    span,
-                    faults,
-                    phases,
-                    y_max=2.25,
-                    y_labels=BREAKER_STATES,
-                    kind="probe-breaker",
-                )
-            )
-        else:
-            charts.append(
-                Chart(
-                    PROBE_TITLES.get(name, name.replace("_", " ").capitalize()),
-                    [Series(name, pts, color, step=True)],
-                    span,
-                    faults,
-                    phases,
-                    # Counts: an empty queue still gets whole-number ticks.
-                    y_max=nice_max(max([v for _, v in pts if v is not None] + [5.0])),
-                    kind=f"probe-{name}",
-                )
-            )
+        hinted = hints.get(name) or {}
+        color = palette.get(name, PROBE_COLORS[0])
+        charts.append(_probe_chart(name, points, hinted, color, span, faults, phases))
     return charts
+
+
+def probe_title(name: str, hints: Mapping[str, Any]) -> str:
+    """The hint's title, else the probe's name in words; the unit in brackets if there is one."""
+    title = hints.get("title") or re.sub(r"[_\-\s]+", " ", name).strip().capitalize() or name
+    unit = hints.get("unit")
+    return f"{title} ({unit})" if unit and not hints.get("states") else title
+
+
+def _probe_chart(
+    name: str,
+    points: list[list[float]],
+    hints: Mapping[str, Any],
+    color: str,
+    span: tuple[float, float],
+    faults: list[Marker],
+    phases: list[Marker],
+) -> Chart:
+    """A state axis when the probe names its states; a count axis for whole numbers."""
+    pts = [(t, v) for t, v in points]
+    values = [v for _, v in pts if v is not None]
+    labels = {float(value): str(label) for value, label in hints.get("states") or []}
+    if labels:
+        top = max([*labels, *values])
+        y_max = top * 1.125 if top > 0 else 1.0
+    elif all(float(v).is_integer() for v in values):
+        y_max = nice_max(max([*values, _COUNT_FLOOR]))
+    else:
+        y_max = nice_max(max(values, default=0.0))
+    return Chart(
+        probe_title(name, hints),
+        [Series(name, pts, color, step=True)],
+        span,
+        faults,
+        phases,
+        y_max=y_max,
+        y_labels=labels or None,
+        kind=f"probe-{re.sub(r'[^A-Za-z0-9_-]+', '-', name)}",
+    )

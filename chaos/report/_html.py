@@ -1,21 +1,38 @@
-"""The report page: summary table, experiments (pairs side by side), environment."""
+"""The report page of one or more journals: summary, experiments (pairs side by side),
+environments."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from chaos.report._charts import experiment_charts, latency_peak, x_range
+from chaos.report._charts import experiment_charts, latency_peak, probe_colors, x_range
 from chaos.report._style import CSS
 from chaos.report._svg import nice_max, render_chart
 
 __all__ = ["render_page"]
 
 Experiment = Mapping[str, Any]
-_SIDES = ("sync", "async")
 _NONE = "\u2013"  # an en dash: no value
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """An experiment of the page, and which journal it came from (`source` None: the only one)."""
+
+    exp: Experiment
+    index: int
+    journal: int
+    source: str | None
+
+
+@dataclass(frozen=True)
+class _Pair:
+    name: str
+    sides: list[_Entry]
 
 
 def _e(value: object) -> str:
@@ -76,8 +93,8 @@ def _badge(exp: Experiment) -> str:
     return f'<span class="badge {cls}">{text}</span>{note_html}'
 
 
-def _tags(exp: Experiment) -> str:
-    tags = []
+def _tags(exp: Experiment, source: str | None = None) -> str:
+    tags = [f"from {source}"] if source is not None else []
     if exp.get("pair"):
         tags.append(f"pair: {exp['pair']}")
     if exp.get("path"):
@@ -137,15 +154,16 @@ def _anchor(index: int) -> str:
     return f"exp-{index}"
 
 
-def _summary(experiments: Sequence[Experiment]) -> str:
+def _summary(entries: Sequence[_Entry]) -> str:
     rows = []
-    for i, exp in enumerate(experiments):
+    for entry in entries:
+        exp, i = entry.exp, entry.index
         holds, _, _ = _verdict(exp)
         p99, err = _key_figures(exp)
         rows.append(
             f'<tr class="experiment-row {"holds" if holds else "broken"}">'
             f'<td><a href="#{_anchor(i)}">{_breakable(exp.get("name", "?"))}</a>'
-            f'<div class="sub">{_tags(exp)}</div></td>'
+            f'<div class="sub">{_tags(exp, entry.source)}</div></td>'
             f"<td>{_e(_first_line(exp.get('hypothesis') or '')) or _NONE}</td>"
             f'<td class="verdict">{_badge(exp)}</td>'
             f'<td class="num">{p99}</td><td class="num">{err}</td>'
@@ -159,15 +177,29 @@ def _summary(experiments: Sequence[Experiment]) -> str:
     )
 
 
-def _hypothesis(text: str) -> str:
-    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in text.split("\n\n") if p.strip()]
+
+
+def _hypothesis(exp: Experiment) -> str:
+    """The headline paragraph, the rest folded; the module's docstring as context when the
+    headline is the test's own."""
+    paragraphs = _paragraphs(exp.get("hypothesis") or "")
     if not paragraphs:
         return '<p class="hypothesis missing">No hypothesis stated (no docstring).</p>'
-    first = f'<p class="hypothesis">{_e(paragraphs[0])}</p>'
-    if len(paragraphs) == 1:
-        return first
-    rest = "".join(f"<p>{_e(p)}</p>" for p in paragraphs[1:])
-    return f'{first}<details class="more"><summary>Full hypothesis</summary>{rest}</details>'
+    out = f'<p class="hypothesis">{_e(paragraphs[0])}</p>'
+    if len(paragraphs) > 1:
+        rest = "".join(f"<p>{_e(p)}</p>" for p in paragraphs[1:])
+        out += f'<details class="more"><summary>Full hypothesis</summary>{rest}</details>'
+    docs = exp.get("docstrings") or {}
+    context = _paragraphs(docs.get("module") or "") if docs.get("test") else []
+    if context:
+        body = "".join(f"<p>{_e(p)}</p>" for p in context[1:])
+        out += (
+            f'<details class="context"><summary>Context ({_e(exp.get("module") or "module")}): '
+            f"{_e(context[0])}</summary>{body}</details>"
+        )
+    return out
 
 
 def _checks(exp: Experiment) -> str:
@@ -231,8 +263,10 @@ def _phase_table(exp: Experiment) -> str:
     )
 
 
-def _plots(exp: Experiment, x: tuple[float, float] | None, y: float | None) -> list[str]:
-    charts = experiment_charts(exp, x, y)
+def _plots(
+    exp: Experiment, x: tuple[float, float] | None, y: float | None, colors: Mapping[str, str]
+) -> list[str]:
+    charts = experiment_charts(exp, x, y, colors)
     if not charts:
         outcome = exp.get("outcome", "unknown")
         reason = (exp.get("verdict") or {}).get("reason", "")
@@ -247,66 +281,70 @@ def _plots(exp: Experiment, x: tuple[float, float] | None, y: float | None) -> l
 
 
 def _experiment(
-    exp: Experiment,
-    index: int,
+    entry: _Entry,
+    colors: Mapping[str, str],
     x: tuple[float, float] | None = None,
     y: float | None = None,
     slots: int | None = None,
 ) -> str:
-    """One experiment's card; with `slots`, a pair side whose rows align with the other's."""
+    """One experiment's card; with `slots`, a pair side whose rows align with the others'."""
+    exp, index = entry.exp, entry.index
     reason = (exp.get("verdict") or {}).get("reason", "")
+    origin = f" · {_e(entry.source)}" if entry.source is not None else ""
     text = (
         f"<header><h3>{_e(exp.get('name', '?'))}</h3>{_badge(exp)}{_tags(exp)}</header>"
-        f'<div class="meta">{_e(exp.get("id", ""))} · {_duration(exp)}</div>'
-        f"{_hypothesis(exp.get('hypothesis') or '')}"
+        f'<div class="meta">{_e(exp.get("id", ""))} · {_duration(exp)}{origin}</div>'
+        f"{_hypothesis(exp)}"
         f'<p class="reason"><b>Verdict:</b> {_e(reason)}</p>{_checks(exp)}'
     )
     tail = f"<h4>Faults</h4>{_fault_table(exp)}{_phase_table(exp)}"
     attrs = f'id="{_anchor(index)}" data-name="{_e(exp.get("name"))}"'
-    plots = _plots(exp, x, y)
+    plots = _plots(exp, x, y, colors)
     if slots is None:
         return (
             f'<article class="experiment" {attrs}>{text}'
             f'<div class="plots">{"".join(plots)}</div><div>{tail}</div></article>'
         )
-    # Subgrid rows: each chart sits level with the same chart of the other side.
+    # Subgrid rows: each chart sits level with the same chart of the other sides.
     plots += ['<div class="plot-slot"></div>'] * (slots - len(plots))
     path = _e(exp.get("path"))
     return (
         f'<article class="experiment pair-side" data-path="{path}" {attrs} '
         f'style="grid-row: span {slots + 2}"><div class="text"><div class="side-label">'
-        f"{path} path</div>{text}</div>{''.join(plots)}<div>{tail}</div></article>"
+        f'{path} path<span class="source">{origin}</span></div>{text}</div>{"".join(plots)}'
+        f'<div class="tail">{tail}</div></article>'
     )
 
 
-def _pairs(experiments: Sequence[Experiment]) -> dict[str, dict[str, int]]:
-    """pair -> {path: index} for the first non-control experiment of each side."""
-    pairs: dict[str, dict[str, int]] = {}
-    for i, exp in enumerate(experiments):
-        pair, path = exp.get("pair"), exp.get("path")
-        if not pair or path not in _SIDES or exp.get("negative_control"):
+def _pairs(entries: Sequence[_Entry]) -> list[_Pair]:
+    """Pairs of two or more sides, in run order: per pair, the first experiment of each path
+    (of each journal) that is not a negative control."""
+    found: dict[str, dict[tuple[int, str], _Entry]] = {}
+    for entry in entries:
+        pair, path = entry.exp.get("pair"), entry.exp.get("path")
+        if not pair or not path or entry.exp.get("negative_control"):
             continue
-        pairs.setdefault(pair, {}).setdefault(path, i)
-    return {pair: sides for pair, sides in pairs.items() if len(sides) == 2}
+        found.setdefault(str(pair), {}).setdefault((entry.journal, str(path)), entry)
+    return [_Pair(name, list(sides.values())) for name, sides in found.items() if len(sides) > 1]
 
 
-def _pair(name: str, sides: dict[str, int], experiments: Sequence[Experiment]) -> str:
-    members = [experiments[sides[s]] for s in _SIDES]
+def _pair(pair: _Pair, colors: Mapping[str, str]) -> str:
+    members = [side.exp for side in pair.sides]
     ranges = [x_range(m) for m in members]
     x = (min(r[0] for r in ranges), max(r[1] for r in ranges))
     y = nice_max(max(latency_peak(m) for m in members))
     slots = max(len(experiment_charts(m, x, y)) for m in members) or 1
-    columns = "".join(
-        _experiment(experiments[sides[side]], sides[side], x, y, slots) for side in _SIDES
-    )
+    columns = "".join(_experiment(side, colors, x, y, slots) for side in pair.sides)
+    paths = ", ".join(dict.fromkeys(str(m.get("path")) for m in members))
     return (
-        f'<section class="pair" data-pair="{_e(name)}"><h2>The same fault, two paths: '
-        f'{_e(name)}</h2><p class="sub">Shared axes: the sync side\'s cascade against the '
-        f'async side\'s containment.</p><div class="pair-grid">{columns}</div></section>'
+        f'<section class="pair" data-pair="{_e(pair.name)}"><h2>The same fault, '
+        f'{len(members)} paths: {_e(pair.name)}</h2><p class="sub">One column per path '
+        f"({_e(paths)}), in run order, on shared axes.</p>"
+        f'<div class="pair-grid" style="--sides: {len(members)}">{columns}</div></section>'
     )
 
 
-def _environment(journal: Mapping[str, Any]) -> str:
+def _environment_table(journal: Mapping[str, Any]) -> str:
     env = dict(journal.get("environment") or {})
     packages = env.pop("packages", None) or {}
     proxy = env.pop("proxy_server", None)
@@ -326,37 +364,73 @@ def _environment(journal: Mapping[str, Any]) -> str:
         ("session", f"{_when(journal.get('started_at'))} → {_when(journal.get('ended_at'))}")
     )
     body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
-    return f'<section class="environment"><h2>Environment</h2><table>{body}</table></section>'
+    return f"<table>{body}</table>"
 
 
-def render_page(journal: Mapping[str, Any]) -> str:
-    """The whole report as one HTML document."""
-    experiments = list(journal.get("experiments") or [])
+def _environments(journals: Sequence[Mapping[str, Any]], sources: Sequence[str]) -> str:
+    if len(journals) == 1:
+        return (
+            '<section class="environment"><h2>Environment</h2>'
+            f"{_environment_table(journals[0])}</section>"
+        )
+    tables = "".join(
+        f'<div class="journal-environment" data-source="{_e(source)}"><h3>{_e(source)}</h3>'
+        f"{_environment_table(journal)}</div>"
+        for journal, source in zip(journals, sources, strict=True)
+    )
+    return f'<section class="environment"><h2>Environments</h2>{tables}</section>'
+
+
+def _run_line(journal: Mapping[str, Any], source: str | None) -> str:
+    env = journal.get("environment") or {}
+    where = f"{_e(source)}: " if source is not None else ""
+    return (
+        f'<div class="sub">{where}{_when(journal.get("started_at"))} · backend '
+        f"{_e(env.get('backend', '?'))} · {_e(env.get('cpus', '?'))} CPUs · Python "
+        f"{_e(env.get('python', '?'))}</div>"
+    )
+
+
+def render_page(journals: Sequence[Mapping[str, Any]], sources: Sequence[str] = ()) -> str:
+    """The whole report of `journals` as one HTML document; `sources` name them (e.g. their
+    files) when there are several."""
+    if not journals:
+        raise ValueError("a report needs at least one journal, got none")
+    names = list(sources) or [f"journal {i + 1}" for i in range(len(journals))]
+    if len(names) != len(journals):
+        raise ValueError(f"{len(journals)} journals but {len(names)} sources: {names}")
+    several = len(journals) > 1
+    entries: list[_Entry] = []
+    for number, (journal, name) in enumerate(zip(journals, names, strict=True)):
+        for exp in journal.get("experiments") or []:
+            entries.append(_Entry(exp, len(entries), number, name if several else None))
+    experiments = [entry.exp for entry in entries]
     held = sum(1 for e in experiments if _verdict(e)[0])
     broken = len(experiments) - held
-    pairs = _pairs(experiments)
-    paired = {i for sides in pairs.values() for i in sides.values()}
-    body = [_pair(name, sides, experiments) for name, sides in pairs.items()]
-    singles = [_experiment(e, i) for i, e in enumerate(experiments) if i not in paired]
+    pairs = _pairs(entries)
+    paired = {side.index for pair in pairs for side in pair.sides}
+    colors = probe_colors(experiments)
+    body = [_pair(pair, colors) for pair in pairs]
+    singles = [_experiment(entry, colors) for entry in entries if entry.index not in paired]
     if singles:
         body.append(f'<section class="singles"><h2>Experiments</h2>{"".join(singles)}</section>')
     status = "all hypotheses hold" if not broken else f"{broken} broken"
     status_cls = "holds" if not broken else "broken"
-    env = journal.get("environment") or {}
+    runs = "".join(
+        _run_line(journal, name if several else None)
+        for journal, name in zip(journals, names, strict=True)
+    )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>pytest-chaos report · {_e(status)}</title><style>{CSS}</style></head><body>"
         f'<header class="top"><h1>pytest-chaos report</h1><div class="status {status_cls}">'
-        f"{len(experiments)} experiments · {held} hold · {broken} broken</div>"
-        f'<div class="sub">{_when(journal.get("started_at"))} · backend '
-        f"{_e(env.get('backend', '?'))} · {_e(env.get('cpus', '?'))} CPUs · Python "
-        f"{_e(env.get('python', '?'))}</div></header>"
-        f'<main><section class="summary-section"><h2>Summary</h2>{_summary(experiments)}'
+        f"{len(experiments)} experiments · {held} hold · {broken} broken</div>{runs}</header>"
+        f'<main><section class="summary-section"><h2>Summary</h2>{_summary(entries)}'
         '<p class="legend-note">Plots: <span class="swatch fault"></span> fault window · '
         "dashed vertical lines: phase boundaries · p99 solid, p50 dashed · "
         "a gap in a latency line: no request of that interval succeeded.</p></section>"
         + "".join(body)
-        + _environment(journal)
+        + _environments(journals, names)
         + "</main></body></html>\n"
     )

@@ -23,6 +23,7 @@ from chaos import __version__
 from chaos._timeline import Timeline
 from chaos.experiment._ledger import LedgerResult
 from chaos.experiment._phases import Run
+from chaos.experiment._probes import ProbeHints
 from chaos.experiment._verdict import Verdict
 
 __all__ = [
@@ -46,7 +47,9 @@ class ExperimentRecord:
     id: str
     name: str
     module: str
-    hypothesis: str
+    doc: str = ""
+    """The test's own docstring; `module_doc` its module's."""
+    module_doc: str = ""
     pair: str | None = None
     path: str | None = None
     negative_control: bool = False
@@ -58,6 +61,11 @@ class ExperimentRecord:
     ledger: list[dict[str, Any]] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
     timeline: Timeline | None = None
+
+    @property
+    def hypothesis(self) -> str:
+        """The test's own docstring; its module's when it has none."""
+        return self.doc or self.module_doc
 
     def observe(self, result: object) -> None:
         """Collect verdicts and ledger checks announced during the test."""
@@ -108,6 +116,7 @@ class ExperimentRecord:
             "name": self.name,
             "module": self.module,
             "hypothesis": self.hypothesis,
+            "docstrings": {"test": self.doc, "module": self.module_doc},
             "pair": self.pair,
             "path": self.path,
             "negative_control": self.negative_control,
@@ -167,13 +176,22 @@ def _timeline(run: Run, faults: Timeline | None) -> dict[str, Any]:
             for b in results.series
         ]
     probes: dict[str, list[list[float]]] = {}
+    hints: dict[str, ProbeHints] = {}
     if run.probes and run.probes_started_wall is not None:
         offset = run.probes_started_wall - t0
         probes = {
             name: [[round(offset + t, 3), value] for t, value in points]
             for name, points in run.probes["series"].items()
         }
-    return {"t0": t0, "phases": phases, "faults": fault_spans, "latency": latency, "probes": probes}
+        hints = dict(run.probes.get("hints") or {})
+    return {
+        "t0": t0,
+        "phases": phases,
+        "faults": fault_spans,
+        "latency": latency,
+        "probes": probes,
+        "probe_hints": hints,
+    }
 
 
 def environment(
@@ -237,5 +255,11 @@ def load_journal(path: Path) -> dict[str, Any]:
         raise ValueError(
             f"{path} has journal schema version {data.get('schema_version')!r}; this "
             f"pytest-chaos reads version {SCHEMA_VERSION}"
+        )
+    experiments = data["experiments"]
+    if not isinstance(experiments, list) or not all(isinstance(e, dict) for e in experiments):
+        raise ValueError(
+            f"{path}: 'experiments' must be a list of objects, got {type(experiments).__name__}"
+            + (f" of {sorted({type(e).__name__ for e in experiments})}" if experiments else "")
         )
     return data

@@ -46,7 +46,8 @@ header .note { display:inline; margin-left:6px; }
 .legend-note { color:var(--muted); font-size:12px; }
 .swatch { display:inline-block; width:14px; height:10px; vertical-align:middle; }
 .swatch.fault { background:rgba(207,34,46,.14); border:1px solid rgba(207,34,46,.35); }
-.pair-grid { display:grid; grid-template-columns:1fr 1fr; column-gap:16px; }
+.pair-grid { display:grid; grid-template-columns:repeat(var(--sides, 2), minmax(0, 1fr));
+  column-gap:16px; }
 .side-label { font-weight:700; text-transform:uppercase; font-size:12px; letter-spacing:1px;
   color:var(--muted); margin:0 0 4px; }
 .experiment { background:var(--card); border:1px solid var(--line); border-radius:8px;
@@ -56,11 +57,17 @@ header .note { display:inline; margin-left:6px; }
 .hypothesis { margin:6px 0; white-space:pre-wrap; }
 .hypothesis.missing { color:var(--muted); font-style:italic; }
 details { margin:6px 0; } details p { white-space:pre-wrap; margin:4px 0; }
+details.context summary { color:var(--muted); }
+.journal-environment h3 { margin:14px 0 6px; }
 summary { cursor:pointer; color:#0969da; font-size:12.5px; }
 .reason { margin:6px 0; font-size:13px; }
 .checks { margin:4px 0 8px; padding-left:18px; font-size:12.5px; color:var(--muted); }
 .plots { display:grid; grid-template-columns:repeat(auto-fill, minmax(440px, 1fr)); gap:10px; }
-.pair-side { display:grid; grid-template-rows:subgrid; row-gap:10px; margin:0; }
+.pair-side { display:grid; grid-template-rows:subgrid; grid-template-columns:minmax(0, 1fr);
+  row-gap:10px; margin:0; min-width:0; }
+.pair-side h3 { overflow-wrap:anywhere; }
+.pair-side > .tail { overflow-x:auto; }
+.side-label .source { text-transform:none; font-weight:400; letter-spacing:0; }
 .pair-side > .text { align-self:start; }
 figure.plot { margin:0; border:1px solid #eaeef2; border-radius:6px; padding:6px 6px 2px; }
 figcaption { font-size:12.5px; font-weight:600; margin:0 0 0 4px; }

@@ -42,7 +42,7 @@ class Marker:
 
 @dataclass
 class Chart:
-    """What to draw; `y_labels` replaces numeric ticks (e.g. breaker states)."""
+    """What to draw; `y_labels` replaces numeric ticks (a probe's named states)."""
 
     title: str
     series: list[Series]
@@ -104,6 +104,7 @@ def render_chart(chart: Chart) -> str:
     y_top = chart.y_max if chart.y_max is not None else nice_max(max(values, default=0.0))
     plot_w = _W - _LEFT - _RIGHT
     plot_h = _H - _TOP - _BOTTOM
+    states = " chart-states" if chart.y_labels else ""
 
     def sx(t: float) -> float:
         return _LEFT + (min(max(t, x0), x1) - x0) / (x1 - x0) * plot_w
@@ -112,7 +113,7 @@ def render_chart(chart: Chart) -> str:
         return _TOP + plot_h - min(max(v, 0.0), y_top) / y_top * plot_h
 
     out = [
-        f'<svg class="chart chart-{escape(chart.kind)}" viewBox="0 0 {_W} {_H}" '
+        f'<svg class="chart chart-{escape(chart.kind)}{states}" viewBox="0 0 {_W} {_H}" '
         f'xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(chart.title)}">',
         f"<title>{escape(chart.title)}</title>",
     ]

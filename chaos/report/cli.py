@@ -1,4 +1,4 @@
-"""`chaos-report`: re-render a report from a journal, or compare two journals (a CI gate)."""
+"""`chaos-report`: render a report from journals, or compare two journals (a CI gate)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,20 @@ def _parser() -> argparse.ArgumentParser:
         prog="chaos-report", description="Render or compare pytest-chaos journals."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    render = sub.add_parser("render", help="write the HTML report of a journal")
-    render.add_argument("journal", type=Path, help="journal JSON (from --chaos-journal)")
+    render = sub.add_parser(
+        "render",
+        help="write one HTML report of one or more journals",
+        description="Write one HTML report with the experiments of every JOURNAL, in the order "
+        "given, and each journal's environment. Experiments of the same pair are shown side "
+        "by side, across journals too.",
+    )
+    render.add_argument(
+        "journals",
+        metavar="JOURNAL",
+        type=Path,
+        nargs="+",
+        help="journal JSON (from --chaos-journal)",
+    )
     render.add_argument(
         "-o", "--output", type=Path, default=Path("report.html"), help="default: report.html"
     )
@@ -52,9 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "render":
-            journal = load_journal(args.journal)
-            write_report(args.output, journal)
-            print(f"report: {args.output} ({len(journal['experiments'])} experiments)")
+            journals = [load_journal(path) for path in args.journals]
+            write_report(args.output, *journals, sources=[str(p) for p in args.journals])
+            count = sum(len(journal["experiments"]) for journal in journals)
+            of = f" from {len(journals)} journals" if len(journals) > 1 else ""
+            print(f"report: {args.output} ({count} experiments{of})")
             return 0
         base, new = load_journal(args.base), load_journal(args.new)
     except (ValueError, OSError) as exc:

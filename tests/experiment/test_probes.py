@@ -12,10 +12,13 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from chaos.experiment._clock import FakeClock
 from chaos.experiment._probes import (
     Gap,
+    HintedProbe,
     MetricNotFound,
     ProbeError,
     Sampler,
+    hints_of,
     http_metric,
+    probe,
     prometheus_value,
 )
 
@@ -107,6 +110,81 @@ def test_http_metric_translates_transport_and_status_errors() -> None:
             http_metric("http://svc/metrics", "x", client=client)()
     with pytest.raises(ValueError, match=r"timeout.*got 0"):
         http_metric("http://svc/metrics", "x", timeout=0)
+
+
+# -- probe: display hints --------------------------------------------------------------------
+
+BREAKER = {2: "open", 0: "closed", 1: "half-open"}
+
+
+def test_a_hinted_probe_reads_like_its_function_and_carries_its_hints() -> None:
+    values = iter([0, 2])
+    state = probe(lambda: next(values), title="Breaker", states=BREAKER)
+    assert isinstance(state, HintedProbe)
+    assert [state(), state()] == [0, 2]
+    assert state.hints() == {
+        "title": "Breaker",
+        "unit": None,
+        "states": [(0.0, "closed"), (1.0, "half-open"), (2.0, "open")],  # ordered by value
+    }
+
+
+def test_a_plain_callable_has_empty_hints() -> None:
+    assert hints_of(lambda: 1.0) == {"title": None, "unit": None, "states": None}
+
+
+def test_hints_given_again_override_only_what_they_name() -> None:
+    depth = probe(lambda: 3, title="Queue", unit="messages")
+    again = probe(depth, title="Orders queued")
+    assert again.fn is depth.fn  # not a probe of a probe
+    assert again.hints() == {"title": "Orders queued", "unit": "messages", "states": None}
+
+
+def test_a_metric_probe_keeps_working_with_hints(exposition: str) -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, text=exposition))
+    with httpx.Client(transport=transport) as client:
+        outbox = probe(http_metric("http://svc/metrics", "outbox_depth", client=client), unit="ev")
+        assert outbox() == 17.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"fn": 3}, TypeError, "a probe must be callable, got 3"),
+        ({"title": ""}, ValueError, "title must be a non-empty string or None, got ''"),
+        ({"unit": 5}, ValueError, "unit must be a non-empty string or None, got 5"),
+        ({"states": {}}, ValueError, "states must map values to labels"),
+        ({"states": [0, 1]}, ValueError, "states must map values to labels"),
+        ({"states": {"open": 2}}, ValueError, "state value 'open' is not a number"),
+        ({"states": {True: "on"}}, ValueError, "state value True is not a number"),
+        ({"states": {-1: "down"}}, ValueError, "state value -1 must be finite and >= 0"),
+        ({"states": {math.nan: "?"}}, ValueError, "state value nan must be finite"),
+        ({"states": {0: ""}}, ValueError, "state 0 needs a non-empty label, got ''"),
+    ],
+)
+def test_probe_refuses_bad_hints(
+    kwargs: dict[str, object], error: type[Exception], match: str
+) -> None:
+    args: dict[str, object] = {"fn": lambda: 0.0, **kwargs}
+    with pytest.raises(error, match=match):
+        probe(**args)  # type: ignore[arg-type]
+
+
+def test_the_sampler_keeps_every_probes_hints_with_its_samples() -> None:
+    sampler = Sampler(
+        {"state": probe(lambda: 1, states=BREAKER), "plain": lambda: 4.0}, clock=FakeClock()
+    )
+    sampler.sample_once()
+    data = json.loads(json.dumps(sampler.to_dict()))
+    assert data["series"] == {"state": [[0.0, 1.0]], "plain": [[0.0, 4.0]]}
+    assert data["hints"] == {
+        "state": {
+            "title": None,
+            "unit": None,
+            "states": [[0.0, "closed"], [1.0, "half-open"], [2.0, "open"]],
+        },
+        "plain": {"title": None, "unit": None, "states": None},
+    }
 
 
 # -- Sampler ----------------------------------------------------------------------------------

@@ -42,7 +42,9 @@ def test_holds(experiment, chaos):
 @pytest.mark.parametrize(
     "breaks", [chaos_lib.negative_control(True, "the demo protection", ContainmentBroken)]
 )
+@pytest.mark.experiment(path="unprotected")
 def test_control(experiment, chaos, breaks):
+    """Without the protection the fault reaches the caller."""
     run = experiment(PLAN, {"svc": (svc, 40)}, fault=fault_for(chaos, breaks=breaks))
     assert_contained(run.phase("svc", "baseline"), run.phase("svc", "fault"),
                      Tolerance(min_samples=5))
@@ -83,6 +85,10 @@ def test_journal_summary_and_junit_properties(pytester: pytest.Pytester) -> None
     assert control["outcome"] == "xfailed" and control["negative_control"] is True
     assert control["verdict"]["passed"] is True
     assert control["verdict"]["reason"].startswith("negative control failed as it must")
+    # The closest mark names the path; the module's still gives the pair.
+    assert (control["pair"], control["path"]) == ("demo", "unprotected")
+    assert control["hypothesis"] == "Without the protection the fault reaches the caller."
+    assert control["docstrings"]["module"] == holds["hypothesis"]
     assert "error rate" in control["verdict"]["reason"]
 
     props = {

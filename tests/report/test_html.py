@@ -1,4 +1,5 @@
-"""The HTML report of the real journal: structure, pairs, escaping, missing data."""
+"""The HTML report of the real journal: structure, pairs, hypotheses, several journals,
+escaping, missing data."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from chaos.report import render_report, write_report
 from chaos.report._journal import ExperimentRecord, build_journal, environment
@@ -55,29 +58,48 @@ def test_every_plot_is_an_svg_with_the_fault_window_shaded(
         assert {f"chart-probe-{p}" for p in timeline["probes"]} <= kinds
 
 
-def test_breaker_plot_names_the_states(
+def test_probe_charts_take_title_and_state_axis_from_the_probes_hints(
     journal: dict[str, Any], parse: Callable[[str], Any]
 ) -> None:
     tree = parse(render_report(journal))
-    breakers = [s for s in tree.find_all("svg") if "chart-probe-breaker" in s.classes]
-    assert len(breakers) == sum(
-        "breaker" in e["timeline"]["probes"] for e in journal["experiments"]
-    )
-    axis = [t.text for t in breakers[0].find_all("text", "axis")]
-    assert axis[:3] == ["closed", "half-open", "open"]
+    hinted = [
+        (exp["name"], name, hints)
+        for exp in journal["experiments"]
+        for name, hints in exp["timeline"]["probe_hints"].items()
+    ]
+    captions = {f.find_all("figcaption")[0].text for f in tree.find_all("figure", "plot")}
+    assert {"Queue depth (messages)", "Outbox size (messages)"} <= captions
+    states = [svg for svg in tree.find_all("svg") if "chart-states" in svg.classes]
+    assert len(states) == sum(1 for *_, hints in hinted if hints["states"]) == 3
+    # The breakers of both services, found by their hints, not by their name.
+    assert {"Circuit breaker of gateway", "Circuit breaker of notifier_worker"} <= captions
+    for svg in states:
+        assert "chart-probe-breaker" in svg.classes
+        axis = [t.text for t in svg.find_all("text", "axis")]
+        assert axis[:3] == ["closed", "half-open", "open"]
 
 
-def test_pairs_sit_side_by_side_sync_left_async_right(
+def _sides(section: Any) -> list[Any]:
+    (grid,) = section.find_all("div", "pair-grid")
+    return [c for c in grid.children if "pair-side" in c.classes]
+
+
+def test_pairs_sit_side_by_side_in_run_order(
     journal: dict[str, Any], parse: Callable[[str], Any]
 ) -> None:
     tree = parse(render_report(journal))
     pairs = {s.attrs["data-pair"]: s for s in tree.find_all("section", "pair")}
     assert set(pairs) == {"latency", "partition"}
+    order = [e["name"] for e in journal["experiments"]]
     for name, section in pairs.items():
-        (grid,) = section.find_all("div", "pair-grid")
-        sides = [c for c in grid.children if "pair-side" in c.classes]
-        assert [s.attrs["data-path"] for s in sides] == ["sync", "async"]
+        sides = _sides(section)
+        # The sample's async experiments run first (test_async_* sorts before test_sync_*).
+        assert [s.attrs["data-path"] for s in sides] == ["async", "sync"]
+        names = [s.attrs["data-name"] for s in sides]
+        assert names == sorted(names, key=order.index)
         for side in sides:
+            label = side.find_all("div", "side-label")[0].text
+            assert label == f"{side.attrs['data-path']} path"
             exp = next(e for e in journal["experiments"] if e["name"] == side.attrs["data-name"])
             assert (exp["pair"], exp["path"], exp["negative_control"]) == (
                 name,
@@ -88,6 +110,112 @@ def test_pairs_sit_side_by_side_sync_left_async_right(
         assert sides[0].attrs["style"] == sides[1].attrs["style"]
         tops = [[t.text for t in s.find_all("svg")[0].find_all("text", "axis")][-1] for s in sides]
         assert tops[0] == tops[1]
+
+
+def _retag(journal: dict[str, Any], tags: dict[int, tuple[str, str, bool]]) -> None:
+    """Experiment index -> (pair, path, negative control); every other experiment unpaired."""
+    for i, exp in enumerate(journal["experiments"]):
+        exp["pair"], exp["path"], exp["negative_control"] = tags.get(i, (None, None, False))
+
+
+def test_a_pair_of_any_paths_and_of_more_than_two(
+    journal: dict[str, Any], parse: Callable[[str], Any]
+) -> None:
+    _retag(
+        journal,
+        {
+            0: ("topology", "single-node", False),
+            2: ("topology", "cluster", False),
+            1: ("topology", "cluster", True),  # a negative control is never a side
+            3: ("recovery", "cold", False),
+            5: ("recovery", "warm", False),
+            6: ("recovery", "cluster", False),
+            7: ("recovery", "warm", False),  # a second "warm": the first one is the side
+            8: ("lonely", "only-path", False),  # one path is no pair
+        },
+    )
+    tree = parse(render_report(journal))
+    pairs = {s.attrs["data-pair"]: s for s in tree.find_all("section", "pair")}
+    assert list(pairs) == ["topology", "recovery"]
+    topology, recovery = _sides(pairs["topology"]), _sides(pairs["recovery"])
+    assert [s.attrs["data-path"] for s in topology] == ["single-node", "cluster"]
+    assert [s.attrs["data-path"] for s in recovery] == ["cold", "warm", "cluster"]
+    assert [s.find_all("div", "side-label")[0].text for s in topology] == [
+        "single-node path",
+        "cluster path",
+    ]
+    names = [e["name"] for e in journal["experiments"]]
+    assert [s.attrs["data-name"] for s in recovery] == [names[3], names[5], names[6]]
+    (grid,) = pairs["recovery"].find_all("div", "pair-grid")
+    assert grid.attrs["style"] == "--sides: 3"
+    assert "3 paths: recovery" in pairs["recovery"].find_all("h2")[0].text
+    # Every side spans the same rows: the charts of all sides line up.
+    assert len({s.attrs["style"] for s in recovery}) == 1
+    (singles,) = tree.find_all("section", "singles")
+    single = {a.attrs["data-name"] for a in singles.find_all("article", "experiment")}
+    assert {names[1], names[7], names[8]} <= single
+    assert single.isdisjoint(s.attrs["data-name"] for s in topology + recovery)
+
+
+def test_the_headline_is_the_tests_own_docstring_with_the_module_as_context(
+    journal: dict[str, Any], parse: Callable[[str], Any]
+) -> None:
+    own, plain = journal["experiments"][0], journal["experiments"][1]
+    module_doc = own["docstrings"]["module"]
+    test_doc = "Hypothesis: the queue absorbs a 500 ms delay.\n\nIt grows, then drains."
+    own["hypothesis"], own["docstrings"]["test"] = test_doc, test_doc
+    tree = parse(render_report(journal))
+    rows = tree.find_all("tr", "experiment-row")
+    assert rows[0].find_all("td")[1].text == "the queue absorbs a 500 ms delay."
+    plain_headline = "the same latency on the asynchronous path is contained by the queue."
+    assert rows[1].find_all("td")[1].text == plain_headline
+    cards = _articles(tree)
+    (headline,) = cards[own["name"]].find_all("p", "hypothesis")
+    assert headline.text == "Hypothesis: the queue absorbs a 500 ms delay."
+    assert "It grows, then drains." in cards[own["name"]].find_all("details", "more")[0].text
+    (context,) = cards[own["name"]].find_all("details", "context")
+    summary = context.find_all("summary")[0].text
+    assert summary == f"Context ({own['module']}): {module_doc.split(chr(10))[0]}"
+    assert module_doc.split("\n\n")[1].strip() in context.text
+    # Without a docstring of its own, the module's is the headline and no context repeats it.
+    assert cards[plain["name"]].find_all("details", "context") == []
+    (headline,) = cards[plain["name"]].find_all("p", "hypothesis")
+    assert headline.text == module_doc.split("\n\n")[0]
+
+
+def test_several_journals_make_one_report(
+    journal: dict[str, Any], parse: Callable[[str], Any]
+) -> None:
+    docker = json.loads(json.dumps(journal))
+    docker["environment"]["backend"], docker["environment"]["hostname"] = "docker", "ci-runner"
+    docker["experiments"] = docker["experiments"][:3]
+    tree = parse(render_report(journal, docker, sources=["local.json", "docker.json"]))
+    rows = tree.find_all("tr", "experiment-row")
+    assert len(rows) == 16
+    assert "from docker.json" in rows[13].text and "from local.json" in rows[0].text
+    ids = [a.attrs["id"] for a in tree.find_all("article", "experiment")]
+    assert len(ids) == len(set(ids)) == 16
+    (env,) = tree.find_all("section", "environment")
+    tables = env.find_all("div", "journal-environment")
+    assert [t.attrs["data-source"] for t in tables] == ["local.json", "docker.json"]
+    assert "ci-runner" in tables[1].text and "ci-runner" not in tables[0].text
+    header = tree.find_all("header", "top")[0].text
+    assert "16 experiments" in header and "docker.json: " in header and "backend docker" in header
+    # The docker journal's latency sides join the local ones, each labelled by its journal.
+    pairs = {s.attrs["data-pair"]: s for s in tree.find_all("section", "pair")}
+    labels = [s.find_all("div", "side-label")[0].text for s in _sides(pairs["latency"])]
+    assert labels == [
+        "async path · local.json",
+        "sync path · local.json",
+        "async path · docker.json",
+    ]
+
+
+def test_a_report_needs_journals_and_one_source_each(journal: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="at least one journal"):
+        render_report()
+    with pytest.raises(ValueError, match=r"2 journals but 1 sources: \['a.json'\]"):
+        render_report(journal, journal, sources=["a.json"])
 
 
 def test_page_is_self_contained(journal: dict[str, Any]) -> None:
@@ -123,9 +251,7 @@ def test_all_text_is_escaped(journal: dict[str, Any], parse: Callable[[str], Any
 def test_missing_data_renders_without_crashing(
     journal: dict[str, Any], parse: Callable[[str], Any]
 ) -> None:
-    never_ran = ExperimentRecord(
-        id="x.py::test_never", name="test_never", module="x", hypothesis=""
-    )
+    never_ran = ExperimentRecord(id="x.py::test_never", name="test_never", module="x")
     never_ran.outcome = "error"
     never_ran.message = "fixture 'rabbitmq' failed: rabbitmq-server not installed"
     built = json.loads(json.dumps(build_journal([never_ran], environment("local"), time.time())))

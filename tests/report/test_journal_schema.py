@@ -50,7 +50,7 @@ def test_real_full_run_journal_is_valid(
 def test_experiment_that_failed_before_its_run_is_valid(
     validator: jsonschema.Draft202012Validator,
 ) -> None:
-    record = ExperimentRecord(id="t.py::test_x", name="test_x", module="t", hypothesis="")
+    record = ExperimentRecord(id="t.py::test_x", name="test_x", module="t")
     record.outcome = "error"
     record.message = "fixture 'rabbitmq' failed"
     record.ended_at = time.time()
@@ -93,7 +93,25 @@ BROKEN = {
     "probe point of three": _set("experiments/0/timeline/probes/queue_depth/0", [0, 1, 2]),
     "ledger lost as a count": _set("experiments/0/ledger/lost", 3),
     "fault without target": _set("experiments/0/faults/0", {"kind": "latency"}),
+    "unknown probe hint": _set("experiments/0/timeline/probe_hints/queue_depth/colour", "red"),
+    "probe hint without unit": lambda j: j["experiments"][0]["probes"]["hints"]["queue_depth"].pop(
+        "unit"
+    ),
+    "state label a number": _set("experiments/2/timeline/probe_hints/breaker/states/0", [0, 1]),
+    "negative state": _set("experiments/2/timeline/probe_hints/breaker/states/0", [-1, "x"]),
+    "no states as []": _set("experiments/2/timeline/probe_hints/breaker/states", []),
+    "docstrings without module": lambda j: j["experiments"][0]["docstrings"].pop("module"),
 }
+
+
+def test_a_journal_from_before_probe_hints_and_docstrings_is_still_version_1(
+    validator: jsonschema.Draft202012Validator, journal: dict[str, Any]
+) -> None:
+    for exp in journal["experiments"]:
+        del exp["docstrings"], exp["timeline"]["probe_hints"]
+        if exp["probes"]:
+            del exp["probes"]["hints"]
+    assert _errors(validator, journal) == []
 
 
 @pytest.mark.parametrize("mutate", BROKEN.values(), ids=BROKEN.keys())

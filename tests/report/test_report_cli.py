@@ -28,6 +28,49 @@ def test_render_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert capsys.readouterr().out == f"report: {out} (13 experiments)\n"
 
 
+def test_render_several_journals_into_one_report(
+    tmp_path: Path, journal: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    journal["environment"]["backend"] = "docker"
+    journal["experiments"] = journal["experiments"][:2]
+    docker = _write(tmp_path / "docker.json", journal)
+    out = tmp_path / "report.html"
+    assert main(["render", str(JOURNAL), str(docker), "-o", str(out)]) == 0
+    assert capsys.readouterr().out == f"report: {out} (15 experiments from 2 journals)\n"
+    page = out.read_text()
+    assert page.count('class="experiment-row') == 15
+    assert page.count('class="journal-environment"') == 2
+    assert f'data-source="{docker}"' in page and f'data-source="{JOURNAL}"' in page
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read journal {bad}: [Errno 2] No such file or directory"),
+        ('{"experiments": {}, "schema_version": 1}', "{bad}: 'experiments' must be a list"),
+        ("[1, 2]", "{bad} is not a pytest-chaos journal"),
+    ],
+)
+def test_render_names_the_journal_it_cannot_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+) -> None:
+    bad = tmp_path / "second.json"
+    if content is not None:
+        bad.write_text(content)
+    out = tmp_path / "r.html"
+    assert main(["render", str(JOURNAL), str(bad), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("chaos-report: error: ") and message.format(bad=bad) in err
+    assert not out.exists(), "no report from a partial set of journals"
+
+
+def test_render_needs_a_journal(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["render", "-o", "r.html"])
+    assert exc.value.code == 2
+    assert "the following arguments are required: JOURNAL" in capsys.readouterr().err
+
+
 def test_compare_identical_journals_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", str(JOURNAL), str(JOURNAL)]) == 0
     assert capsys.readouterr().out == "no regression: 13 experiments compared (threshold 0.2)\n"
