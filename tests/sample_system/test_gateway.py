@@ -141,9 +141,7 @@ async def test_breaker_opens_answers_with_fallback_and_recovers(
         return httpx.Response(502, json={"error": "notifications unreachable"})
 
     reactions.behaviour = broken
-    async with gateway(
-        reactions, clock, breaker=True, breaker_fail_max=2, breaker_reset_s=10.0
-    ) as c:
+    async with gateway(reactions, clock, breaker_fail_max=2, breaker_reset_s=10.0) as c:
         assert [(await c.post("/reactions", json=REACTION)).status_code for _ in range(2)] == [
             502,
             502,
@@ -170,12 +168,12 @@ async def test_breaker_is_switchable_at_run_time(
     client: httpx.AsyncClient, reactions: Reactions
 ) -> None:
     assert (await client.get("/admin/breaker")).json() == {
-        "enabled": False,
+        "enabled": True,
         "fail_max": 5,
         "reset_timeout_s": 5.0,
         "state": "closed",
     }
-    put = await client.put("/admin/breaker", json={"enabled": True, "fail_max": 1})
+    put = await client.put("/admin/breaker", json={"fail_max": 1})
     assert put.json()["enabled"] is True and put.json()["fail_max"] == 1
 
     async def broken(request: httpx.Request) -> httpx.Response:
@@ -186,6 +184,7 @@ async def test_breaker_is_switchable_at_run_time(
     assert (await client.post("/reactions", json=REACTION)).json()["fallback"] is True
     await client.put("/admin/breaker", json={"enabled": False})
     assert (await client.post("/reactions", json=REACTION)).status_code == 504
+    assert (await client.get("/admin/protections")).json()["breaker"] is False
 
 
 @pytest.mark.parametrize(
@@ -245,7 +244,7 @@ def test_async_breaker_rejects_bad_arguments() -> None:
 
 
 def test_settings_from_env() -> None:
-    settings = Settings.from_env({"GATEWAY_BREAKER": "on", "GATEWAY_MAX_CONCURRENCY": "4"})
-    assert (settings.breaker, settings.max_concurrency) == (True, 4)
+    settings = Settings.from_env({"GATEWAY_BREAKER": "off", "GATEWAY_MAX_CONCURRENCY": "4"})
+    assert (settings.protections["breaker"], settings.max_concurrency) == (False, 4)
     with pytest.raises(ValueError, match="GATEWAY_BREAKER='maybe' is not a boolean"):
         Settings.from_env({"GATEWAY_BREAKER": "maybe"})

@@ -228,6 +228,7 @@ class FakeChannel:
         self.consumes = 0
         self.cancels = 0
         self.settled: list[tuple[str, str]] = []
+        self.auto_acks: list[bool] = []
         self.prefetch = 0
 
     def exchange_declare(self, **kwargs: object) -> None: ...
@@ -237,14 +238,18 @@ class FakeChannel:
     def basic_qos(self, prefetch_count: int) -> None:
         self.prefetch = prefetch_count
 
-    def basic_consume(self, queue: str, callback: Callable[..., None]) -> str:
+    def basic_consume(
+        self, queue: str, callback: Callable[..., None], auto_ack: bool = False
+    ) -> str:
         self.consumes += 1
         self.callback = callback
+        self.auto_acks.append(auto_ack)
         return f"ctag-{self.consumes}"
 
-    def basic_cancel(self, tag: str) -> None:
+    def basic_cancel(self, tag: str) -> list[object]:
         self.cancels += 1
         self.callback = None
+        return []
 
     def basic_ack(self, tag: int) -> None:
         self.settled.append(("ack", self.conn.ids[tag]))

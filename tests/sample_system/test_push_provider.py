@@ -62,7 +62,11 @@ async def test_duplicates_are_recorded_with_attempt_numbers(client: httpx.AsyncC
 async def test_delete_clears_the_ledger(client: httpx.AsyncClient) -> None:
     await client.post("/push", json=PUSH)
     assert (await client.delete("/ledger")).status_code == 204
-    assert (await client.get("/ledger")).json() == {"deliveries": [], "counts": {}}
+    assert (await client.get("/ledger")).json() == {
+        "deliveries": [],
+        "counts": {},
+        "delivered_at": {},
+    }
 
 
 @pytest.mark.parametrize(

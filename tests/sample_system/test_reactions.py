@@ -20,15 +20,17 @@ REACTION = {"post_id": "p1", "user_id": "u1", "kind": "like"}
 class FakeLink:
     """A broker channel that records confirmed messages and fails on demand."""
 
-    def __init__(self, broker: "FakeBroker") -> None:
+    def __init__(self, broker: "FakeBroker", confirms: bool) -> None:
         self.broker = broker
+        self.confirms = confirms
         self.closed = False
 
-    def publish(self, message_id: str, body: bytes) -> None:
+    def publish(self, message_id: str, body: bytes, *, persistent: bool) -> None:
         if self.broker.publish_failures:
             self.broker.publish_failures -= 1
             raise ConnectionResetError("connection reset by peer")
         self.broker.confirmed.append((message_id, body))
+        self.broker.persistent.append(persistent)
 
     def idle(self) -> None:
         if self.broker.drop_idle:
@@ -39,7 +41,7 @@ class FakeLink:
 
 
 class FakeBroker:
-    """Hands out FakeLinks; ``down`` makes connecting fail."""
+    """Hands out FakeLinks; ``down`` makes connecting fail; records each link's options."""
 
     def __init__(self) -> None:
         self.down = False
@@ -47,12 +49,15 @@ class FakeBroker:
         self.drop_idle = False
         self.connects = 0
         self.confirmed: list[tuple[str, bytes]] = []
+        self.persistent: list[bool] = []
+        self.links: list[dict[str, bool]] = []
 
-    def connect(self) -> FakeLink:
+    def connect(self, *, confirms: bool, timeouts: bool) -> FakeLink:
         self.connects += 1
         if self.down:
             raise ConnectionRefusedError("broker down")
-        return FakeLink(self)
+        self.links.append({"confirms": confirms, "timeouts": timeouts})
+        return FakeLink(self, confirms)
 
 
 class FakeClock:
