@@ -19,6 +19,7 @@ from sample_system.gateway import settings as gateway_settings
 from sample_system.notifications import settings as notifications_settings
 from sample_system.notifier_worker import settings as worker_settings
 from sample_system.reactions import settings as reactions_settings
+from tests.sample_system._fakes import FakeClock
 
 
 def test_unset_and_blank_variables_give_the_default() -> None:
@@ -156,20 +157,7 @@ async def test_protections_routes_answer_get_and_put() -> None:
 # --- retries: the protected policy and the regression ---
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def failing(calls: list[float], clock: Clock) -> Callable[[], None]:
+def failing(calls: list[float], clock: FakeClock) -> Callable[[], None]:
     def call() -> None:
         calls.append(clock.now)
         raise ConnectionError("down")
@@ -178,7 +166,7 @@ def failing(calls: list[float], clock: Clock) -> Callable[[], None]:
 
 
 def test_bounded_retrying_backs_off_within_its_budget() -> None:
-    clock, calls = Clock(), list[float]()
+    clock, calls = FakeClock(), list[float]()
     retrying = bounded_retrying(
         attempts=10,
         max_s=0.35,
@@ -194,7 +182,7 @@ def test_bounded_retrying_backs_off_within_its_budget() -> None:
 
 
 def test_immediate_retrying_is_the_naive_loop_bounded_only_by_attempts() -> None:
-    clock, calls = Clock(), list[float]()
+    clock, calls = FakeClock(), list[float]()
     retrying = immediate_retrying(
         attempts=10,
         retry=tenacity.retry_if_exception_type(ConnectionError),

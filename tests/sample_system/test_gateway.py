@@ -11,6 +11,7 @@ from sample_system.gateway import Settings, create_app
 from sample_system.gateway.breaker import AsyncBreaker, BreakerOpen
 from sample_system.gateway.feed import build_feed
 from sample_system.gateway.settings import PROTECTIONS
+from tests.sample_system._fakes import httpx_timeouts
 
 REACTION = {"post_id": "p1", "user_id": "u1", "kind": "like"}
 Behaviour = Callable[[httpx.Request], Awaitable[httpx.Response]]
@@ -301,8 +302,8 @@ async def test_bounded_concurrency_off_lets_every_request_in(
 @pytest.mark.parametrize(
     ("timeouts", "expected"),
     [
-        (True, {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 5.0}),
-        (False, {"connect": None, "read": None, "write": None, "pool": None}),
+        (True, httpx_timeouts(5.0)),
+        (False, httpx_timeouts(None)),
     ],
 )
 async def test_timeouts_off_removes_the_limit_on_a_call_to_reactions(

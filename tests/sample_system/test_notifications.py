@@ -8,6 +8,7 @@ import pytest
 
 from sample_system.common.ids import notification_id_for
 from sample_system.notifications import Settings, create_app
+from tests.sample_system._fakes import httpx_timeouts
 
 NOTIFY = {"reaction_id": "r1", "post_id": "p1", "user_id": "u1", "kind": "like"}
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -110,8 +111,8 @@ def test_settings_reject_a_bad_push_url() -> None:
 @pytest.mark.parametrize(
     ("timeouts", "expected"),
     [
-        (True, {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 1.0}),
-        (False, {"connect": None, "read": None, "write": None, "pool": None}),
+        (True, httpx_timeouts(2.0, pool=1.0)),
+        (False, httpx_timeouts(None)),
     ],
 )
 async def test_timeouts_off_removes_the_limit_on_a_push(

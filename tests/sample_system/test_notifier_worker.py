@@ -19,6 +19,7 @@ from sample_system.notifier_worker.httpserver import start_http
 from sample_system.notifier_worker.metrics import BreakerListener, WorkerMetrics
 from sample_system.notifier_worker.pusher import Pusher, PushFailed, PushRejected
 from sample_system.notifier_worker.settings import PROTECTIONS, Settings
+from tests.sample_system._fakes import FakeClock, httpx_timeouts
 
 EVENT = {"reaction_id": "r1", "post_id": "p1", "user_id": "u1", "kind": "like"}
 BODY = json.dumps(EVENT).encode()
@@ -37,21 +38,6 @@ class Provider:
         self.timeouts.append(request.extensions["timeout"])
         status = self.statuses.pop(0) if self.statuses else 200
         return httpx.Response(status, json={"delivered": status == 200})
-
-
-class FakeClock:
-    """Time that moves only through the fake sleep."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class World:
@@ -537,8 +523,8 @@ def test_reconnect_switched_back_on_at_run_time_reconnects(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("timeouts", "expected"),
     [
-        (True, {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}),
-        (False, {"connect": None, "read": None, "write": None, "pool": None}),
+        (True, httpx_timeouts(2.0)),
+        (False, httpx_timeouts(None)),
     ],
 )
 def test_push_timeout_is_removed_with_the_switch(

@@ -21,6 +21,7 @@ from sample_system.reactions.metrics import ReactionsMetrics
 from sample_system.reactions.publisher import PikaLink, Publisher, PublisherBusy, PublishError
 from sample_system.reactions.settings import PROTECTIONS
 from sample_system.reactions.store import Store
+from tests.sample_system._fakes import FakeClock, httpx_timeouts
 
 REACTION = {"post_id": "p1", "user_id": "u1", "kind": "like"}
 
@@ -68,25 +69,18 @@ class FakeBroker:
         return FakeLink(self, confirms)
 
 
-class FakeClock:
-    """A monotonic clock that advances only when told (or when the fake sleep runs)."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def make_publisher(broker: FakeBroker, clock: FakeClock, **kwargs: float) -> Publisher:
+def make_publisher(
+    broker: FakeBroker, clock: FakeClock, protections: Protections | None = None, **kwargs: float
+) -> Publisher:
     options = {"attempts": 3, "max_s": 60.0, "backoff_s": 0.1, "backoff_max_s": 1.0}
     options.update(kwargs)
-    return Publisher(broker.connect, sleep=clock.sleep, clock=clock, **options)  # type: ignore[arg-type]
+    return Publisher(
+        broker.connect,
+        protections=protections,
+        sleep=clock.sleep,
+        clock=clock,
+        **options,  # type: ignore[arg-type]
+    )
 
 
 # --- publisher (driven by run_once, no thread) ---
@@ -472,20 +466,6 @@ def switched(**off: bool) -> Protections:
     return Protections(PROTECTIONS, off)
 
 
-def make_switched_publisher(
-    broker: FakeBroker, clock: FakeClock, protections: Protections, **kwargs: float
-) -> Publisher:
-    options = {"attempts": 3, "max_s": 60.0, "backoff_s": 0.1, "backoff_max_s": 1.0}
-    options.update(kwargs)
-    return Publisher(
-        broker.connect,
-        protections=protections,
-        sleep=clock.sleep,
-        clock=clock,
-        **options,  # type: ignore[arg-type]
-    )
-
-
 def publish(publisher: Publisher, message_id: str) -> None:
     future = publisher.submit(message_id, b"{}")
     publisher.run_once(0)
@@ -494,7 +474,7 @@ def publish(publisher: Publisher, message_id: str) -> None:
 
 def test_confirms_off_opens_the_channel_without_confirm_mode_and_a_change_reopens_it() -> None:
     broker, clock, protections = FakeBroker(), FakeClock(), switched()
-    publisher = make_switched_publisher(broker, clock, protections)
+    publisher = make_publisher(broker, clock, protections)
     publish(publisher, "r1")
     protections.switch("confirms", False)
     publish(publisher, "r2")
@@ -505,7 +485,7 @@ def test_confirms_off_opens_the_channel_without_confirm_mode_and_a_change_reopen
 
 def test_persistent_off_publishes_transient_messages() -> None:
     broker, clock, protections = FakeBroker(), FakeClock(), switched()
-    publisher = make_switched_publisher(broker, clock, protections)
+    publisher = make_publisher(broker, clock, protections)
     publish(publisher, "r1")
     protections.switch("persistent", False)
     publish(publisher, "r2")
@@ -514,7 +494,7 @@ def test_persistent_off_publishes_transient_messages() -> None:
 
 def test_reconnect_off_never_opens_a_second_connection() -> None:
     broker, clock, protections = FakeBroker(), FakeClock(), switched(reconnect=False)
-    publisher = make_switched_publisher(broker, clock, protections)
+    publisher = make_publisher(broker, clock, protections)
     publish(publisher, "r1")  # the first connection is allowed
     broker.drop_idle = True
     publisher.run_once(0)  # the connection dies while idle
@@ -533,7 +513,7 @@ def test_reconnect_off_never_opens_a_second_connection() -> None:
 def test_reconnect_off_after_a_failed_first_connection_gives_up_for_good() -> None:
     broker, clock = FakeBroker(), FakeClock()
     broker.down = True
-    publisher = make_switched_publisher(broker, clock, switched(reconnect=False))
+    publisher = make_publisher(broker, clock, switched(reconnect=False))
     future = publisher.submit("r1", b"{}", probe=True)
     publisher.run_once(0)
     with pytest.raises(PublishError):
@@ -553,7 +533,7 @@ def test_retry_backoff_off_retries_at_once_past_the_budget(
     broker, clock = FakeBroker(), FakeClock()
     broker.down = True
     protections = switched(retry_backoff=backoff)
-    publisher = make_switched_publisher(broker, clock, protections, attempts=3, max_s=0.15)
+    publisher = make_publisher(broker, clock, protections, attempts=3, max_s=0.15)
     future = publisher.submit("r1", b"{}")
     publisher.run_once(0)
     with pytest.raises(PublishError):
@@ -564,7 +544,7 @@ def test_retry_backoff_off_retries_at_once_past_the_budget(
 
 def test_timeouts_switch_reaches_the_amqp_connection() -> None:
     broker, clock, protections = FakeBroker(), FakeClock(), switched(timeouts=False)
-    publish(make_switched_publisher(broker, clock, protections), "r1")
+    publish(make_publisher(broker, clock, protections), "r1")
     assert broker.links == [{"confirms": True, "timeouts": False}]
 
 
@@ -764,8 +744,8 @@ async def test_outbox_off_at_start_up_makes_a_broker_failure_a_503(
 @pytest.mark.parametrize(
     ("timeouts", "expected"),
     [
-        (True, {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 1.0}),
-        (False, {"connect": None, "read": None, "write": None, "pool": None}),
+        (True, httpx_timeouts(2.0, pool=1.0)),
+        (False, httpx_timeouts(None)),
     ],
 )
 async def test_notify_timeouts_are_removed_with_the_switch(
