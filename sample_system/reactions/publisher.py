@@ -43,8 +43,7 @@ class Link(Protocol):
     """An open channel, in confirm mode unless opened with confirms off."""
 
     def publish(self, message_id: str, body: bytes, *, persistent: bool) -> None:
-        """Publish a message and return once the broker confirmed it (or, without confirms,
-        once it is written)."""
+        """Publish; return once the broker confirmed it (without confirm mode: once written)."""
 
     def idle(self) -> None:
         """Service heartbeats while no message is being published."""
