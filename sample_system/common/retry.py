@@ -38,3 +38,27 @@ def bounded_retrying(
         sleep=sleep,
         reraise=True,
     )
+
+
+def immediate_retrying(
+    *,
+    attempts: int,
+    retry: Any,
+    sleep: Callable[[float], None] = time.sleep,
+    on_retry: Callable[[tenacity.RetryCallState], None] = lambda state: None,
+) -> tenacity.Retrying:
+    """Return the Retrying a team ships without backoff: up to ``attempts`` at once, no budget.
+
+    The regression switched on by ``retry_backoff`` = off. Still bounded: by ``attempts``, and in
+    time by the timeout of each attempt.
+    """
+    if attempts < 1:
+        raise ValueError(f"attempts={attempts} must be >= 1 (1 = no retry)")
+    return tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(attempts),
+        wait=tenacity.wait_none(),
+        retry=retry,
+        before_sleep=on_retry,
+        sleep=sleep,
+        reraise=True,
+    )

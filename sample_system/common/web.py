@@ -1,6 +1,7 @@
-"""Starlette helpers: metrics and health endpoints, JSON bodies, serving with uvicorn."""
+"""Starlette helpers: metrics, health and protections endpoints, JSON bodies, serving."""
 
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -10,10 +11,14 @@ import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from sample_system.common.logs import configure_logging
+from sample_system.common.protections import ProtectionError, Protections
 from sample_system.common.settings import SettingsError
+
+log = logging.getLogger(__name__)
 
 
 class BadRequest(Exception):
@@ -48,6 +53,37 @@ def require_str(body: dict[str, Any], field: str) -> str:
     if not isinstance(value, str) or not value:
         raise BadRequest(f"field {field!r} must be a non-empty string, got {value!r}")
     return value
+
+
+def protections_routes(
+    protections: Protections, on_change: Callable[[set[str]], None] = lambda changed: None
+) -> list[Route]:
+    """``GET|PUT /admin/protections``: ``{"name": bool, ...}``; PUT is partial, all or nothing.
+
+    ``on_change`` gets the names whose value changed, for switches that must rebuild something.
+    """
+
+    async def get(request: Request) -> Response:
+        return JSONResponse(protections.as_dict())
+
+    async def put(request: Request) -> Response:
+        try:
+            changed = protections.update(await json_object(request))
+        except BadRequest as exc:
+            return error(400, str(exc))
+        except ProtectionError as exc:
+            return error(
+                exc.status, str(exc), startup_only=sorted(protections.switches.startup_only)
+            )
+        if changed:
+            log.info("protections changed: %s", {n: protections[n] for n in sorted(changed)})
+            on_change(changed)
+        return JSONResponse(protections.as_dict())
+
+    return [
+        Route("/admin/protections", get, methods=["GET"]),
+        Route("/admin/protections", put, methods=["PUT"]),
+    ]
 
 
 def serve(app: ASGIApp, host: str, port: int) -> None:

@@ -1,4 +1,4 @@
-"""The gateway Starlette app: bounded inbound concurrency, bounded pool, optional breaker."""
+"""The gateway Starlette app: bounded inbound concurrency, bounded pool, a breaker (switchable)."""
 
 import asyncio
 import contextlib
@@ -15,10 +15,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sample_system.common.breaker_metrics import STATE_VALUES, BreakerMetrics
-from sample_system.common.web import BadRequest, error, json_object, metrics_response
+from sample_system.common.protections import Protections
+from sample_system.common.web import (
+    BadRequest,
+    error,
+    json_object,
+    metrics_response,
+    protections_routes,
+)
 from sample_system.gateway.breaker import AsyncBreaker, BreakerOpen
 from sample_system.gateway.feed import build_feed
-from sample_system.gateway.settings import Settings
+from sample_system.gateway.settings import PROTECTIONS, Settings
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +83,7 @@ def create_app(
 ) -> Starlette:
     """Build the app; tests pass a fake ``transport`` and a fake ``clock`` for the breaker."""
     metrics = _Metrics()
+    protections = Protections(PROTECTIONS, settings.protections)
     client = httpx.AsyncClient(
         base_url=settings.reactions_url,
         timeout=httpx.Timeout(settings.timeout_s, pool=settings.pool_timeout_s),
@@ -94,19 +102,29 @@ def create_app(
         )
 
     state: dict[str, Any] = {
-        "enabled": settings.breaker,
         "breaker": new_breaker(settings.breaker_fail_max, settings.breaker_reset_s),
     }
-    metrics.breaker_enabled.set(1 if settings.breaker else 0)
+    metrics.breaker_enabled.set(1 if protections["breaker"] else 0)
+
+    def on_change(changed: set[str]) -> None:
+        if "breaker" in changed:
+            breaker: AsyncBreaker = state["breaker"]
+            state["breaker"] = new_breaker(breaker.fail_max, breaker.reset_timeout_s)
+            metrics.breaker_enabled.set(1 if protections["breaker"] else 0)
 
     def limited(name: str, endpoint: Endpoint) -> Endpoint:
-        """Hold one of GATEWAY_MAX_CONCURRENCY slots for the whole request, or answer 503."""
+        """Hold one of GATEWAY_MAX_CONCURRENCY slots for the whole request, or answer 503.
+
+        With bounded_concurrency off the request runs at once (still counted in flight).
+        """
 
         async def wrapper(request: Request) -> Response:
             started = time.perf_counter()
+            bounded = protections["bounded_concurrency"]
             try:
-                async with asyncio.timeout(queue_timeout_s):
-                    await slots.acquire()
+                if bounded:
+                    async with asyncio.timeout(queue_timeout_s):
+                        await slots.acquire()
             except TimeoutError:
                 metrics.overloaded.labels(name).inc()
                 response: Response = error(
@@ -118,7 +136,8 @@ def create_app(
                     response = await endpoint(request)
                 finally:
                     metrics.inflight.dec()
-                    slots.release()
+                    if bounded:
+                        slots.release()
             metrics.requests.labels(name, str(response.status_code)).inc()
             metrics.latency.labels(name).observe(time.perf_counter() - started)
             return response
@@ -126,9 +145,13 @@ def create_app(
         return wrapper
 
     async def forward(body: bytes, content_type: str) -> Response:
+        timeout = httpx.USE_CLIENT_DEFAULT if protections["timeouts"] else None
         try:
             upstream = await client.post(
-                "/reactions", content=body, headers={"content-type": content_type}
+                "/reactions",
+                content=body,
+                headers={"content-type": content_type},
+                timeout=timeout,
             )
         except httpx.TimeoutException as exc:
             return error(504, f"reactions timed out ({type(exc).__name__})")
@@ -143,7 +166,7 @@ def create_app(
     async def post_reaction(request: Request) -> Response:
         body = await request.body()
         content_type = request.headers.get("content-type", "application/json")
-        if not state["enabled"]:
+        if not protections["breaker"]:
             return await forward(body, content_type)
         breaker: AsyncBreaker = state["breaker"]
         try:
@@ -174,7 +197,7 @@ def create_app(
     def breaker_view() -> dict[str, Any]:
         breaker: AsyncBreaker = state["breaker"]
         return {
-            "enabled": state["enabled"],
+            "enabled": protections["breaker"],
             "fail_max": breaker.fail_max,
             "reset_timeout_s": breaker.reset_timeout_s,
             "state": breaker.state,
@@ -186,11 +209,11 @@ def create_app(
     async def put_breaker(request: Request) -> Response:
         try:
             enabled, fail_max, reset = _breaker_config(
-                await json_object(request), state["breaker"], state["enabled"]
+                await json_object(request), state["breaker"], protections["breaker"]
             )
         except BadRequest as exc:
             return error(400, str(exc))
-        state["enabled"] = enabled
+        protections.switch("breaker", enabled)
         state["breaker"] = new_breaker(fail_max, reset)
         metrics.breaker_enabled.set(1 if enabled else 0)
         log.info("breaker configured: %s", breaker_view())
@@ -213,6 +236,7 @@ def create_app(
             Route("/feed", limited("feed", feed), methods=["GET"]),
             Route("/admin/breaker", get_breaker, methods=["GET"]),
             Route("/admin/breaker", put_breaker, methods=["PUT"]),
+            *protections_routes(protections, on_change),
             Route("/health", health, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],

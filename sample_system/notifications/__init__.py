@@ -10,8 +10,14 @@ Run: ``python -m sample_system.notifications``. Environment:
 - ``NOTIFICATIONS_POOL_TIMEOUT_S`` (default ``1.0``): max wait for a free pooled connection
 - ``LOG_LEVEL`` (default ``INFO``): logging level
 
+Protections, each on unless its variable says ``off`` (``GET|PUT /admin/protections`` reads and
+switches them at run time with ``{"name": bool, ...}``):
+
+- ``NOTIFICATIONS_TIMEOUTS`` (``timeouts``): the timeouts of a push (NOTIFICATIONS_PUSH_TIMEOUT_S,
+  NOTIFICATIONS_POOL_TIMEOUT_S). Off: a push waits as long as the provider takes.
+
 Endpoints: ``POST /notify`` (200 delivered, 502 provider failed, 504 provider timed out, 400 bad
-body), ``GET /health``, ``GET /metrics``.
+body), ``GET|PUT /admin/protections``, ``GET /health``, ``GET /metrics``.
 """
 
 from sample_system.notifications.app import create_app

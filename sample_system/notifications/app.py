@@ -13,8 +13,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sample_system.common.ids import notification_id_for, recipient_for
-from sample_system.common.web import BadRequest, error, json_object, metrics_response, require_str
-from sample_system.notifications.settings import Settings
+from sample_system.common.protections import Protections
+from sample_system.common.web import (
+    BadRequest,
+    error,
+    json_object,
+    metrics_response,
+    protections_routes,
+    require_str,
+)
+from sample_system.notifications.settings import PROTECTIONS, Settings
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +31,7 @@ def create_app(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> Starlette:
     """Build the app; ``transport`` replaces the network in tests."""
+    protections = Protections(PROTECTIONS, settings.protections)
     client = httpx.AsyncClient(
         base_url=settings.push_url,
         timeout=httpx.Timeout(settings.push_timeout_s, pool=settings.pool_timeout_s),
@@ -62,8 +71,9 @@ def create_app(
             "recipient": recipient_for(post_id),
             "via": "sync",
         }
+        timeout = httpx.USE_CLIENT_DEFAULT if protections["timeouts"] else None
         try:
-            upstream = await client.post("/push", json=push)
+            upstream = await client.post("/push", json=push, timeout=timeout)
         except httpx.TimeoutException as exc:
             log.warning("push timed out for reaction %s: %r", reaction_id, exc)
             return error(504, f"push provider timed out ({type(exc).__name__})"), "timeout"
@@ -93,6 +103,7 @@ def create_app(
     return Starlette(
         routes=[
             Route("/notify", notify, methods=["POST"]),
+            *protections_routes(protections),
             Route("/health", health, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
         ],

@@ -1,9 +1,12 @@
 """notifications settings, read from the environment in one place."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from sample_system.common.protections import Switches
 from sample_system.common.settings import Env
+
+PROTECTIONS = Switches("notifications", "NOTIFICATIONS_", ("timeouts",))
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,7 @@ class Settings:
     pool_size: int = 20
     pool_timeout_s: float = 1.0
     log_level: str = "INFO"
+    protections: Mapping[str, bool] = field(default_factory=PROTECTIONS.defaults)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
@@ -34,4 +38,5 @@ class Settings:
                 "NOTIFICATIONS_POOL_TIMEOUT_S", cls.pool_timeout_s, min=0.001
             ),
             log_level=env.text("LOG_LEVEL", cls.log_level),
+            protections=PROTECTIONS.parse(env),
         )

@@ -25,8 +25,34 @@ Run: ``python -m sample_system.notifier_worker`` (SIGTERM/SIGINT stop it cleanly
 - ``WORKER_OPEN_PAUSE_S`` (default ``1.0``): pause of consumption while the breaker is open
 - ``LOG_LEVEL`` (default ``INFO``): logging level
 
+Protections, each on unless its variable says ``off`` (``GET|PUT /admin/protections`` reads and
+switches them at run time with ``{"name": bool, ...}``; what "off" ships is the regression a team
+that removed the protection by mistake would ship):
+
+- ``WORKER_ACK_AFTER_PUSH`` (``ack_after_push``): manual acks, sent once the push succeeded. Off:
+  auto_ack, so the broker forgets a message as it sends it, prefetch no longer bounds what is in
+  flight, and a message not pushed (failure, open breaker, crash) is lost (``worker_lost``).
+- ``WORKER_DEDUPE`` (``dedupe``): skip message ids already pushed. Off: ids are neither checked
+  nor recorded; a redelivered message is pushed again.
+- ``WORKER_BREAKER`` (``breaker``): the circuit breaker around the push. Off: every push is tried.
+  Switching it back on closes it.
+- ``WORKER_RETRY_BACKOFF`` (``retry_backoff``): retries wait an exponential backoff plus jitter
+  inside WORKER_RETRY_MAX_S. Off: the WORKER_RETRY_ATTEMPTS attempts follow each other at once,
+  with no jitter and no time budget (each still bounded by the push timeout).
+- ``WORKER_REQUEUE_TRANSIENT`` (``requeue_transient``): only poison and refused (4xx) messages are
+  dead-lettered; transient failures are requeued. Off: a message whose retries are exhausted, or
+  that meets an open breaker, goes to the DLQ too.
+- ``WORKER_RECONNECT`` (``reconnect``): the consumer reconnects with backoff. Off: after its first
+  connection ends (or fails) it opens no other; the process lives on, consuming nothing.
+- ``WORKER_TIMEOUTS`` (``timeouts``): the push timeout (WORKER_PUSH_TIMEOUT_S) and the AMQP
+  connection timeouts. Off: a push waits as long as the provider takes; pika's defaults (and the
+  broker's 60 s heartbeat) from the next connection.
+- ``WORKER_DURABLE_QUEUE`` (``durable_queue``, start-up only: a 409 at run time): declare the work
+  queue durable. Must match ``REACTIONS_DURABLE_QUEUE`` (see reactions).
+
 Endpoints (HTTP thread): ``GET /health`` (always 200 while the process runs, with ``broker``
-connected|disconnected and ``breaker`` closed|half-open|open) and ``GET /metrics``.
+connected|disconnected and ``breaker`` closed|half-open|open), ``GET|PUT /admin/protections``
+and ``GET /metrics``.
 
 Per message: poison (not JSON, missing fields) -> reject without requeue (dead-letters to the
 DLQ); an already processed message id -> ack without pushing; else push, record the id, ack.

@@ -12,6 +12,7 @@ import httpx
 import pybreaker
 
 from sample_system.common.logs import configure_logging
+from sample_system.common.protections import Protections
 from sample_system.common.settings import SettingsError
 from sample_system.notifier_worker.consumer import Consumer
 from sample_system.notifier_worker.dedupe import ProcessedIds
@@ -19,7 +20,7 @@ from sample_system.notifier_worker.handler import Handler, make_retrying
 from sample_system.notifier_worker.httpserver import start_http
 from sample_system.notifier_worker.metrics import BreakerListener, WorkerMetrics
 from sample_system.notifier_worker.pusher import Pusher, PushRejected
-from sample_system.notifier_worker.settings import Settings
+from sample_system.notifier_worker.settings import PROTECTIONS, Settings
 
 log = logging.getLogger("sample_system.notifier_worker")
 
@@ -41,6 +42,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, on_signal)
 
     metrics = WorkerMetrics()
+    protections = Protections(PROTECTIONS, settings.protections)
     breaker = pybreaker.CircuitBreaker(
         fail_max=settings.breaker_fail_max,
         reset_timeout=settings.breaker_reset_s,
@@ -67,9 +69,17 @@ def main() -> None:
         settings.retry_jitter_s,
         metrics.retries.inc,
         time.sleep,
+        protections=protections,
     )
-    handler = Handler(processed, Pusher(client), breaker, retrying, metrics)
-    consumer = Consumer(settings, handler, metrics, stop)
+    handler = Handler(
+        processed, Pusher(client, protections), breaker, retrying, metrics, protections
+    )
+    consumer = Consumer(settings, handler, metrics, stop, protections=protections)
+
+    def on_change(changed: set[str]) -> None:
+        if "breaker" in changed and protections["breaker"]:
+            breaker.close()  # switched back on: start closed, not in the state it was left in
+
     server = start_http(
         settings.host,
         settings.port,
@@ -79,6 +89,8 @@ def main() -> None:
             "broker": "connected" if consumer.connected else "disconnected",
             "breaker": breaker.current_state,
         },
+        protections,
+        on_change,
     )
     try:
         consumer.run()

@@ -11,10 +11,12 @@ from typing import Any
 import pybreaker
 import tenacity
 
-from sample_system.common.retry import bounded_retrying
+from sample_system.common.protections import Protections
+from sample_system.common.retry import bounded_retrying, immediate_retrying
 from sample_system.notifier_worker.dedupe import ProcessedIds
 from sample_system.notifier_worker.metrics import WorkerMetrics
 from sample_system.notifier_worker.pusher import PushFailed, PushRejected
+from sample_system.notifier_worker.settings import PROTECTIONS
 
 log = logging.getLogger(__name__)
 
@@ -60,19 +62,31 @@ def make_retrying(
     on_retry: Callable[[], None],
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    protections: Protections | None = None,
 ) -> Callable[[], tenacity.Retrying]:
-    """Return a factory of per-message Retrying: PushFailed only (never an open breaker)."""
+    """Return a factory of per-message Retrying: PushFailed only (never an open breaker).
+
+    With the ``retry_backoff`` protection off, the attempts follow each other at once with no
+    jitter and no time budget (a naive retry loop); still at most ``attempts``.
+    """
+    switches = protections or Protections(PROTECTIONS)
     # Spelled as a sum: wait_exponential_jitter renamed its arguments between tenacity 8 and 9.
     wait = tenacity.wait_exponential(
         multiplier=backoff_s, max=backoff_max_s
     ) + tenacity.wait_random(0, jitter_s)
 
+    retry = tenacity.retry_if_exception_type(PushFailed)
+
     def factory() -> tenacity.Retrying:
+        if not switches["retry_backoff"]:
+            return immediate_retrying(
+                attempts=attempts, retry=retry, sleep=sleep, on_retry=lambda state: on_retry()
+            )
         return bounded_retrying(
             attempts=attempts,
             max_s=max_s,
             wait=wait,
-            retry=tenacity.retry_if_exception_type(PushFailed),
+            retry=retry,
             sleep=sleep,
             clock=clock,
             on_retry=lambda state: on_retry(),
@@ -86,6 +100,10 @@ class Handler:
 
     The breaker is inside the retry loop, so every attempt counts towards opening it and an open
     breaker (CircuitBreakerError, not retried) ends the loop at once.
+
+    Protections read: ``dedupe`` (off: ids are neither checked nor recorded, so a redelivery is
+    pushed again), ``breaker`` (off: the push is called directly) and ``requeue_transient`` (off:
+    a transient failure, retries exhausted or breaker open, is dead-lettered like poison).
     """
 
     def __init__(
@@ -95,7 +113,9 @@ class Handler:
         breaker: pybreaker.CircuitBreaker,
         retrying: Callable[[], tenacity.Retrying],
         metrics: WorkerMetrics,
+        protections: Protections | None = None,
     ) -> None:
+        self._protections = protections or Protections(PROTECTIONS)
         self._processed = processed
         self._push = push
         self._breaker = breaker
@@ -109,18 +129,29 @@ class Handler:
             log.warning("poison message %r: %r", message_id, body[:200])
             return Outcome(Decision.DEAD_LETTER, "poison")
         key = message_id or event["reaction_id"]
-        if self._processed.seen(key):
+        dedupe = self._protections["dedupe"]
+        if dedupe and self._processed.seen(key):
             return Outcome(Decision.ACK, "duplicate")
         try:
-            self._retrying()(self._breaker.call, self._push, event)
+            if self._protections["breaker"]:
+                self._retrying()(self._breaker.call, self._push, event)
+            else:
+                self._retrying()(self._push, event)
         except pybreaker.CircuitBreakerError:
             self._metrics.breaker.rejected.inc()
-            return Outcome(Decision.REQUEUE, "breaker_open", pause=True)
+            return self._transient(key, "breaker_open", pause=True)
         except PushRejected as exc:
             log.warning("dead-lettering %s: %s", key, exc)
             return Outcome(Decision.DEAD_LETTER, "rejected")
         except PushFailed as exc:
-            log.warning("requeueing %s after retries: %s", key, exc)
-            return Outcome(Decision.REQUEUE, "retries_exhausted")
-        self._processed.mark(key)
+            log.warning("push of %s failed after retries: %s", key, exc)
+            return self._transient(key, "retries_exhausted")
+        if dedupe:
+            self._processed.mark(key)
         return Outcome(Decision.ACK, "pushed")
+
+    def _transient(self, key: str, reason: str, pause: bool = False) -> Outcome:
+        if self._protections["requeue_transient"]:
+            return Outcome(Decision.REQUEUE, reason, pause)
+        log.warning("dead-lettering %s after a transient failure (%s)", key, reason)
+        return Outcome(Decision.DEAD_LETTER, reason, pause)

@@ -20,6 +20,12 @@ class WorkerMetrics:
         self.dead_lettered = Counter(
             "worker_dead_lettered", "Messages rejected to the DLQ", registry=r
         )
+        self.lost = Counter(
+            "worker_lost",
+            "Messages auto-acked (ack_after_push off) and then not pushed",
+            ["reason"],
+            registry=r,
+        )
         self.retries = Counter("worker_push_retries", "Push attempts retried", registry=r)
         self.connected = Gauge(
             "consumer_connected", "1 while consuming from the broker", registry=r

@@ -5,6 +5,8 @@ from typing import Any
 import httpx
 
 from sample_system.common.ids import notification_id_for, recipient_for
+from sample_system.common.protections import Protections
+from sample_system.notifier_worker.settings import PROTECTIONS
 
 
 class PushFailed(Exception):
@@ -16,10 +18,14 @@ class PushRejected(Exception):
 
 
 class Pusher:
-    """POST /push with via="async"; raises PushFailed or PushRejected."""
+    """POST /push with via="async"; raises PushFailed or PushRejected.
 
-    def __init__(self, client: httpx.Client) -> None:
+    With the ``timeouts`` protection off the call has no timeout (the client's is ignored).
+    """
+
+    def __init__(self, client: httpx.Client, protections: Protections | None = None) -> None:
         self._client = client
+        self._protections = protections or Protections(PROTECTIONS)
 
     def __call__(self, event: dict[str, Any]) -> None:
         reaction_id = event["reaction_id"]
@@ -29,8 +35,9 @@ class Pusher:
             "recipient": recipient_for(event["post_id"]),
             "via": "async",
         }
+        timeout = httpx.USE_CLIENT_DEFAULT if self._protections["timeouts"] else None
         try:
-            response = self._client.post("/push", json=body)
+            response = self._client.post("/push", json=body, timeout=timeout)
         except httpx.HTTPError as exc:
             raise PushFailed(f"push of {reaction_id} failed: {exc!r}") from exc
         if 400 <= response.status_code < 500:

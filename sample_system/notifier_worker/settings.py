@@ -1,9 +1,26 @@
 """notifier-worker settings, read from the environment in one place."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from sample_system.common.protections import Switches
 from sample_system.common.settings import Env
+
+PROTECTIONS = Switches(
+    "notifier_worker",
+    "WORKER_",
+    (
+        "ack_after_push",
+        "dedupe",
+        "breaker",
+        "retry_backoff",
+        "requeue_transient",
+        "reconnect",
+        "timeouts",
+        "durable_queue",
+    ),
+    startup_only=frozenset({"durable_queue"}),
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,7 @@ class Settings:
     retry_jitter_s: float = 0.1
     open_pause_s: float = 1.0
     log_level: str = "INFO"
+    protections: Mapping[str, bool] = field(default_factory=PROTECTIONS.defaults)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
@@ -65,4 +83,5 @@ class Settings:
             retry_jitter_s=env.number(p + "RETRY_JITTER_S", cls.retry_jitter_s),
             open_pause_s=env.number(p + "OPEN_PAUSE_S", cls.open_pause_s, min=0.01),
             log_level=env.text("LOG_LEVEL", cls.log_level),
+            protections=PROTECTIONS.parse(env),
         )

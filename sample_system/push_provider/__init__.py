@@ -10,8 +10,10 @@ Run: ``python -m sample_system.push_provider``. Environment:
 - ``PUSH_ERROR_STATUS`` (default ``503``): initial HTTP status (400..599) of an injected error
 - ``LOG_LEVEL`` (default ``INFO``): logging level (JSON lines on stderr)
 
-Endpoints: ``POST /push``, ``GET /ledger``, ``DELETE /ledger``, ``GET|PUT /admin/faults``,
-``GET /health``, ``GET /metrics``.
+Endpoints: ``POST /push``, ``GET /ledger`` (``deliveries``: one record per delivery; ``counts``:
+deliveries per reaction id; ``delivered_at``: per reaction id, the wall-clock times (time.time(),
+seconds) of its deliveries), ``DELETE /ledger``, ``GET|PUT /admin/faults``, ``GET /health``,
+``GET /metrics``. The provider has no protection of its own to switch off.
 """
 
 from sample_system.push_provider.app import create_app

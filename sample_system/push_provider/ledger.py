@@ -46,8 +46,15 @@ class Ledger:
         self._per_notification.clear()
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the JSON form used by ``GET /ledger``."""
+        """Return the JSON form used by ``GET /ledger``.
+
+        ``delivered_at`` maps a reaction id to the wall-clock times (time.time()) of its
+        deliveries, in order: delivery lag = that time - the time the 202 was received.
+        """
         counts = Counter(d.reaction_id for d in self._deliveries)
+        delivered_at: dict[str, list[float]] = {}
+        for d in self._deliveries:
+            delivered_at.setdefault(d.reaction_id, []).append(d.at)
         return {
             "deliveries": [
                 {
@@ -61,4 +68,5 @@ class Ledger:
                 for d in self._deliveries
             ],
             "counts": dict(counts),
+            "delivered_at": delivered_at,
         }

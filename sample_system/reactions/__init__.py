@@ -28,14 +28,42 @@ Run: ``python -m sample_system.reactions``. Environment:
 - ``REACTIONS_DRAIN_POLL_S`` (default ``1.0``): drainer's idle re-check period
 - ``LOG_LEVEL`` (default ``INFO``): logging level
 
+Protections, each on unless its variable says ``off`` (``GET|PUT /admin/protections`` reads and
+switches them at run time with ``{"name": bool, ...}``; what "off" ships is the regression a team
+that removed the protection by mistake would ship):
+
+- ``REACTIONS_CONFIRMS`` (``confirms``): publisher confirms. Off: the channel is not in confirm
+  mode; a publish counts as done once written to the socket. A run-time change reopens the channel.
+- ``REACTIONS_PERSISTENT`` (``persistent``): delivery_mode 2. Off: transient messages (mode 1),
+  lost when the broker restarts.
+- ``REACTIONS_DURABLE_QUEUE`` (``durable_queue``, start-up only: a 409 at run time): declare the
+  work queue durable. Off: a non-durable queue, gone after a broker restart. The broker refuses a
+  queue that exists with the other durability: start notifier_worker with the same setting
+  (``WORKER_DURABLE_QUEUE``) on a broker without the queue.
+- ``REACTIONS_OUTBOX`` (``outbox``, also ``PUT /admin/outbox``): the outbox fallback. Off: a broker
+  failure is a 503.
+- ``REACTIONS_DELETE_AFTER_CONFIRM`` (``delete_after_confirm``): the drainer deletes an outbox row
+  only after its confirm. Off: it deletes the row first, so a failed publish loses the event.
+- ``REACTIONS_RECONNECT`` (``reconnect``): the publisher reconnects. Off: once a connection is lost
+  (or fails to open) it never opens another; every publish fails (to the outbox, which never
+  drains) until switched back on.
+- ``REACTIONS_RETRY_BACKOFF`` (``retry_backoff``): publish retries wait an exponential backoff
+  inside REACTIONS_PUBLISH_MAX_S. Off: the REACTIONS_PUBLISH_ATTEMPTS attempts follow each other at
+  once with no time budget (each still bounded by the AMQP timeouts).
+- ``REACTIONS_TIMEOUTS`` (``timeouts``): timeouts on POST /notify (connect, read, pool), on a
+  request's and the drainer's wait for a confirm, and on AMQP connections. Off: no limit on the
+  HTTP call or the confirm waits; pika's defaults (and the broker's 60 s heartbeat) from the next
+  AMQP connection.
+
 Endpoints: ``POST /reactions`` (sync: 201, 502, 504; async: 202 with ``queued`` broker|outbox;
 400 on a bad body), ``GET|PUT /admin/mode``, ``GET|PUT /admin/outbox`` (``{"enabled": bool}``;
-off, a broker failure is a 503: the negative control of the broker experiments), ``GET /health``,
-``GET /metrics``.
+off, a broker failure is a 503: the negative control of the broker experiments),
+``GET|PUT /admin/protections``, ``GET /health``, ``GET /metrics``.
 
 Async delivery guarantee: a 202 means the event is confirmed by the broker or stored in the
 SQLite outbox, which a background thread drains in order (deleting a row only after its confirm).
-Publishing is at-least-once; the worker deduplicates by ``message_id`` (= reaction_id).
+Publishing is at-least-once; the worker deduplicates by ``message_id`` (= reaction_id). The body
+is the reaction (with its ``reaction_id``) plus ``created_at`` (time.time() when published).
 """
 
 from sample_system.reactions.app import create_app

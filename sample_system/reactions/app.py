@@ -15,11 +15,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sample_system.common.web import BadRequest, error, json_object, metrics_response, require_str
+from sample_system.common.protections import Protections
+from sample_system.common.web import (
+    BadRequest,
+    error,
+    json_object,
+    metrics_response,
+    protections_routes,
+    require_str,
+)
 from sample_system.reactions.drainer import Drainer
 from sample_system.reactions.metrics import ReactionsMetrics
 from sample_system.reactions.publisher import PikaLink, Publisher, PublishError, Publishing
-from sample_system.reactions.settings import MODES, Settings
+from sample_system.reactions.settings import MODES, PROTECTIONS, Settings
 from sample_system.reactions.store import Store
 
 log = logging.getLogger(__name__)
@@ -38,12 +46,25 @@ def _reaction(body: dict[str, Any]) -> dict[str, str]:
     return reaction
 
 
-def default_publisher(settings: Settings, metrics: ReactionsMetrics) -> Publisher:
+def default_publisher(
+    settings: Settings, metrics: ReactionsMetrics, protections: Protections
+) -> Publisher:
     """Build the real pika-backed publisher from the settings."""
+
+    def connect(*, confirms: bool, timeouts: bool) -> PikaLink:
+        return PikaLink(
+            settings.amqp_url,
+            settings.queue,
+            settings.amqp_timeout_s,
+            settings.amqp_heartbeat_s,
+            confirms=confirms,
+            durable=protections["durable_queue"],
+            timeouts=timeouts,
+        )
+
     return Publisher(
-        lambda: PikaLink(
-            settings.amqp_url, settings.queue, settings.amqp_timeout_s, settings.amqp_heartbeat_s
-        ),
+        connect,
+        protections=protections,
         queue_size=settings.publish_queue_size,
         attempts=settings.publish_attempts,
         max_s=settings.publish_max_s,
@@ -62,14 +83,17 @@ def create_app(
 ) -> Starlette:
     """Build the app; tests pass a fake ``transport`` and a publisher over a fake link.
 
-    The publisher and drainer threads start and stop with the app's lifespan.
+    The publisher and drainer threads start and stop with the app's lifespan. A publisher passed
+    in reads its own protections (pass it the same Protections to switch it from here).
     """
     store = Store(settings.db_path)
     metrics = ReactionsMetrics(store.outbox_size)
-    publisher = publisher or default_publisher(settings, metrics)
+    protections = Protections(PROTECTIONS, settings.protections)
+    publisher = publisher or default_publisher(settings, metrics, protections)
     drainer = Drainer(
         store,
         publisher,
+        protections=protections,
         backoff_s=settings.drain_backoff_s,
         backoff_max_s=settings.drain_backoff_max_s,
         poll_s=settings.drain_poll_s,
@@ -83,14 +107,15 @@ def create_app(
         ),
         transport=transport,
     )
-    # The outbox can be switched off at run time: the negative control of the broker experiments.
-    state: dict[str, Any] = {"mode": settings.mode, "outbox": True}
+    state: dict[str, Any] = {"mode": settings.mode}
     metrics.set_mode(settings.mode)
 
     async def notify_sync(reaction: dict[str, str]) -> tuple[Response, str]:
         rid = reaction["reaction_id"]
+        # timeouts off: no limit on connecting, reading or waiting for a pooled connection.
+        timeout = httpx.USE_CLIENT_DEFAULT if protections["timeouts"] else None
         try:
-            upstream = await client.post("/notify", json=reaction)
+            upstream = await client.post("/notify", json=reaction, timeout=timeout)
         except httpx.TimeoutException as exc:
             message = f"notifications timed out ({type(exc).__name__})"
             return JSONResponse({"reaction_id": rid, "error": message}, 504), "timeout"
@@ -108,12 +133,14 @@ def create_app(
         body = json.dumps({**reaction, "created_at": time.time()}).encode()
         # Behind a non-empty outbox, go to the outbox too: keeps order, and the drainer alone
         # probes a broker that was down instead of every request waiting on it.
-        if store.outbox_size() == 0 or not state["outbox"]:
+        outbox_on = protections["outbox"]
+        if store.outbox_size() == 0 or not outbox_on:
+            wait_s = settings.publish_timeout_s if protections["timeouts"] else None
             try:
                 future = publisher.submit(rid, body)
-                await asyncio.wait_for(asyncio.wrap_future(future), settings.publish_timeout_s)
+                await asyncio.wait_for(asyncio.wrap_future(future), wait_s)
             except (PublishError, TimeoutError) as exc:
-                if not state["outbox"]:
+                if not outbox_on:
                     message = f"broker unavailable ({exc!r}) and the outbox is off"
                     return JSONResponse({"reaction_id": rid, "error": message}, 503), "rejected"
                 log.info("publish of %s failed (%r); storing in the outbox", rid, exc)
@@ -155,7 +182,7 @@ def create_app(
         return JSONResponse({"mode": mode})
 
     async def outbox(request: Request) -> Response:
-        return JSONResponse({"size": store.outbox_size(), "enabled": state["outbox"]})
+        return JSONResponse({"size": store.outbox_size(), "enabled": protections["outbox"]})
 
     async def put_outbox(request: Request) -> Response:
         try:
@@ -165,7 +192,7 @@ def create_app(
         enabled = body.get("enabled")
         if not isinstance(enabled, bool):
             return error(400, f"field 'enabled' must be true or false, got {enabled!r}")
-        state["outbox"] = enabled
+        protections.switch("outbox", enabled)
         log.info("outbox is now %s", "on" if enabled else "off")
         return await outbox(request)
 
@@ -201,6 +228,7 @@ def create_app(
             Route("/admin/mode", put_mode, methods=["PUT"]),
             Route("/admin/outbox", outbox, methods=["GET"]),
             Route("/admin/outbox", put_outbox, methods=["PUT"]),
+            *protections_routes(protections),
             Route("/health", health, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],

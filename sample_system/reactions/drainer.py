@@ -4,20 +4,27 @@ import logging
 import threading
 from concurrent.futures import CancelledError
 
+from sample_system.common.protections import Protections
 from sample_system.reactions.publisher import PublishError, Publishing
+from sample_system.reactions.settings import PROTECTIONS
 from sample_system.reactions.store import Store
 
 log = logging.getLogger(__name__)
 
 
 class Drainer:
-    """Publish the outbox head, delete it only once confirmed; back off exponentially on failure."""
+    """Publish the outbox head, delete it only once confirmed; back off exponentially on failure.
+
+    Protections read: ``delete_after_confirm`` (off: the row is deleted before it is published,
+    so a failed publish loses it) and ``timeouts`` (off: the wait for a confirm has no limit).
+    """
 
     def __init__(
         self,
         store: Store,
         publisher: Publishing,
         *,
+        protections: Protections | None = None,
         backoff_s: float = 0.2,
         backoff_max_s: float = 5.0,
         poll_s: float = 1.0,
@@ -29,6 +36,7 @@ class Drainer:
             )
         self._store = store
         self._publisher = publisher
+        self._protections = protections or Protections(PROTECTIONS)
         self._backoff_s = backoff_s
         self._backoff_max_s = backoff_max_s
         self._poll_s = poll_s
@@ -62,19 +70,28 @@ class Drainer:
         row = self._store.outbox_head()
         if row is None:
             return None
+        deleted = not self._protections["delete_after_confirm"]
+        if deleted:
+            self._store.outbox_delete(row.seq)
+        timeout_s = self._confirm_timeout_s if self._protections["timeouts"] else None
         try:
             future = self._publisher.submit(row.reaction_id, row.body, probe=True)
-            future.result(timeout=self._confirm_timeout_s)
+            future.result(timeout=timeout_s)
         except (PublishError, TimeoutError, CancelledError) as exc:
             if not isinstance(exc, PublishError):
                 future.cancel()
             delay = self._next_backoff_s
             self._next_backoff_s = min(self._next_backoff_s * 2, self._backoff_max_s)
             log.info(
-                "outbox drain of %s failed (%s); next try in %.2fs", row.reaction_id, exc, delay
+                "outbox drain of %s failed (%s)%s; next try in %.2fs",
+                row.reaction_id,
+                exc,
+                ", its row already deleted: lost" if deleted else "",
+                delay,
             )
             return delay
-        self._store.outbox_delete(row.seq)
+        if not deleted:
+            self._store.outbox_delete(row.seq)
         self._next_backoff_s = self._backoff_s
         return 0.0
 

@@ -2,6 +2,13 @@
 
 Request handlers and the outbox drainer hand it jobs through a bounded queue and wait on a
 ``concurrent.futures.Future`` that resolves once the broker has confirmed the message.
+
+The protections read here, each switchable at run time (see ``reactions.settings.PROTECTIONS``):
+``confirms`` (off: a channel without confirm mode, so a publish returns once written to the
+socket; a change reopens the channel), ``persistent`` (off: delivery_mode 1), ``reconnect`` (off:
+once a connection is lost or fails to open, no other is opened), ``retry_backoff`` (off: the
+attempts follow each other at once, with no time budget), ``timeouts`` (off: pika's defaults on
+the next connection).
 """
 
 import logging
@@ -17,7 +24,9 @@ import pika
 import tenacity
 
 from sample_system.common.amqp import connection_parameters, declare_topology
-from sample_system.common.retry import bounded_retrying
+from sample_system.common.protections import Protections
+from sample_system.common.retry import bounded_retrying, immediate_retrying
+from sample_system.reactions.settings import PROTECTIONS
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +40,10 @@ class PublisherBusy(PublishError):
 
 
 class Link(Protocol):
-    """An open channel with publisher confirms enabled."""
+    """An open channel, in confirm mode unless opened with confirms off."""
 
-    def publish(self, message_id: str, body: bytes) -> None:
-        """Publish a persistent message and return once the broker confirmed it."""
+    def publish(self, message_id: str, body: bytes, *, persistent: bool) -> None:
+        """Publish; return once the broker confirmed it (without confirm mode: once written)."""
 
     def idle(self) -> None:
         """Service heartbeats while no message is being published."""
@@ -43,30 +52,49 @@ class Link(Protocol):
         """Close the connection, ignoring errors."""
 
 
-class PikaLink:
-    """A pika BlockingConnection + confirm channel on the declared work queue."""
+class Connect(Protocol):
+    """Open a Link with the protections that apply to a whole connection."""
 
-    def __init__(self, url: str, queue_name: str, timeout_s: float, heartbeat_s: int) -> None:
+    def __call__(self, *, confirms: bool, timeouts: bool) -> Link:
+        """Connect; raise on failure."""
+
+
+class PikaLink:
+    """A pika BlockingConnection + channel (confirm mode unless ``confirms`` is off)."""
+
+    def __init__(
+        self,
+        url: str,
+        queue_name: str,
+        timeout_s: float,
+        heartbeat_s: int,
+        *,
+        confirms: bool = True,
+        durable: bool = True,
+        timeouts: bool = True,
+    ) -> None:
         self._queue = queue_name
         self._connection = pika.BlockingConnection(
-            connection_parameters(url, timeout_s, heartbeat_s)
+            connection_parameters(url, timeout_s, heartbeat_s, timeouts=timeouts)
         )
         try:
             self._channel = self._connection.channel()
-            self._channel.confirm_delivery()
-            declare_topology(self._channel, queue_name)
+            if confirms:
+                self._channel.confirm_delivery()
+            declare_topology(self._channel, queue_name, durable=durable)
         except Exception:
             self.close()
             raise
 
-    def publish(self, message_id: str, body: bytes) -> None:
-        """Publish persistently; pika raises NackError/UnroutableError when not confirmed."""
+    def publish(self, message_id: str, body: bytes, *, persistent: bool) -> None:
+        """Publish; in confirm mode pika raises NackError/UnroutableError when not confirmed."""
+        mode = pika.DeliveryMode.Persistent if persistent else pika.DeliveryMode.Transient
         self._channel.basic_publish(
             exchange="",
             routing_key=self._queue,
             body=body,
             properties=pika.BasicProperties(
-                delivery_mode=pika.DeliveryMode.Persistent,
+                delivery_mode=mode,
                 message_id=message_id,
                 content_type="application/json",
             ),
@@ -148,8 +176,9 @@ class Publisher:
 
     def __init__(
         self,
-        connect: Callable[[], Link],
+        connect: Connect,
         *,
+        protections: Protections | None = None,
         queue_size: int = 1000,
         attempts: int = 3,
         max_s: float = 2.0,
@@ -166,6 +195,7 @@ class Publisher:
         if attempts < 1:
             raise ValueError(f"attempts={attempts} must be >= 1 (1 = no retry)")
         self._connect = connect
+        self._protections = protections or Protections(PROTECTIONS)
         self._jobs: queue.Queue[_Job] = queue.Queue(maxsize=queue_size)
         self._attempts = attempts
         self._max_s = max_s
@@ -176,6 +206,8 @@ class Publisher:
         self._hooks = hooks or NoHooks()
         self._clock = clock
         self._link: Link | None = None
+        self._link_confirms = True
+        self._lost = False  # the last connection was lost or failed to open
         self._unavailable_until = float("-inf")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="amqp-publisher", daemon=True)
@@ -252,15 +284,23 @@ class Publisher:
         if not job.probe and self._clock() < self._unavailable_until:
             self._hooks.failed()
             raise PublishError("broker unavailable (recent publish failed; cooling down)")
-        retrying = bounded_retrying(
-            attempts=self._attempts,
-            max_s=self._max_s,
-            wait=self._wait,
-            retry=tenacity.retry_if_exception_type(Exception),
-            sleep=self._sleep,
-            clock=self._clock,
-            on_retry=self._before_retry,
-        )
+        if self._protections["retry_backoff"]:
+            retrying = bounded_retrying(
+                attempts=self._attempts,
+                max_s=self._max_s,
+                wait=self._wait,
+                retry=tenacity.retry_if_exception_type(Exception),
+                sleep=self._sleep,
+                clock=self._clock,
+                on_retry=self._before_retry,
+            )
+        else:
+            retrying = immediate_retrying(
+                attempts=self._attempts,
+                retry=tenacity.retry_if_exception_type(Exception),
+                sleep=self._sleep,
+                on_retry=self._before_retry,
+            )
         try:
             retrying(self._publish_once, job)
         except Exception as exc:
@@ -273,14 +313,27 @@ class Publisher:
         self._hooks.confirmed()
 
     def _publish_once(self, job: _Job) -> None:
+        confirms = self._protections["confirms"]
+        if self._link is not None and self._link_confirms != confirms:
+            log.info("confirms switched %s: reopening the channel", "on" if confirms else "off")
+            self._drop_link()
         if self._link is None:
-            self._link = self._connect()
+            if self._lost and not self._protections["reconnect"]:
+                raise PublishError("the broker connection was lost and reconnect is off")
+            try:
+                self._link = self._connect(
+                    confirms=confirms, timeouts=self._protections["timeouts"]
+                )
+            except Exception:
+                self._lost = True
+                raise
+            self._link_confirms, self._lost = confirms, False
             self._hooks.connected(True)
             log.info("connected to the broker")
         try:
-            self._link.publish(job.message_id, job.body)
+            self._link.publish(job.message_id, job.body, persistent=self._protections["persistent"])
         except Exception:
-            self._drop_link()
+            self._drop_link(lost=True)
             raise
 
     def _before_retry(self, state: tenacity.RetryCallState) -> None:
@@ -295,9 +348,10 @@ class Publisher:
             self._link.idle()
         except Exception as exc:
             log.warning("broker connection lost while idle: %r", exc)
-            self._drop_link()
+            self._drop_link(lost=True)
 
-    def _drop_link(self) -> None:
+    def _drop_link(self, lost: bool = False) -> None:
+        self._lost = self._lost or lost
         if self._link is not None:
             self._link.close()
             self._link = None

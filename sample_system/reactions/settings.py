@@ -1,11 +1,28 @@
 """reactions settings, read from the environment in one place."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from sample_system.common.protections import Switches
 from sample_system.common.settings import Env
 
 MODES = ("sync", "async")
+
+PROTECTIONS = Switches(
+    "reactions",
+    "REACTIONS_",
+    (
+        "confirms",
+        "persistent",
+        "durable_queue",
+        "outbox",
+        "delete_after_confirm",
+        "reconnect",
+        "retry_backoff",
+        "timeouts",
+    ),
+    startup_only=frozenset({"durable_queue"}),
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +52,7 @@ class Settings:
     drain_backoff_max_s: float = 5.0
     drain_poll_s: float = 1.0
     log_level: str = "INFO"
+    protections: Mapping[str, bool] = field(default_factory=PROTECTIONS.defaults)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
@@ -75,4 +93,5 @@ class Settings:
             ),
             drain_poll_s=env.number(p + "DRAIN_POLL_S", cls.drain_poll_s, min=0.001),
             log_level=env.text("LOG_LEVEL", cls.log_level),
+            protections=PROTECTIONS.parse(env),
         )

@@ -10,6 +10,8 @@ import pytest
 from sample_system.gateway import Settings, create_app
 from sample_system.gateway.breaker import AsyncBreaker, BreakerOpen
 from sample_system.gateway.feed import build_feed
+from sample_system.gateway.settings import PROTECTIONS
+from tests.sample_system._fakes import httpx_timeouts
 
 REACTION = {"post_id": "p1", "user_id": "u1", "kind": "like"}
 Behaviour = Callable[[httpx.Request], Awaitable[httpx.Response]]
@@ -141,9 +143,7 @@ async def test_breaker_opens_answers_with_fallback_and_recovers(
         return httpx.Response(502, json={"error": "notifications unreachable"})
 
     reactions.behaviour = broken
-    async with gateway(
-        reactions, clock, breaker=True, breaker_fail_max=2, breaker_reset_s=10.0
-    ) as c:
+    async with gateway(reactions, clock, breaker_fail_max=2, breaker_reset_s=10.0) as c:
         assert [(await c.post("/reactions", json=REACTION)).status_code for _ in range(2)] == [
             502,
             502,
@@ -170,12 +170,12 @@ async def test_breaker_is_switchable_at_run_time(
     client: httpx.AsyncClient, reactions: Reactions
 ) -> None:
     assert (await client.get("/admin/breaker")).json() == {
-        "enabled": False,
+        "enabled": True,
         "fail_max": 5,
         "reset_timeout_s": 5.0,
         "state": "closed",
     }
-    put = await client.put("/admin/breaker", json={"enabled": True, "fail_max": 1})
+    put = await client.put("/admin/breaker", json={"fail_max": 1})
     assert put.json()["enabled"] is True and put.json()["fail_max"] == 1
 
     async def broken(request: httpx.Request) -> httpx.Response:
@@ -186,6 +186,7 @@ async def test_breaker_is_switchable_at_run_time(
     assert (await client.post("/reactions", json=REACTION)).json()["fallback"] is True
     await client.put("/admin/breaker", json={"enabled": False})
     assert (await client.post("/reactions", json=REACTION)).status_code == 504
+    assert (await client.get("/admin/protections")).json()["breaker"] is False
 
 
 @pytest.mark.parametrize(
@@ -245,7 +246,76 @@ def test_async_breaker_rejects_bad_arguments() -> None:
 
 
 def test_settings_from_env() -> None:
-    settings = Settings.from_env({"GATEWAY_BREAKER": "on", "GATEWAY_MAX_CONCURRENCY": "4"})
-    assert (settings.breaker, settings.max_concurrency) == (True, 4)
+    settings = Settings.from_env({"GATEWAY_BREAKER": "off", "GATEWAY_MAX_CONCURRENCY": "4"})
+    assert (settings.protections["breaker"], settings.max_concurrency) == (False, 4)
     with pytest.raises(ValueError, match="GATEWAY_BREAKER='maybe' is not a boolean"):
         Settings.from_env({"GATEWAY_BREAKER": "maybe"})
+
+
+# --- protections: each switch off ships the regression ---
+
+
+async def test_breaker_is_on_by_default_and_off_by_the_protections_endpoint(
+    client: httpx.AsyncClient, reactions: Reactions
+) -> None:
+    async def broken(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(502, json={})
+
+    reactions.behaviour = broken
+    statuses = [(await client.post("/reactions", json=REACTION)).status_code for _ in range(6)]
+    assert statuses == [502] * 5 + [503]  # the default fail_max is 5
+    assert (await client.get("/admin/protections")).json() == PROTECTIONS.defaults()
+    await client.put("/admin/protections", json={"breaker": False})
+    statuses = [(await client.post("/reactions", json=REACTION)).status_code for _ in range(6)]
+    assert statuses == [502] * 6
+    assert reactions.calls == 11
+    on = await client.put("/admin/protections", json={"breaker": True})
+    assert on.json()["breaker"] is True
+    assert (await client.get("/admin/breaker")).json()["state"] == "closed"  # a new breaker
+
+
+@pytest.mark.timeout(10)
+async def test_bounded_concurrency_off_lets_every_request_in(
+    reactions: Reactions, clock: FakeClock
+) -> None:
+    release = asyncio.Event()
+
+    async def stuck(request: httpx.Request) -> httpx.Response:
+        await release.wait()
+        return httpx.Response(201, json={})
+
+    reactions.behaviour = stuck
+    off = {"bounded_concurrency": False}
+    async with gateway(reactions, clock, max_concurrency=2, protections=off) as c:
+        held = [asyncio.create_task(c.post("/reactions", json=REACTION)) for _ in range(5)]
+        for _ in range(1000):  # let the five requests run up to the stuck mock
+            await asyncio.sleep(0)
+        assert reactions.calls == 5  # all at once: no slot to wait for
+        assert (await c.get("/feed", params={"user_id": "u1"})).status_code == 200
+        assert "gateway_inflight 5.0" in (await c.get("/metrics")).text
+        release.set()
+        assert [r.status_code for r in await asyncio.gather(*held)] == [201] * 5
+        metrics = (await c.get("/metrics")).text
+    assert "gateway_overloaded_total{" not in metrics  # no request was refused
+
+
+@pytest.mark.parametrize(
+    ("timeouts", "expected"),
+    [
+        (True, httpx_timeouts(5.0)),
+        (False, httpx_timeouts(None)),
+    ],
+)
+async def test_timeouts_off_removes_the_limit_on_a_call_to_reactions(
+    client: httpx.AsyncClient, reactions: Reactions, timeouts: bool, expected: object
+) -> None:
+    seen: list[object] = []
+
+    async def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(201, json={})
+
+    reactions.behaviour = record
+    await client.put("/admin/protections", json={"timeouts": timeouts})
+    await client.post("/reactions", json=REACTION)
+    assert seen == [expected]

@@ -8,6 +8,7 @@ import pytest
 
 from sample_system.common.ids import notification_id_for
 from sample_system.notifications import Settings, create_app
+from tests.sample_system._fakes import httpx_timeouts
 
 NOTIFY = {"reaction_id": "r1", "post_id": "p1", "user_id": "u1", "kind": "like"}
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -105,3 +106,31 @@ def test_settings_reject_a_bad_push_url() -> None:
     with pytest.raises(ValueError, match=r"PUSH_URL='push:80' is not a http/https URL"):
         Settings.from_env({"PUSH_URL": "push:80"})
     assert Settings.from_env({"PUSH_URL": "http://h:1/"}).push_url == "http://h:1"
+
+
+@pytest.mark.parametrize(
+    ("timeouts", "expected"),
+    [
+        (True, httpx_timeouts(2.0, pool=1.0)),
+        (False, httpx_timeouts(None)),
+    ],
+)
+async def test_timeouts_off_removes_the_limit_on_a_push(
+    client: httpx.AsyncClient, provider: Provider, timeouts: bool, expected: object
+) -> None:
+    assert (await client.get("/admin/protections")).json() == {"timeouts": True}
+    put = await client.put("/admin/protections", json={"timeouts": timeouts})
+    assert put.json() == {"timeouts": timeouts}
+    assert (await client.post("/notify", json=NOTIFY)).status_code == 200
+    (sent,) = provider.requests
+    assert sent.extensions["timeout"] == expected
+
+
+async def test_timeouts_off_at_start_up(provider: Provider) -> None:
+    settings = Settings.from_env({"NOTIFICATIONS_TIMEOUTS": "off", "PUSH_URL": "http://push.test"})
+    app = create_app(settings, transport=httpx.MockTransport(provider))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://notifications") as c:
+        await c.post("/notify", json=NOTIFY)
+        assert (await c.get("/admin/protections")).json() == {"timeouts": False}
+    assert provider.requests[0].extensions["timeout"]["read"] is None

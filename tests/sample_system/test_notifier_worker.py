@@ -2,20 +2,24 @@
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import pika
 import pybreaker
 import pytest
 
 from sample_system.common.ids import notification_id_for
+from sample_system.common.protections import Protections
 from sample_system.notifier_worker.consumer import Consumer
 from sample_system.notifier_worker.dedupe import ProcessedIds
 from sample_system.notifier_worker.handler import Decision, Handler, make_retrying, parse_event
+from sample_system.notifier_worker.httpserver import start_http
 from sample_system.notifier_worker.metrics import BreakerListener, WorkerMetrics
 from sample_system.notifier_worker.pusher import Pusher, PushFailed, PushRejected
-from sample_system.notifier_worker.settings import Settings
+from sample_system.notifier_worker.settings import PROTECTIONS, Settings
+from tests.sample_system._fakes import FakeClock, httpx_timeouts
 
 EVENT = {"reaction_id": "r1", "post_id": "p1", "user_id": "u1", "kind": "like"}
 BODY = json.dumps(EVENT).encode()
@@ -27,32 +31,27 @@ class Provider:
     def __init__(self) -> None:
         self.statuses: list[int] = []
         self.calls: list[dict[str, str]] = []
+        self.timeouts: list[object] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.calls.append(json.loads(request.content))
+        self.timeouts.append(request.extensions["timeout"])
         status = self.statuses.pop(0) if self.statuses else 200
         return httpx.Response(status, json={"delivered": status == 200})
-
-
-class FakeClock:
-    """Time that moves only through the fake sleep."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class World:
     """A handler wired to a mocked provider, a real breaker and a fake clock."""
 
-    def __init__(self, tmp_path: Path, fail_max: int = 3, reset_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        fail_max: int = 3,
+        reset_timeout: float = 60.0,
+        max_s: float = 30.0,
+        **off: bool,
+    ) -> None:
+        self.protections = Protections(PROTECTIONS, off)
         self.provider = Provider()
         self.clock = FakeClock()
         self.metrics = WorkerMetrics()
@@ -64,19 +63,29 @@ class World:
         )
         self.processed = ProcessedIds(str(tmp_path / "worker.db"))
         client = httpx.Client(
-            base_url="http://push.test", transport=httpx.MockTransport(self.provider)
+            base_url="http://push.test",
+            transport=httpx.MockTransport(self.provider),
+            timeout=2.0,
         )
         retrying = make_retrying(
             attempts=3,
-            max_s=30.0,
+            max_s=max_s,
             backoff_s=0.1,
             backoff_max_s=1.0,
             jitter_s=0.0,
             on_retry=self.metrics.retries.inc,
             sleep=self.clock.sleep,
             clock=self.clock,
+            protections=self.protections,
         )
-        self.handler = Handler(self.processed, Pusher(client), self.breaker, retrying, self.metrics)
+        self.handler = Handler(
+            self.processed,
+            Pusher(client, self.protections),
+            self.breaker,
+            retrying,
+            self.metrics,
+            self.protections,
+        )
 
     def metric(self, name: str, labels: dict[str, str] | None = None) -> float:
         value = self.metrics.registry.get_sample_value(name, labels or {})
@@ -228,23 +237,33 @@ class FakeChannel:
         self.consumes = 0
         self.cancels = 0
         self.settled: list[tuple[str, str]] = []
+        self.auto_acks: list[bool] = []
+        self.declared: dict[str, dict[str, object]] = {}
+        self.pending_on_cancel: list[object] = []
         self.prefetch = 0
 
     def exchange_declare(self, **kwargs: object) -> None: ...
-    def queue_declare(self, **kwargs: object) -> None: ...
     def queue_bind(self, **kwargs: object) -> None: ...
+
+    def queue_declare(self, queue: str, **kwargs: object) -> None:
+        self.declared[queue] = kwargs
 
     def basic_qos(self, prefetch_count: int) -> None:
         self.prefetch = prefetch_count
 
-    def basic_consume(self, queue: str, callback: Callable[..., None]) -> str:
+    def basic_consume(
+        self, queue: str, callback: Callable[..., None], auto_ack: bool = False
+    ) -> str:
         self.consumes += 1
         self.callback = callback
+        self.auto_acks.append(auto_ack)
         return f"ctag-{self.consumes}"
 
-    def basic_cancel(self, tag: str) -> None:
+    def basic_cancel(self, tag: str) -> list[object]:
         self.cancels += 1
         self.callback = None
+        pending, self.pending_on_cancel = self.pending_on_cancel, []
+        return pending
 
     def basic_ack(self, tag: int) -> None:
         self.settled.append(("ack", self.conn.ids[tag]))
@@ -316,3 +335,276 @@ def test_consumer_settles_messages_and_pauses_while_the_breaker_is_open(tmp_path
     assert world.metric("worker_dead_lettered_total") == 1
     assert world.metric("consumer_connected") == 0  # the loop ended and closed the connection
     assert not conn.is_open
+
+
+# --- protections: each switch off ships the regression ---
+
+BODY2 = json.dumps({**EVENT, "reaction_id": "r2"}).encode()
+
+
+def consumer_for(world: World, conn: FakeConnection, stop: threading.Event) -> Consumer:
+    return Consumer(
+        Settings(),
+        world.handler,
+        world.metrics,
+        stop,
+        clock=world.clock,
+        connect=lambda: conn,
+        protections=world.protections,
+    )
+
+
+@pytest.mark.parametrize("ack_after_push", [True, False])
+def test_ack_after_push_off_auto_acks_and_loses_what_is_not_pushed(
+    tmp_path: Path, ack_after_push: bool
+) -> None:
+    world = World(tmp_path, fail_max=10, ack_after_push=ack_after_push)
+    stop = threading.Event()
+    conn = FakeConnection(world.clock, stop, max_polls=50)
+    conn.queue = [("r1", BODY), ("r2", BODY2)]
+    world.provider.statuses = [503] * 3  # r1's first delivery exhausts its retries
+    consumer_for(world, conn, stop).run()
+    pushed = [call["reaction_id"] for call in world.provider.calls]
+    if ack_after_push:
+        assert conn.chan.auto_acks == [False]
+        assert conn.chan.settled == [("requeue", "r1"), ("ack", "r2"), ("ack", "r1")]
+        assert pushed == ["r1"] * 3 + ["r2", "r1"]
+    else:
+        assert conn.chan.auto_acks == [True]
+        assert conn.chan.settled == []  # the broker forgot both messages when it sent them
+        assert pushed == ["r1"] * 3 + ["r2"]  # r1 is never tried again: lost
+        assert world.metric("worker_lost_total", {"reason": "retries_exhausted"}) == 1
+    assert world.metric("worker_acked_total", {"reason": "pushed"}) == (2 if ack_after_push else 1)
+
+
+def test_ack_after_push_switched_at_run_time_resubscribes_with_auto_ack(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    stop = threading.Event()
+
+    class Flipping(FakeConnection):
+        def process_data_events(self, time_limit: float) -> None:
+            super().process_data_events(time_limit)
+            if self.polls == 1:
+                world.protections.switch("ack_after_push", False)
+                self.chan.pending_on_cancel = ["a prefetched message"]
+
+    conn = Flipping(world.clock, stop, max_polls=50)
+    conn.queue = [("r1", BODY), ("r2", BODY2)]
+    consumer_for(world, conn, stop).run()
+    assert conn.chan.auto_acks == [False, True]
+    assert conn.chan.settled == [("ack", "r1")]  # r2 came through the auto_ack subscription
+    assert world.metric("worker_acked_total", {"reason": "pushed"}) == 2
+    # The manual-ack subscription's cancel returned nothing lost (pika nacks those itself) ...
+    assert world.metric("worker_lost_total", {"reason": "cancelled"}) == 0
+
+
+def test_cancelling_an_auto_ack_subscription_loses_its_undispatched_messages(
+    tmp_path: Path,
+) -> None:
+    world = World(tmp_path, ack_after_push=False)
+    stop = threading.Event()
+    conn = FakeConnection(world.clock, stop, max_polls=50)
+    conn.queue = [("r1", BODY)]
+    conn.chan.pending_on_cancel = ["m1", "m2"]  # what pika hands back on cancel
+    consumer_for(world, conn, stop).run()
+    assert world.metric("worker_lost_total", {"reason": "cancelled"}) == 2
+
+
+@pytest.mark.parametrize(("dedupe", "pushes"), [(True, 1), (False, 2)])
+def test_dedupe_off_pushes_a_redelivered_message_again(
+    tmp_path: Path, dedupe: bool, pushes: int
+) -> None:
+    world = World(tmp_path, dedupe=dedupe)
+    world.handler.handle(BODY, "r1")
+    redelivered = world.handler.handle(BODY, "r1")
+    assert redelivered.decision is Decision.ACK
+    assert redelivered.reason == ("duplicate" if dedupe else "pushed")
+    assert len(world.provider.calls) == pushes
+    assert world.processed.seen("r1") is dedupe
+
+
+@pytest.mark.parametrize("breaker", [True, False])
+def test_breaker_off_keeps_calling_a_failing_provider(tmp_path: Path, breaker: bool) -> None:
+    world = World(tmp_path, fail_max=3, breaker=breaker)
+    world.provider.statuses = [503] * 6
+    reasons = [world.handler.handle(BODY, "r1").reason for _ in range(2)]
+    if breaker:
+        assert reasons == ["breaker_open", "breaker_open"]
+        assert len(world.provider.calls) == 3  # the second message fails fast
+        assert world.breaker.current_state == "open"
+    else:
+        assert reasons == ["retries_exhausted", "retries_exhausted"]
+        assert len(world.provider.calls) == 6
+        assert world.breaker.current_state == "closed"  # never consulted
+
+
+@pytest.mark.parametrize(("backoff", "calls", "waited"), [(True, 2, 0.1), (False, 3, 0.0)])
+def test_retry_backoff_off_retries_at_once_with_no_budget(
+    tmp_path: Path, backoff: bool, calls: int, waited: float
+) -> None:
+    world = World(tmp_path, fail_max=10, max_s=0.15, retry_backoff=backoff)
+    world.provider.statuses = [503] * 3
+    assert world.handler.handle(BODY, "r1").reason == "retries_exhausted"
+    assert len(world.provider.calls) == calls  # on: the 0.2 s wait would pass the 0.15 s budget
+    assert world.clock.now == pytest.approx(waited)
+    assert world.metric("worker_push_retries_total") == calls - 1
+
+
+@pytest.mark.parametrize(
+    ("requeue", "transient"), [(True, Decision.REQUEUE), (False, Decision.DEAD_LETTER)]
+)
+def test_requeue_transient_off_dead_letters_transient_failures(
+    tmp_path: Path, requeue: bool, transient: Decision
+) -> None:
+    world = World(tmp_path, fail_max=4, requeue_transient=requeue)
+    world.provider.statuses = [503] * 4
+    exhausted = world.handler.handle(BODY, "r1")  # 3 failures
+    tripped = world.handler.handle(BODY, "r1")  # the 4th opens the breaker
+    assert (exhausted.reason, exhausted.decision) == ("retries_exhausted", transient)
+    assert (tripped.reason, tripped.decision, tripped.pause) == ("breaker_open", transient, True)
+    # Poison and refusals are dead-lettered either way.
+    assert world.handler.handle(b"nope", "x").decision is Decision.DEAD_LETTER
+    world.breaker.close()
+    world.provider.statuses = [400]
+    assert world.handler.handle(BODY, "r1").decision is Decision.DEAD_LETTER
+
+
+class CountingStop(threading.Event):
+    """A stop event whose waits return at once, set after ``limit`` of them."""
+
+    def __init__(self, limit: int, on_wait: Callable[[int], None] = lambda n: None) -> None:
+        super().__init__()
+        self.limit, self.on_wait, self.waits = limit, on_wait, 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits += 1
+        self.on_wait(self.waits)
+        if self.waits >= self.limit:
+            self.set()
+        return self.is_set()
+
+
+def run_against_a_dead_broker(world: World, stop: threading.Event) -> int:
+    attempts = []
+
+    def connect() -> FakeConnection:
+        attempts.append(1)
+        raise ConnectionRefusedError("broker down")
+
+    Consumer(
+        Settings(),
+        world.handler,
+        world.metrics,
+        stop,
+        connect=connect,
+        protections=world.protections,
+    ).run()
+    return len(attempts)
+
+
+@pytest.mark.parametrize(("reconnect", "attempts"), [(True, 4), (False, 1)])
+def test_reconnect_off_never_opens_a_second_connection(
+    tmp_path: Path, reconnect: bool, attempts: int
+) -> None:
+    world = World(tmp_path, reconnect=reconnect)
+    assert run_against_a_dead_broker(world, CountingStop(limit=4)) == attempts
+
+
+def test_reconnect_switched_back_on_at_run_time_reconnects(tmp_path: Path) -> None:
+    world = World(tmp_path, reconnect=False)
+
+    def on_wait(n: int) -> None:
+        if n == 3:
+            world.protections.switch("reconnect", True)
+
+    assert run_against_a_dead_broker(world, CountingStop(limit=5, on_wait=on_wait)) == 3
+
+
+@pytest.mark.parametrize(
+    ("timeouts", "expected"),
+    [
+        (True, httpx_timeouts(2.0)),
+        (False, httpx_timeouts(None)),
+    ],
+)
+def test_push_timeout_is_removed_with_the_switch(
+    tmp_path: Path, timeouts: bool, expected: object
+) -> None:
+    world = World(tmp_path, timeouts=timeouts)
+    world.handler.handle(BODY, "r1")
+    assert world.provider.timeouts == [expected]
+
+
+@pytest.mark.parametrize(
+    ("timeouts", "socket_timeout", "heartbeat"), [(True, 2.0, 30), (False, 10.0, None)]
+)
+def test_consumer_connection_timeouts_follow_the_switch(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    timeouts: bool,
+    socket_timeout: float,
+    heartbeat: int | None,
+) -> None:
+    world = World(tmp_path, timeouts=timeouts)
+    seen: list[pika.URLParameters] = []
+
+    def blocking_connection(params: pika.URLParameters) -> None:
+        seen.append(params)
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(pika, "BlockingConnection", blocking_connection)
+    stop = CountingStop(limit=1)
+    Consumer(Settings(), world.handler, world.metrics, stop, protections=world.protections).run()
+    (params,) = seen
+    assert (params.socket_timeout, params.heartbeat) == (socket_timeout, heartbeat)
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_durable_queue_switch_decides_the_work_queue_declaration(
+    tmp_path: Path, durable: bool
+) -> None:
+    world = World(tmp_path, durable_queue=durable)
+    stop = threading.Event()
+    conn = FakeConnection(world.clock, stop, max_polls=1)
+    consumer_for(world, conn, stop).run()
+    assert conn.chan.declared["notifications"]["durable"] is durable
+    assert conn.chan.declared["notifications.dlq"]["durable"] is True
+
+
+@pytest.fixture
+def worker_http() -> Iterator[tuple[str, Protections, list[set[str]]]]:
+    protections = Protections(PROTECTIONS)
+    changes: list[set[str]] = []
+    server = start_http(
+        "127.0.0.1",
+        0,
+        WorkerMetrics().registry,
+        lambda: {"status": "ok"},
+        protections,
+        changes.append,
+    )
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", protections, changes
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_worker_protections_endpoint(
+    worker_http: tuple[str, Protections, list[set[str]]],
+) -> None:
+    url, protections, changes = worker_http
+    with httpx.Client(base_url=url, timeout=5) as http:
+        assert http.get("/admin/protections").json() == PROTECTIONS.defaults()
+        put = http.put("/admin/protections", json={"dedupe": False, "breaker": False})
+        assert put.status_code == 200
+        assert put.json() == {**PROTECTIONS.defaults(), "dedupe": False, "breaker": False}
+        assert protections["dedupe"] is False
+        refused = http.put("/admin/protections", json={"durable_queue": False})
+        assert refused.status_code == 409
+        assert "WORKER_DURABLE_QUEUE=off" in refused.json()["error"]
+        assert http.put("/admin/protections", content=b"{nope").status_code == 400
+        assert http.put("/admin/protections", json={"colour": True}).status_code == 400
+        assert http.put("/admin/other", json={}).status_code == 404
+        assert http.get("/health").json() == {"status": "ok"}
+    assert changes == [{"dedupe", "breaker"}]

@@ -1,5 +1,7 @@
 """Tests of the push provider: ledger, duplicates, injected faults and their validation."""
 
+import inspect
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -62,7 +64,11 @@ async def test_duplicates_are_recorded_with_attempt_numbers(client: httpx.AsyncC
 async def test_delete_clears_the_ledger(client: httpx.AsyncClient) -> None:
     await client.post("/push", json=PUSH)
     assert (await client.delete("/ledger")).status_code == 204
-    assert (await client.get("/ledger")).json() == {"deliveries": [], "counts": {}}
+    assert (await client.get("/ledger")).json() == {
+        "deliveries": [],
+        "counts": {},
+        "delivered_at": {},
+    }
 
 
 @pytest.mark.parametrize(
@@ -165,3 +171,27 @@ def test_settings_from_env_reports_the_bad_variable() -> None:
         Settings.from_env({"PUSH_ERROR_RATE": "2"})
     with pytest.raises(ValueError, match=r"PUSH_PORT='abc' is not an integer"):
         Settings.from_env({"PUSH_PORT": "abc"})
+
+
+async def test_ledger_gives_the_wall_clock_time_of_every_delivery_per_reaction() -> None:
+    times = iter([1000.25, 1001.5, 1002.75])
+    app = create_app(Settings(), clock=lambda: next(times))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://push") as c:
+        await c.post("/push", json=PUSH)
+        await c.post("/push", json={**PUSH, "reaction_id": "r2", "notification_id": "n2"})
+        await c.post("/push", json={**PUSH, "via": "async"})  # r1 again: a duplicate
+        ledger = (await c.get("/ledger")).json()
+    assert ledger["delivered_at"] == {"r1": [1000.25, 1002.75], "r2": [1001.5]}
+    assert ledger["counts"] == {"r1": 2, "r2": 1}
+
+
+async def test_a_failed_push_has_no_delivery_time(client: httpx.AsyncClient) -> None:
+    await client.put("/admin/faults", json={"error_rate": 1.0})
+    await client.post("/push", json=PUSH)
+    assert (await client.get("/ledger")).json()["delivered_at"] == {}
+
+
+def test_the_production_clock_is_the_wall_clock() -> None:
+    # Delivery lag compares this time with the moment a client saw its 202.
+    assert inspect.signature(create_app).parameters["clock"].default is time.time

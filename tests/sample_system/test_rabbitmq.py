@@ -12,8 +12,10 @@ from pathlib import Path
 
 import httpx
 import pika
+import pika.exceptions
 import pytest
 
+from sample_system.reactions.publisher import PikaLink
 from tests.sample_system._procs import Service, free_port
 from tests.sample_system._rabbit import RABBITMQ_SERVER, RabbitNode
 
@@ -171,3 +173,76 @@ def test_open_breaker_requeues_and_nothing_is_lost(system: System) -> None:
     counts = system.counts()
     assert {r: counts[r] for r in ids} == dict.fromkeys(ids, 1)
     eventually(lambda: system.worker_metric("breaker_state") == 0, 30, "breaker closed again")
+
+
+# --- protections against the real broker: what confirms, persistence and durability buy ---
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("confirms", [True, False])
+def test_without_confirms_a_message_the_broker_drops_counts_as_published(
+    system: System, confirms: bool
+) -> None:
+    queue = f"probe-confirms-{str(confirms).lower()}"
+    link = PikaLink(system.node.url, queue, 2.0, 10, confirms=confirms)
+    admin = pika.BlockingConnection(pika.URLParameters(system.node.url))
+    try:
+        admin.channel().queue_delete(queue)  # nothing routes the next message: the broker drops it
+        if confirms:
+            with pytest.raises(pika.exceptions.UnroutableError):
+                link.publish("m1", b"{}", persistent=True)
+        else:
+            assert link.publish("m1", b"{}", persistent=True) is None  # no confirm to wait for
+    finally:
+        link.close()
+        admin.close()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(("dedupe", "pushes"), [(True, 1), (False, 2)])
+def test_a_reaction_published_twice_is_pushed_twice_without_dedupe(
+    system: System, dedupe: bool, pushes: int
+) -> None:
+    switches = f"{system.worker}/admin/protections"
+    assert httpx.put(switches, json={"dedupe": dedupe}, timeout=5).json()["dedupe"] is dedupe
+    try:
+        rid, sentinel = f"twice-{dedupe}", f"after-twice-{dedupe}"
+        for reaction_id in (rid, rid, sentinel):  # reactions publishes a repeated id again
+            assert system.react(reaction_id).status_code == 202
+        # One consumer handles messages in order: once the sentinel is in, both copies were seen.
+        eventually(lambda: system.counts().get(sentinel) == 1, 30, "sentinel delivered")
+        assert system.counts()[rid] == pushes
+    finally:
+        httpx.put(switches, json={"dedupe": True}, timeout=5).raise_for_status()
+
+
+@pytest.mark.timeout(180)
+def test_persistence_and_durability_decide_what_survives_a_broker_restart(
+    system: System,
+) -> None:
+    """(persistent, durable): only both together keep a message across a restart."""
+    cases = {"both": (True, True), "transient": (False, True), "non-durable": (True, False)}
+    for name, (persistent, durable) in cases.items():
+        link = PikaLink(system.node.url, f"probe-{name}", 2.0, 10, durable=durable)
+        try:
+            link.publish("m1", b"{}", persistent=persistent)
+        finally:
+            link.close()
+    system.node.stop()
+    system.node.start()
+    connection = pika.BlockingConnection(pika.URLParameters(system.node.url))
+
+    def depth(queue: str) -> int | None:
+        try:
+            ok = connection.channel().queue_declare(queue, passive=True)
+        except pika.exceptions.ChannelClosedByBroker as exc:
+            assert exc.reply_code == 404, exc
+            return None  # the queue itself is gone
+        return int(ok.method.message_count)
+
+    try:
+        survived = {name: depth(f"probe-{name}") for name in cases}
+    finally:
+        connection.close()
+    assert survived == {"both": 1, "transient": 0, "non-durable": None}
+    eventually(lambda: system.worker_metric("consumer_connected") == 1, 30, "worker reconnected")

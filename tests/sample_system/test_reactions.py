@@ -1,5 +1,7 @@
 """Tests of the reactions service: store, sync notify, async publish, outbox, drainer, publisher."""
 
+import asyncio
+import contextlib
 import json
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -7,12 +9,19 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import httpx
+import pika
+import pika.exceptions
 import pytest
 
+from sample_system.common.protections import Protections
 from sample_system.reactions import Settings, create_app
+from sample_system.reactions.app import default_publisher
 from sample_system.reactions.drainer import Drainer
-from sample_system.reactions.publisher import Publisher, PublisherBusy, PublishError
+from sample_system.reactions.metrics import ReactionsMetrics
+from sample_system.reactions.publisher import PikaLink, Publisher, PublisherBusy, PublishError
+from sample_system.reactions.settings import PROTECTIONS
 from sample_system.reactions.store import Store
+from tests.sample_system._fakes import FakeClock, httpx_timeouts
 
 REACTION = {"post_id": "p1", "user_id": "u1", "kind": "like"}
 
@@ -20,15 +29,17 @@ REACTION = {"post_id": "p1", "user_id": "u1", "kind": "like"}
 class FakeLink:
     """A broker channel that records confirmed messages and fails on demand."""
 
-    def __init__(self, broker: "FakeBroker") -> None:
+    def __init__(self, broker: "FakeBroker", confirms: bool) -> None:
         self.broker = broker
+        self.confirms = confirms
         self.closed = False
 
-    def publish(self, message_id: str, body: bytes) -> None:
+    def publish(self, message_id: str, body: bytes, *, persistent: bool) -> None:
         if self.broker.publish_failures:
             self.broker.publish_failures -= 1
             raise ConnectionResetError("connection reset by peer")
         self.broker.confirmed.append((message_id, body))
+        self.broker.persistent.append(persistent)
 
     def idle(self) -> None:
         if self.broker.drop_idle:
@@ -39,7 +50,7 @@ class FakeLink:
 
 
 class FakeBroker:
-    """Hands out FakeLinks; ``down`` makes connecting fail."""
+    """Hands out FakeLinks; ``down`` makes connecting fail; records each link's options."""
 
     def __init__(self) -> None:
         self.down = False
@@ -47,33 +58,29 @@ class FakeBroker:
         self.drop_idle = False
         self.connects = 0
         self.confirmed: list[tuple[str, bytes]] = []
+        self.persistent: list[bool] = []
+        self.links: list[dict[str, bool]] = []
 
-    def connect(self) -> FakeLink:
+    def connect(self, *, confirms: bool, timeouts: bool) -> FakeLink:
         self.connects += 1
         if self.down:
             raise ConnectionRefusedError("broker down")
-        return FakeLink(self)
+        self.links.append({"confirms": confirms, "timeouts": timeouts})
+        return FakeLink(self, confirms)
 
 
-class FakeClock:
-    """A monotonic clock that advances only when told (or when the fake sleep runs)."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def make_publisher(broker: FakeBroker, clock: FakeClock, **kwargs: float) -> Publisher:
+def make_publisher(
+    broker: FakeBroker, clock: FakeClock, protections: Protections | None = None, **kwargs: float
+) -> Publisher:
     options = {"attempts": 3, "max_s": 60.0, "backoff_s": 0.1, "backoff_max_s": 1.0}
     options.update(kwargs)
-    return Publisher(broker.connect, sleep=clock.sleep, clock=clock, **options)  # type: ignore[arg-type]
+    return Publisher(
+        broker.connect,
+        protections=protections,
+        sleep=clock.sleep,
+        clock=clock,
+        **options,  # type: ignore[arg-type]
+    )
 
 
 # --- publisher (driven by run_once, no thread) ---
@@ -194,6 +201,7 @@ class FakePublisher:
     def __init__(self) -> None:
         self.fail = False
         self.submitted: list[tuple[str, bool]] = []
+        self.bodies: list[bytes] = []
         self.started = self.stopped = False
 
     @property
@@ -208,6 +216,7 @@ class FakePublisher:
 
     def submit(self, message_id: str, body: bytes, *, probe: bool = False) -> "Future[None]":
         self.submitted.append((message_id, probe))
+        self.bodies.append(body)
         future: Future[None] = Future()
         if self.fail:
             future.set_exception(PublishError("broker down"))
@@ -274,10 +283,12 @@ class Notifications:
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, str]] = []
+        self.timeouts: list[object] = []
         self.behaviour: Handler = lambda request: httpx.Response(200, json={"notified": True})
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.bodies.append(json.loads(request.content))
+        self.timeouts.append(request.extensions["timeout"])
         return self.behaviour(request)
 
 
@@ -291,15 +302,23 @@ def publisher() -> FakePublisher:
     return FakePublisher()
 
 
+@contextlib.asynccontextmanager
+async def app_client(
+    settings: Settings, notifications: Notifications, publisher: FakePublisher
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, transport=httpx.MockTransport(notifications), publisher=publisher)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://reactions"
+    ) as c:
+        yield c
+
+
 @pytest.fixture
 async def client(
     tmp_path: Path, notifications: Notifications, publisher: FakePublisher
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(db_path=str(tmp_path / "reactions.db"), notifications_url="http://n.test")
-    app = create_app(settings, transport=httpx.MockTransport(notifications), publisher=publisher)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://reactions"
-    ) as c:
+    async with app_client(settings, notifications, publisher) as c:
         yield c
 
 
@@ -438,3 +457,334 @@ def test_settings_parse_the_mode() -> None:
     assert Settings.from_env({"REACTIONS_MODE": "ASYNC"}).mode == "async"
     with pytest.raises(ValueError, match="REACTIONS_MODE='fast' is not one of sync, async"):
         Settings.from_env({"REACTIONS_MODE": "fast"})
+
+
+# --- protections: each switch off ships the regression ---
+
+
+def switched(**off: bool) -> Protections:
+    return Protections(PROTECTIONS, off)
+
+
+def publish(publisher: Publisher, message_id: str) -> None:
+    future = publisher.submit(message_id, b"{}")
+    publisher.run_once(0)
+    future.result(timeout=0)
+
+
+def test_confirms_off_opens_the_channel_without_confirm_mode_and_a_change_reopens_it() -> None:
+    broker, clock, protections = FakeBroker(), FakeClock(), switched()
+    publisher = make_publisher(broker, clock, protections)
+    publish(publisher, "r1")
+    protections.switch("confirms", False)
+    publish(publisher, "r2")
+    assert [link["confirms"] for link in broker.links] == [True, False]
+    publish(publisher, "r3")
+    assert broker.connects == 2  # reopened once for the change, not per message
+
+
+def test_persistent_off_publishes_transient_messages() -> None:
+    broker, clock, protections = FakeBroker(), FakeClock(), switched()
+    publisher = make_publisher(broker, clock, protections)
+    publish(publisher, "r1")
+    protections.switch("persistent", False)
+    publish(publisher, "r2")
+    assert broker.persistent == [True, False]
+
+
+def test_reconnect_off_never_opens_a_second_connection() -> None:
+    broker, clock, protections = FakeBroker(), FakeClock(), switched(reconnect=False)
+    publisher = make_publisher(broker, clock, protections)
+    publish(publisher, "r1")  # the first connection is allowed
+    broker.drop_idle = True
+    publisher.run_once(0)  # the connection dies while idle
+    broker.drop_idle = False
+    future = publisher.submit("r2", b"{}")
+    publisher.run_once(0)
+    with pytest.raises(PublishError, match="r2 failed after retries"):
+        future.result(timeout=0)
+    assert broker.connects == 1
+    protections.switch("reconnect", True)
+    clock.now += 10  # past the cooldown that r2's failure started
+    publish(publisher, "r3")
+    assert broker.connects == 2
+
+
+def test_reconnect_off_after_a_failed_first_connection_gives_up_for_good() -> None:
+    broker, clock = FakeBroker(), FakeClock()
+    broker.down = True
+    publisher = make_publisher(broker, clock, switched(reconnect=False))
+    future = publisher.submit("r1", b"{}", probe=True)
+    publisher.run_once(0)
+    with pytest.raises(PublishError):
+        future.result(timeout=0)
+    broker.down = False
+    probe = publisher.submit("r2", b"{}", probe=True)
+    publisher.run_once(0)
+    with pytest.raises(PublishError, match="reconnect is off"):
+        probe.result(timeout=0)
+    assert broker.connects == 1
+
+
+@pytest.mark.parametrize(("backoff", "connects", "sleeps"), [(True, 2, [0.1]), (False, 3, [])])
+def test_retry_backoff_off_retries_at_once_past_the_budget(
+    backoff: bool, connects: int, sleeps: list[float]
+) -> None:
+    broker, clock = FakeBroker(), FakeClock()
+    broker.down = True
+    protections = switched(retry_backoff=backoff)
+    publisher = make_publisher(broker, clock, protections, attempts=3, max_s=0.15)
+    future = publisher.submit("r1", b"{}")
+    publisher.run_once(0)
+    with pytest.raises(PublishError):
+        future.result(timeout=0)
+    assert broker.connects == connects  # on: the 0.2 s wait would pass the 0.15 s budget
+    assert [s for s in clock.sleeps if s] == sleeps
+
+
+def test_timeouts_switch_reaches_the_amqp_connection() -> None:
+    broker, clock, protections = FakeBroker(), FakeClock(), switched(timeouts=False)
+    publish(make_publisher(broker, clock, protections), "r1")
+    assert broker.links == [{"confirms": True, "timeouts": False}]
+
+
+# --- PikaLink over a fake pika connection ---
+
+
+class FakePikaChannel:
+    def __init__(self, fail_declare: Exception | None = None) -> None:
+        self.confirm_mode = False
+        self.declared: dict[str, dict[str, object]] = {}
+        self.published: list[pika.BasicProperties] = []
+        self.fail_declare = fail_declare
+
+    def confirm_delivery(self) -> None:
+        self.confirm_mode = True
+
+    def exchange_declare(self, **kwargs: object) -> None: ...
+
+    def queue_bind(self, **kwargs: object) -> None: ...
+
+    def queue_declare(self, queue: str, **kwargs: object) -> None:
+        if self.fail_declare and not queue.endswith(".dlq"):
+            raise self.fail_declare
+        self.declared[queue] = kwargs
+
+    def basic_publish(self, **kwargs: object) -> None:
+        properties = kwargs["properties"]
+        assert isinstance(properties, pika.BasicProperties)
+        self.published.append(properties)
+
+
+class FakePikaConnection:
+    """Stands in for pika.BlockingConnection; remembers the parameters it was given."""
+
+    made: list["FakePikaConnection"] = []
+    fail_declare: Exception | None = None
+
+    def __init__(self, params: pika.URLParameters) -> None:
+        self.params = params
+        self.chan = FakePikaChannel(self.fail_declare)
+        self.is_open = True
+        FakePikaConnection.made.append(self)
+
+    def channel(self) -> FakePikaChannel:
+        return self.chan
+
+    def close(self) -> None:
+        self.is_open = False
+
+
+@pytest.fixture
+def fake_pika(monkeypatch: pytest.MonkeyPatch) -> type[FakePikaConnection]:
+    FakePikaConnection.made = []
+    FakePikaConnection.fail_declare = None
+    monkeypatch.setattr(pika, "BlockingConnection", FakePikaConnection)
+    return FakePikaConnection
+
+
+URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+
+
+@pytest.mark.parametrize("confirms", [True, False])
+def test_pika_link_enters_confirm_mode_only_with_confirms(
+    fake_pika: type[FakePikaConnection], confirms: bool
+) -> None:
+    PikaLink(URL, "q", 1.0, 10, confirms=confirms)
+    assert fake_pika.made[0].chan.confirm_mode is confirms
+
+
+@pytest.mark.parametrize(("persistent", "mode"), [(True, 2), (False, 1)])
+def test_pika_link_sets_the_delivery_mode(
+    fake_pika: type[FakePikaConnection], persistent: bool, mode: int
+) -> None:
+    PikaLink(URL, "q", 1.0, 10).publish("r1", b"{}", persistent=persistent)
+    (properties,) = fake_pika.made[0].chan.published
+    assert (properties.delivery_mode, properties.message_id) == (mode, "r1")
+
+
+def test_durable_queue_off_declares_a_transient_work_queue_from_the_service_settings(
+    tmp_path: Path, fake_pika: type[FakePikaConnection]
+) -> None:
+    settings = Settings.from_env(
+        {"REACTIONS_DURABLE_QUEUE": "off", "REACTIONS_DB_PATH": str(tmp_path / "db")}
+    )
+    protections = Protections(PROTECTIONS, settings.protections)
+    metrics = ReactionsMetrics(lambda: 0)
+    publisher = default_publisher(settings, metrics, protections)
+    publish(publisher, "r1")
+    declared = fake_pika.made[0].chan.declared
+    assert declared["notifications"]["durable"] is False
+    assert declared["notifications.dlq"]["durable"] is True
+    assert fake_pika.made[0].params.socket_timeout == settings.amqp_timeout_s
+
+
+def test_a_queue_declared_with_the_other_durability_fails_with_a_hint(
+    fake_pika: type[FakePikaConnection],
+) -> None:
+    fake_pika.fail_declare = pika.exceptions.ChannelClosedByBroker(
+        406, "PRECONDITION_FAILED - inequivalent arg 'durable' for queue 'q'"
+    )
+    with pytest.raises(RuntimeError, match=r"durable=False .*rabbitmqctl delete_queue q"):
+        PikaLink(URL, "q", 1.0, 10, durable=False)
+    assert not fake_pika.made[0].is_open
+
+
+# --- the drainer ---
+
+
+@pytest.mark.parametrize(("after_confirm", "left"), [(True, 1), (False, 0)])
+def test_delete_after_confirm_off_loses_the_row_when_its_publish_fails(
+    tmp_path: Path, after_confirm: bool, left: int
+) -> None:
+    store, publisher = Store(str(tmp_path / "db")), FakePublisher()
+    store.outbox_add("a", b"{}")
+    drainer = Drainer(store, publisher, protections=switched(delete_after_confirm=after_confirm))
+    publisher.fail = True
+    assert drainer.drain_once() == 0.2
+    assert publisher.submitted == [("a", True)]
+    assert store.outbox_size() == left  # off: deleted before the confirm that never came
+
+
+class PendingPublisher(FakePublisher):
+    """Never resolves on its own: the test resolves ``futures`` when it wants."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.futures: list[Future[None]] = []
+
+    def submit(self, message_id: str, body: bytes, *, probe: bool = False) -> "Future[None]":
+        self.submitted.append((message_id, probe))
+        self.bodies.append(body)
+        self.futures.append(Future())
+        return self.futures[-1]
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("timeouts", [True, False])
+def test_drainer_confirm_wait_has_a_limit_only_with_timeouts(
+    tmp_path: Path, timeouts: bool
+) -> None:
+    store, publisher = Store(str(tmp_path / "db")), PendingPublisher()
+    store.outbox_add("a", b"{}")
+    drainer = Drainer(
+        store, publisher, protections=switched(timeouts=timeouts), confirm_timeout_s=0.01
+    )
+    result: list[float | None] = []
+    worker = threading.Thread(target=lambda: result.append(drainer.drain_once()))
+    worker.start()
+    worker.join(0.5)  # far past the 0.01 s confirm timeout
+    if timeouts:
+        assert result == [0.2] and store.outbox_size() == 1
+        assert publisher.futures[0].cancelled()
+    else:
+        assert worker.is_alive() and result == []  # still waiting on the confirm
+        publisher.futures[0].set_result(None)
+        worker.join(5)
+        assert result == [0.0] and store.outbox_size() == 0
+
+
+# --- the app ---
+
+
+async def test_protections_endpoint_shares_the_outbox_switch_and_refuses_durability(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await client.get("/admin/protections")).json() == PROTECTIONS.defaults()
+    put = await client.put("/admin/protections", json={"outbox": False, "confirms": False})
+    assert put.json() == {**PROTECTIONS.defaults(), "outbox": False, "confirms": False}
+    assert (await client.get("/admin/outbox")).json()["enabled"] is False
+    await client.put("/admin/outbox", json={"enabled": True})
+    assert (await client.get("/admin/protections")).json()["outbox"] is True
+    refused = await client.put("/admin/protections", json={"durable_queue": False})
+    assert refused.status_code == 409
+    assert "REACTIONS_DURABLE_QUEUE=off" in refused.json()["error"]
+    assert refused.json()["startup_only"] == ["durable_queue"]
+    unknown = await client.put("/admin/protections", json={"dedupe": False})
+    assert unknown.status_code == 400 and "unknown protections" in unknown.json()["error"]
+
+
+async def test_outbox_off_at_start_up_makes_a_broker_failure_a_503(
+    tmp_path: Path, publisher: FakePublisher
+) -> None:
+    settings = Settings.from_env(
+        {
+            "REACTIONS_OUTBOX": "off",
+            "REACTIONS_MODE": "async",
+            "REACTIONS_DB_PATH": str(tmp_path / "db"),
+        }
+    )
+    publisher.fail = True
+    async with app_client(settings, Notifications(), publisher) as c:
+        response = await c.post("/reactions", json={**REACTION, "reaction_id": "r1"})
+        assert response.status_code == 503
+        assert (await c.get("/admin/outbox")).json() == {"size": 0, "enabled": False}
+
+
+@pytest.mark.parametrize(
+    ("timeouts", "expected"),
+    [
+        (True, httpx_timeouts(2.0, pool=1.0)),
+        (False, httpx_timeouts(None)),
+    ],
+)
+async def test_notify_timeouts_are_removed_with_the_switch(
+    client: httpx.AsyncClient, notifications: Notifications, timeouts: bool, expected: object
+) -> None:
+    await client.put("/admin/protections", json={"timeouts": timeouts})
+    assert (await client.post("/reactions", json=REACTION)).status_code == 201
+    assert notifications.timeouts == [expected]
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("timeouts", [True, False])
+async def test_a_request_waits_for_its_confirm_without_limit_only_when_timeouts_are_off(
+    tmp_path: Path, timeouts: bool
+) -> None:
+    publisher = PendingPublisher()
+    settings = Settings(db_path=str(tmp_path / "db"), mode="async", publish_timeout_s=0.01)
+    async with app_client(settings, Notifications(), publisher) as c:
+        await c.put("/admin/protections", json={"timeouts": timeouts})
+        request = asyncio.create_task(c.post("/reactions", json={**REACTION, "reaction_id": "r"}))
+        await asyncio.sleep(0.2)  # far past the 0.01 s publish timeout
+        if timeouts:
+            assert request.done()
+            assert (await request).json() == {"reaction_id": "r", "queued": "outbox"}
+        else:
+            assert not request.done()  # still waiting on the confirm
+            publisher.futures[0].set_result(None)
+            assert (await request).json() == {"reaction_id": "r", "queued": "broker"}
+
+
+async def test_the_published_event_carries_the_reaction_id(
+    client: httpx.AsyncClient, publisher: FakePublisher
+) -> None:
+    await client.put("/admin/mode", json={"mode": "async"})
+    await client.post("/reactions", json={**REACTION, "reaction_id": "r7"})
+    (body,) = publisher.bodies
+    event = json.loads(body)
+    assert {k: event[k] for k in ("reaction_id", "post_id", "user_id", "kind")} == {
+        **REACTION,
+        "reaction_id": "r7",
+    }
+    assert isinstance(event["created_at"], float)
