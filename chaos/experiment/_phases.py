@@ -41,9 +41,13 @@ class Plan:
     settle: float = 0.0
     warmup: float = 1.0
     """Load before the baseline, not judged: connections open, caches fill."""
+    max_rollback: float = 60.0
+    """How long applying and removing the fault may take (a broker restart: 6-12 s) on top of
+    the phases. Every phase lasts as planned after the step before it returns; the load runs on
+    for up to this long, so a slow rollback never eats the recovery phase."""
 
     def __post_init__(self) -> None:
-        for name in ("baseline", "fault", "recovery", "request_timeout"):
+        for name in ("baseline", "fault", "recovery", "request_timeout", "max_rollback"):
             value = getattr(self, name)
             if not value > 0:
                 raise ValueError(f"Plan.{name} must be > 0 seconds, got {value!r}")
@@ -54,7 +58,14 @@ class Plan:
 
     @property
     def total(self) -> float:
+        """Seconds of load planned, fault changes not counted."""
         return self.warmup + self.baseline + self.settle + self.fault + self.recovery
+
+    def planned(self, phase: str) -> float:
+        """Seconds planned for `phase` (one of PHASES)."""
+        if phase not in PHASES:
+            raise ValueError(f"unknown phase {phase!r}; phases: {', '.join(PHASES)}")
+        return float(getattr(self, phase))
 
 
 @dataclass
@@ -66,6 +77,8 @@ class Run:
     marks: dict[str, float] = field(default_factory=dict)
     """Wall-clock (unix) start of each phase, and "end"."""
     probes_started_wall: float | None = None
+    shortfalls: list[str] = field(default_factory=list)
+    """Phases that ran shorter than planned, and why: their verdicts say nothing."""
 
     def phase(self, load: str, phase: str) -> PhaseResult:
         return self.loads[load].phase(phase)
@@ -110,14 +123,18 @@ def run_phases(
         name: LoadGenerator(
             target,
             rate=rate,
-            duration=plan.total + 1.0,
+            duration=plan.total + plan.max_rollback,
             timeout=plan.request_timeout,
             phase="warmup" if plan.warmup else "baseline",
             max_in_flight=max(16, int(rate * plan.request_timeout) + 1),
         )
         for name, (target, rate) in loads.items()
     }
-    sampler = Sampler(probes, interval=probe_interval, duration=plan.total + 5) if probes else None
+    sampler = (
+        Sampler(probes, interval=probe_interval, duration=plan.total + plan.max_rollback)
+        if probes
+        else None
+    )
     marks: dict[str, float] = {}
     probes_started_wall: float | None = None
     began = time.monotonic()
@@ -158,12 +175,35 @@ def run_phases(
         wait("recovery", plan.recovery)
         marks["end"] = time.time()
     show("")
+    loaded = {name: gen.results() for name, gen in generators.items()}
     return Run(
-        loads={name: gen.results() for name, gen in generators.items()},
+        loads=loaded,
         probes=sampler.to_dict() if sampler is not None else None,
         marks=marks,
         probes_started_wall=probes_started_wall,
+        shortfalls=_shortfalls(plan, loaded),
     )
+
+
+# Scheduling granularity and thread hand-offs: a phase this much shorter still ran as planned.
+_SHORTFALL_SLACK_S = 0.25
+
+
+def _shortfalls(plan: Plan, loads: Mapping[str, LoadResults]) -> list[str]:
+    """Every judged phase of every load that carried load for less time than planned."""
+    found = []
+    for name, results in loads.items():
+        for phase, result in results.phases.items():
+            if phase == "warmup" or phase not in PHASES:
+                continue
+            planned = plan.planned(phase)
+            if result.duration_s < planned - _SHORTFALL_SLACK_S:
+                found.append(
+                    f"{phase} phase of load {name!r} carried load for {result.duration_s:.1f} s "
+                    f"of {planned:g} s planned: applying and removing the fault took longer "
+                    f"than Plan.max_rollback ({plan.max_rollback:g} s); raise it"
+                )
+    return found
 
 
 class Experiment(Protocol):

@@ -82,6 +82,12 @@ class ExperimentRecord:
         """
         if self.outcome in ("passed", "xfailed") and not self.runs:
             return _inconclusive("no experiment was run: the test measured nothing")
+        short = [note for run in self.runs for note in run.shortfalls]
+        if short and self.outcome in ("passed", "xfailed"):
+            return _inconclusive("; ".join(short))
+        unjudged = [v["reason"] for v in self.verdicts if v.get("inconclusive")]
+        if unjudged:
+            return _inconclusive("too little data to judge: " + "; ".join(unjudged))
         if self.outcome == "passed":
             reasons = "; ".join(v["reason"] for v in self.verdicts) or "all checks passed"
             return {"passed": True, "inconclusive": False, "reason": reasons}
@@ -129,6 +135,7 @@ class ExperimentRecord:
             "duration_s": None if self.ended_at is None else self.ended_at - self.started_at,
             "figures": figures,
             "faults": self.timeline.to_list() if self.timeline is not None else [],
+            "shortfalls": [note for r in self.runs for note in r.shortfalls],
             "loads": {name: res.to_dict() for name, res in run.loads.items()} if run else {},
             "probes": (run.probes or {}) if run else {},
             "timeline": _timeline(run, self.timeline) if run else None,

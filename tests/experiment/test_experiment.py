@@ -60,3 +60,24 @@ def test_phases_fault_window_and_figures() -> None:
     assert figures["t.fault.error_rate"] > 0.9
     assert "t.warmup.sent" not in figures  # warm-up is not judged
     assert shown and shown[-1] == "" and any(s.startswith("fault") for s in shown)
+
+
+def test_a_rollback_slower_than_the_load_leaves_a_shortfall_not_a_short_phase() -> None:
+    """The recovery phase lasts as planned after a slow rollback; beyond max_rollback, it says so."""
+    async def ok() -> None:
+        return None
+
+    @contextlib.contextmanager
+    def slow_rollback() -> Iterator[None]:
+        yield
+        time.sleep(0.8)  # a stand-in for a broker restart
+
+    plan = Plan(warmup=0, baseline=0.3, fault=0.3, recovery=0.6)
+    run = run_phases(plan, {"svc": (ok, 40)}, slow_rollback)
+    assert run.shortfalls == []
+    assert run.phase("svc", "recovery").duration_s >= 0.6 - 0.25
+    tight = Plan(warmup=0, baseline=0.3, fault=0.3, recovery=0.6, max_rollback=0.2)
+    short = run_phases(tight, {"svc": (ok, 40)}, slow_rollback)
+    assert len(short.shortfalls) == 1
+    assert short.shortfalls[0].startswith("recovery phase of load 'svc' carried load for")
+    assert "Plan.max_rollback (0.2 s)" in short.shortfalls[0]
