@@ -21,7 +21,7 @@ from chaos import (
     assert_contained,
     negative_control,
 )
-from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
+from fixtures.plans import CLEAN_BASELINE_MS, FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment(pair="latency", path="async")
@@ -29,7 +29,13 @@ pytestmark = pytest.mark.experiment(pair="latency", path="async")
 
 DELAY_MS = 500
 # One stray stale-connection error in 60 requests must not flip the verdict: 5% slack.
-CONTAINED = Tolerance(percentile=99, ratio=3.0, slack_ms=150, error_rate_slack=0.05)
+CONTAINED = Tolerance(
+    percentile=99,
+    ratio=3.0,
+    slack_ms=150,
+    error_rate_slack=0.05,
+    clean_baseline_ms=CLEAN_BASELINE_MS,
+)
 
 
 @pytest.mark.parametrize(

@@ -11,14 +11,20 @@ from __future__ import annotations
 import pytest
 
 from chaos import Experiment, HttpTarget, RecordingTarget, Tolerance, assert_contained
-from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE
+from fixtures.plans import CLEAN_BASELINE_MS, FEED_RATE, PLAN, REACTION_RATE
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment(pair="partition", path="async")
 
 
 # One stray stale-connection error in 60 requests must not flip the verdict: 5% slack.
-CONTAINED = Tolerance(percentile=99, ratio=3.0, slack_ms=150, error_rate_slack=0.05)
+CONTAINED = Tolerance(
+    percentile=99,
+    ratio=3.0,
+    slack_ms=150,
+    error_rate_slack=0.05,
+    clean_baseline_ms=CLEAN_BASELINE_MS,
+)
 OPEN = 2.0
 RETRY_ATTEMPTS = 3  # the worker's default WORKER_RETRY_ATTEMPTS
 

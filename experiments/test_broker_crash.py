@@ -19,14 +19,20 @@ from chaos import (
     assert_contained,
     negative_control,
 )
-from fixtures.plans import PLAN, REACTION_RATE
+from fixtures.plans import CLEAN_BASELINE_MS, PLAN, REACTION_RATE
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment()
 
 
 # Requests in flight when the broker dies wait out one publish timeout: judge p90, not p99.
-ACCEPTED = Tolerance(percentile=90, ratio=3.0, slack_ms=300, error_rate_slack=0.05)
+ACCEPTED = Tolerance(
+    percentile=90,
+    ratio=3.0,
+    slack_ms=300,
+    error_rate_slack=0.05,
+    clean_baseline_ms=CLEAN_BASELINE_MS,
+)
 
 
 @pytest.mark.parametrize("outbox", [True, negative_control(False, "no outbox", ContainmentBroken)])

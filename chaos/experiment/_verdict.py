@@ -113,6 +113,11 @@ class Tolerance:
     Latency: candidate p`percentile` <= baseline p`percentile` * `ratio` + `slack_ms`.
     Errors: candidate error rate <= baseline error rate + `error_rate_slack`.
     The slack terms matter most: with a 2 ms baseline a ratio alone would flag scheduler noise.
+
+    `clean_baseline_ms`: a baseline whose p`percentile` is above it is polluted (a request or a
+    reconnect left over from before): the verdict is inconclusive, and the limit never widens
+    with it. The smallest regression a tolerance catches is `limit - baseline`
+    (`smallest_regression_ms`), stated in every verdict.
     """
 
     percentile: float = 99.0
@@ -120,6 +125,7 @@ class Tolerance:
     slack_ms: float = 100.0
     error_rate_slack: float = 0.02
     min_samples: int = 20
+    clean_baseline_ms: float | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.percentile <= 100:
@@ -134,10 +140,17 @@ class Tolerance:
             raise ValueError(f"error_rate_slack must be within 0..1, got {self.error_rate_slack!r}")
         if not (isinstance(self.min_samples, int) and self.min_samples >= 1):
             raise ValueError(f"min_samples must be an int >= 1, got {self.min_samples!r}")
+        clean = self.clean_baseline_ms
+        if clean is not None and not (math.isfinite(clean) and clean > 0):
+            raise ValueError(f"clean_baseline_ms must be > 0 (or None), got {clean!r}")
 
     def latency_limit_ms(self, baseline_ms: float) -> float:
         """The highest acceptable latency given the baseline's."""
         return baseline_ms * self.ratio + self.slack_ms
+
+    def smallest_regression_ms(self, baseline_ms: float) -> float:
+        """How much slower than the baseline a phase must get to fail."""
+        return self.latency_limit_ms(baseline_ms) - baseline_ms
 
     def error_rate_limit(self, baseline_rate: float) -> float:
         """The highest acceptable error rate given the baseline's."""
@@ -246,6 +259,16 @@ def _check_within(name: str, baseline: Phase, candidate: Phase, tol: Tolerance) 
     p = f"p{tol.percentile:g}"
     who = candidate.name
     base_ms = baseline.latency.percentile(tol.percentile)
+    if tol.clean_baseline_ms is not None and base_ms > tol.clean_baseline_ms:
+        return Verdict(
+            name,
+            False,
+            f"polluted baseline: {baseline.name} {p} {base_ms:.1f} ms > {tol.clean_baseline_ms:g} "
+            "ms (Tolerance.clean_baseline_ms); something left over from before met the baseline, "
+            "so nothing is judged against it",
+            {f"baseline_{p}_ms": _r(base_ms), "clean_baseline_ms": tol.clean_baseline_ms},
+            inconclusive=True,
+        )
     limit_ms = tol.latency_limit_ms(base_ms)
     cand_ms = candidate.latency.percentile(tol.percentile) if candidate.latency.count else None
     err_limit = tol.error_rate_limit(baseline.error_rate)
@@ -257,6 +280,7 @@ def _check_within(name: str, baseline: Phase, candidate: Phase, tol: Tolerance) 
         f"{who}_error_rate": _r(candidate.error_rate),
         "error_rate_limit": _r(err_limit),
         f"{who}_settled": candidate.settled,
+        f"smallest_regression_{p}_ms": _r(tol.smallest_regression_ms(base_ms)),
         **_lag_figures(baseline, candidate),
     }
     limit_text = f"{limit_ms:.1f} ms = {tol.ratio:g} x baseline {base_ms:.1f} + {tol.slack_ms:g}"
@@ -273,7 +297,8 @@ def _check_within(name: str, baseline: Phase, candidate: Phase, tol: Tolerance) 
     lat_text = "no latency" if cand_ms is None else f"{p} {cand_ms:.1f} ms"
     reason = (
         f"{who} {lat_text} <= {limit_text}; "
-        f"error rate {_pct(candidate.error_rate)} <= {_pct(err_limit)}"
+        f"error rate {_pct(candidate.error_rate)} <= {_pct(err_limit)}; "
+        f"catches +{tol.smallest_regression_ms(base_ms):.0f} ms at {p}"
     )
     return Verdict(name, True, reason, figures)
 

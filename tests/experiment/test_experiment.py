@@ -63,7 +63,8 @@ def test_phases_fault_window_and_figures() -> None:
 
 
 def test_a_rollback_slower_than_the_load_leaves_a_shortfall_not_a_short_phase() -> None:
-    """The recovery phase lasts as planned after a slow rollback; beyond max_rollback, it says so."""
+    """The recovery phase lasts as planned after a slow rollback; past max_rollback it says so."""
+
     async def ok() -> None:
         return None
 

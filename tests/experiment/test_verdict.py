@@ -243,3 +243,38 @@ def test_judge_records_and_raises_with_figures() -> None:
     assert ok.passed and ok.figures == {"amplification": 0.1}
     assert info.value.verdict.figures == {"amplification": 3.0}
     assert [v.passed for v in seen] == [True, False]  # type: ignore[attr-defined]
+
+
+# -- clean baselines and the smallest regression caught ---------------------------------------
+
+
+def test_a_polluted_baseline_is_inconclusive_and_never_widens_the_limit() -> None:
+    polluted = make_phase("baseline", [5.0] * 95 + [520.0] * 5)  # one carried-over stall
+    slow = make_phase("fault", [1400.0] * 100)  # would pass: 1400 <= 3 x 520 + 100
+    assert check_contained(polluted, slow).passed  # the old way: the outlier widened the limit
+    tol = Tolerance(clean_baseline_ms=100)
+    with pytest.raises(InsufficientData, match=r"polluted baseline: baseline p99 520\.\d ms > 100"):
+        assert_contained(polluted, slow, tol)
+
+
+def test_a_clean_baseline_is_judged_and_the_verdict_states_what_it_catches() -> None:
+    tol = Tolerance(clean_baseline_ms=100)
+    verdict = assert_contained(BASELINE, make_phase("fault", [9.0] * 100), tol)
+    assert "catches +110 ms at p99" in verdict.reason
+    assert verdict.figures["smallest_regression_p99_ms"] == pytest.approx(110.0, rel=1e-3)
+
+
+def test_the_tolerance_catches_the_regression_it_states() -> None:
+    """A regression just above the stated size is caught; one just below is not."""
+    tol = Tolerance(clean_baseline_ms=100)
+    smallest = tol.smallest_regression_ms(5.0)
+    assert (
+        check_contained(BASELINE, make_phase("fault", [5.0 + smallest + 2] * 100), tol).passed
+        is False
+    )
+    assert check_contained(BASELINE, make_phase("fault", [5.0 + smallest - 2] * 100), tol).passed
+
+
+def test_clean_baseline_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="clean_baseline_ms must be > 0"):
+        Tolerance(clean_baseline_ms=0)
