@@ -43,7 +43,10 @@ CONTAINED = Tolerance(
     [
         "async",
         negative_control(
-            "sync", "the caller waits", ContainmentBroken, pytest.mark.experiment(path="sync")
+            "sync",
+            "asynchronous notification",
+            ContainmentBroken,
+            pytest.mark.experiment(path="sync"),
         ),
     ],
 )

@@ -35,7 +35,7 @@ ACCEPTED = Tolerance(
 )
 
 
-@pytest.mark.parametrize("outbox", [True, negative_control(False, "no outbox", ContainmentBroken)])
+@pytest.mark.parametrize("outbox", [True, negative_control(False, "outbox", ContainmentBroken)])
 def test_broker_crash_loses_no_reaction(
     experiment: Experiment, system: System, reactions: RecordingTarget, outbox: bool
 ) -> None:

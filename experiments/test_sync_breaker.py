@@ -44,7 +44,7 @@ TRANSITIONS = [("closed", "open"), ("open", "half-open"), ("half-open", "closed"
 
 @pytest.mark.parametrize(
     "breaker",
-    [True, negative_control(False, "no breaker", ContainmentBroken)],
+    [True, negative_control(False, "gateway breaker", ContainmentBroken)],
 )
 def test_gateway_breaker_contains_sync_cascade(
     experiment: Experiment,

@@ -19,7 +19,8 @@ def negative_control(
     raises: type[HypothesisFailed] = HypothesisFailed,
     *marks: pytest.MarkDecorator,
 ) -> Any:
-    """A `pytest.param(value)` with `protection` removed: the hypothesis must fail.
+    """A `pytest.param(value)` with `protection` (its name, e.g. "outbox") removed: the
+    hypothesis must fail.
 
     A strict xfail that only `raises` satisfies: if the experiment passes, or fails some other
     way, the control fails, and the report says the check cannot fail. Only controls made here
@@ -29,6 +30,8 @@ def negative_control(
         raise TypeError(
             f"raises must be a HypothesisFailed subclass (e.g. ContainmentBroken), got {raises!r}"
         )
-    xfail = pytest.mark.xfail(strict=True, raises=raises, reason=f"negative control: {protection}")
+    xfail = pytest.mark.xfail(
+        strict=True, raises=raises, reason=f"negative control: without the {protection}"
+    )
     control = pytest.mark.chaos_control(protection=protection)
     return pytest.param(value, marks=[xfail, control, *marks], id=f"control-{value}")

@@ -307,6 +307,12 @@ class LoadGenerator:
             raise RuntimeError("load generator thread did not start within 10 s")
         return self
 
+    def in_flight(self, phase: str) -> int:
+        """Requests of `phase` sent and not yet settled (0 for a phase that never ran)."""
+        with self._lock:
+            result = self._phases.get(phase)
+            return result.in_flight if result is not None else 0
+
     def request_stop(self) -> None:
         """Stop scheduling at this instant and drain; safe from any thread, returns at once.
 

@@ -49,6 +49,36 @@ service = factories.service()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+    parser.getgroup("chaos").addoption(
+        "--chaos-protections",
+        action="store_true",
+        help="with --collect-only: print the table protection -> experiment -> negative control "
+        "of the collected tests (from chaos.negative_control), as Markdown",
+    )
+
+
+def protection_table(items: list[pytest.Item]) -> list[str]:
+    """Markdown rows: every protection, the experiment and the control that proves it."""
+    rows = sorted(
+        (
+            str(marker.kwargs.get("protection", "?")),
+            f"`{item.nodeid.split('[')[0]}`",
+            f"`{item.name}`",
+        )
+        for item in items
+        if (marker := item.get_closest_marker("chaos_control")) is not None
+    )
+    head = ["| Protection | Experiment | Negative control |", "|---|---|---|"]
+    return head + [f"| {p} | {e} | {c} |" for p, e, c in rows]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if session.config.getoption("chaos_protections", False):
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("")
+            for line in protection_table(session.items):
+                reporter.write_line(line)
 
 
 def pytest_configure(config: pytest.Config) -> None:

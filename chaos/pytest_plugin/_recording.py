@@ -53,6 +53,11 @@ def _is_control(item: pytest.Item) -> bool:
     return bool(strict) and item.get_closest_marker("chaos_control") is not None
 
 
+def _protection(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("chaos_control")
+    return str(marker.kwargs["protection"]) if marker is not None and _is_control(item) else None
+
+
 def _progress(config: pytest.Config, name: str) -> Callable[[str], None]:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None or not reporter.isatty:
@@ -87,6 +92,7 @@ def experiment(request: pytest.FixtureRequest, chaos: Timeline) -> Iterator[Expe
         pair=marked.get("pair"),
         path=marked.get("path"),
         negative_control=_is_control(item),
+        protection=_protection(item),
         timeline=chaos,
     )
     item.stash[RECORD] = record
@@ -182,6 +188,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{mark} {record.name:<{width}} {seconds:5.1f} s  {reason[:110]}",
             green=verdict["passed"],
             red=not verdict["passed"],
+        )
+    controls = {r.protection: r.verdict()["passed"] for r in records if r.protection}
+    if controls:
+        terminalreporter.write_line(
+            f"protections proven necessary: {sum(controls.values())} of {len(controls)}"
         )
     settings = terminalreporter.config.stash[CONFIG]
     for label, path in (("journal", settings.chaos_journal), ("report", settings.chaos_report)):

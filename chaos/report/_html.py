@@ -154,6 +154,29 @@ def _anchor(index: int) -> str:
     return f"exp-{index}"
 
 
+def proven_protections(experiments: Sequence[Experiment]) -> tuple[int, int]:
+    """(proven, controls): each protection counts once, proven if every control of it failed
+    as required."""
+    verdicts: dict[str, bool] = {}
+    for exp in experiments:
+        name = exp.get("protection")
+        if exp.get("negative_control") and name:
+            ok = exp.get("outcome") == "xfailed" and bool((exp.get("verdict") or {}).get("passed"))
+            verdicts[name] = verdicts.get(name, True) and ok
+    return sum(verdicts.values()), len(verdicts)
+
+
+def _proven(experiments: Sequence[Experiment]) -> str:
+    proven, total = proven_protections(experiments)
+    if not total:
+        return ""
+    cls = "holds" if proven == total else "broken"
+    return (
+        f'<div class="status protections {cls}">protections proven necessary: '
+        f"{proven} of {total}</div>"
+    )
+
+
 def _summary(entries: Sequence[_Entry]) -> str:
     rows = []
     for entry in entries:
@@ -425,7 +448,8 @@ def render_page(journals: Sequence[Mapping[str, Any]], sources: Sequence[str] = 
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>pytest-chaos report · {_e(status)}</title><style>{CSS}</style></head><body>"
         f'<header class="top"><h1>pytest-chaos report</h1><div class="status {status_cls}">'
-        f"{len(experiments)} experiments · {held} hold · {broken} broken</div>{runs}</header>"
+        f"{len(experiments)} experiments · {held} hold · {broken} broken</div>"
+        f"{_proven(experiments)}{runs}</header>"
         f'<main><section class="summary-section"><h2>Summary</h2>{_summary(entries)}'
         '<p class="legend-note">Plots: <span class="swatch fault"></span> fault window · '
         "dashed vertical lines: phase boundaries · p99 solid, p50 dashed · "

@@ -53,6 +53,8 @@ class ExperimentRecord:
     pair: str | None = None
     path: str | None = None
     negative_control: bool = False
+    protection: str | None = None
+    """For a negative control: the protection it removes."""
     started_at: float = field(default_factory=time.time)
     ended_at: float | None = None
     outcome: str = "unknown"
@@ -126,6 +128,7 @@ class ExperimentRecord:
             "pair": self.pair,
             "path": self.path,
             "negative_control": self.negative_control,
+            "protection": self.protection,
             "outcome": self.outcome,
             "verdict": self.verdict(),
             "verdicts": self.verdicts,
@@ -150,7 +153,9 @@ def _timeline(run: Run, faults: Timeline | None) -> dict[str, Any]:
     """Phases, faults, per-interval latency and errors, probes: seconds from t0."""
     t0 = run.marks["baseline"]
     order = [
-        name for name in ("baseline", "settle", "fault", "recovery", "end") if name in run.marks
+        name
+        for name in ("baseline", "handover", "settle", "fault", "recovery", "end")
+        if name in run.marks
     ]
     phases = [
         {"name": name, "start": run.marks[name] - t0, "end": run.marks[nxt] - t0}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Iterator
@@ -47,7 +48,7 @@ def test_phases_fault_window_and_figures() -> None:
     shown: list[str] = []
     run = run_phases(plan, {"t": (target, 50)}, fault=fault, progress=shown.append)
 
-    assert list(run.marks) == ["baseline", "settle", "fault", "recovery", "end"]
+    assert list(run.marks) == ["baseline", "handover", "settle", "fault", "recovery", "end"]
     # The fault is applied after settle begins and removed before recovery begins.
     assert run.marks["baseline"] <= run.marks["settle"] <= applied[0] <= run.marks["fault"]
     assert run.marks["fault"] <= applied[1] <= run.marks["recovery"]
@@ -82,3 +83,31 @@ def test_a_rollback_slower_than_the_load_leaves_a_shortfall_not_a_short_phase() 
     assert len(short.shortfalls) == 1
     assert short.shortfalls[0].startswith("recovery phase of load 'svc' carried load for")
     assert "Plan.max_rollback (0.2 s)" in short.shortfalls[0]
+
+
+def test_baseline_requests_in_flight_finish_before_the_fault_is_applied() -> None:
+    """A request sent at the end of the baseline never meets the fault (it would pollute it)."""
+    faulty = {"on": False}
+
+    async def slow() -> None:
+        started_faulty = faulty["on"]
+        await asyncio.sleep(0.05)
+        if started_faulty or faulty["on"]:
+            await asyncio.sleep(0.5)  # what a toxic does to a live connection
+
+    @contextlib.contextmanager
+    def fault() -> Iterator[None]:
+        faulty["on"] = True
+        yield
+        faulty["on"] = False
+
+    run = run_phases(
+        Plan(warmup=0, baseline=0.5, fault=0.5, recovery=0.3), {"s": (slow, 100)}, fault
+    )
+    baseline = run.phase("s", "baseline")
+    assert baseline.ok > 30 and baseline.latency.percentile(100) < 300
+    assert run.phase("s", "fault").latency.percentile(50) >= 500
+    assert (
+        "handover" in run.marks
+        and run.marks["baseline"] < run.marks["handover"] <= run.marks["fault"]
+    )

@@ -77,7 +77,7 @@ def test_journal_summary_and_junit_properties(pytester: pytest.Pytester) -> None
     [fault] = holds["faults"]
     assert fault["kind"] == "latency" and fault["attributes"] == {"ms": 5}
     phases = [p["name"] for p in holds["timeline"]["phases"]]
-    assert phases == ["baseline", "fault", "recovery"]
+    assert phases == ["baseline", "handover", "fault", "recovery"]
     [span] = holds["timeline"]["faults"]
     assert 0 < span["start"] < span["end"]
     assert holds["timeline"]["latency"]["svc"], "no per-interval latency"
