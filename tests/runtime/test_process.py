@@ -292,3 +292,38 @@ def test_sigint_to_the_parent_leaves_no_child_grandchild_or_watchdog(tmp_path: P
     assert parent.wait(30) != 0  # KeyboardInterrupt, after the with-block cleaned up
     assert "KeyboardInterrupt" in (tmp_path / "parent.err").read_text()
     assert all_gone(pids), [p for p in pids if _procfs.pid_alive(p)]
+
+
+def test_crashed_block_kills_restarts_and_lands_on_the_active_timeline(tmp_path: Path) -> None:
+    from chaos._timeline import Timeline, active
+
+    proc, _ = tree_service(tmp_path)
+    timeline = Timeline()
+    with proc, active(timeline):
+        first = proc.pid
+        with proc.crashed(timeout=30):
+            assert not proc.running and proc.returncode == -signal.SIGKILL
+        assert proc.running and proc.pid != first
+        with proc.paused():
+            assert wait_until(lambda: _procfs.process_state(proc.pid) == "T", 5)
+        assert not proc.is_paused
+    kinds = [(e["kind"], e["target"], e["attributes"]) for e in timeline.to_list()]
+    assert kinds == [("crash", "tree", {"signal": "KILL"}), ("freeze", "tree", {"signal": "STOP"})]
+    assert all(e.applied_at and e.removed_at for e in timeline.events)
+
+
+def test_children_crashed_kills_only_the_children(tmp_path: Path) -> None:
+    from chaos._timeline import Timeline, active
+
+    proc, pids = tree_service(tmp_path)
+    timeline = Timeline()
+    with proc, active(timeline):
+        children = set(grandchildren(pids))
+        assert children <= set(proc.children())
+        with proc.children_crashed() as killed:
+            assert children <= set(killed)
+            assert all_gone(list(children), timeout=2)
+            assert proc.running  # the supervisor itself lives on
+    [event] = timeline.events
+    assert (event.kind, event.target) == ("crash", "tree children")
+    assert event.attributes == {"signal": "KILL", "children": True}
