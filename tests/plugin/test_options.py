@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -110,3 +112,25 @@ def test_image_settings_come_from_the_environment(
     )
     bad = run(pytester, "--chaos-sample-image", "my image")
     bad.stderr.fnmatch_lines(["*invalid --chaos-sample-image value 'my image'*"])
+
+
+def test_every_plugin_fixture_has_a_docstring_in_pytest_fixtures(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--fixtures", "-p", "no:cacheprovider")
+    parts = re.split(r"-+ fixtures defined from (\S+) -+", result.stdout.str())
+    section = "".join(
+        body for name, body in zip(parts[1::2], parts[2::2], strict=True) if name.startswith("chaos.")
+    )
+    names = [
+        "toxiproxy_server",
+        "toxiproxy",
+        "proxy",
+        "chaos",
+        "experiment",
+        "rabbitmq_proc",
+        "rabbitmq",
+        "service",
+        "chaos_docker",
+    ]
+    for name in names:
+        assert f"\n{name}" in section, f"{name} not listed"
+    assert "no docstring available" not in section

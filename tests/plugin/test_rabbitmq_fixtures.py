@@ -3,7 +3,8 @@
 Persistent messages in a durable queue survive a kill -9 and restart (a transient queue, the
 negative control, does not); a paused broker makes a new connection time out; a test that fails
 with the broker frozen or dead leaves it running for the next; queues are deleted between tests;
-the terminal summary reports the boot time.
+exclusive queues of connections still open are left to them, and the summary names them; the
+terminal summary reports the boot time.
 """
 
 from __future__ import annotations
@@ -93,6 +94,20 @@ def test_leave_a_queue_behind(rabbitmq):  # needs the broker running and awake a
 
 def test_next_test_sees_no_leftover_queue(rabbitmq_proc, rabbitmq):
     assert rabbitmq_proc.list_queues() == []
+
+
+def test_a_worker_still_holds_an_exclusive_queue(rabbitmq_proc, rabbitmq):
+    # A user's worker connection, still open when the fixture tears down (405 RESOURCE_LOCKED
+    # if the teardown tried to delete its queue).
+    worker = pika.BlockingConnection(rabbitmq_proc.connection_parameters())
+    worker.channel().queue_declare("worker-reply", exclusive=True)
+    KEPT["worker"] = worker
+
+
+def test_the_exclusive_queue_was_left_to_its_connection(rabbitmq_proc):
+    assert rabbitmq_proc.list_queues(exclusive=True) == ["worker-reply"]
+    KEPT.pop("worker").close()
+    assert rabbitmq_proc.list_queues() == []
 """
 
 
@@ -108,7 +123,11 @@ def test_rabbitmq_fixtures(pytester: pytest.Pytester) -> None:
             "E  *AssertionError: fails with the broker down",
         ]
     )
-    result.assert_outcomes(passed=4, failed=2)
+    result.assert_outcomes(passed=6, failed=2)
     result.stdout.fnmatch_lines(
-        ["rabbitmq chaos-*@localhost: booted in *.* s, last recovery *.* s"]
+        [
+            "rabbitmq chaos-*@localhost: booted in *.* s, last recovery *.* s",
+            "rabbitmq teardown of test_broker.py::test_a_worker_still_holds_an_exclusive_queue "
+            "left 1 exclusive queue(s) of connections still open: worker-reply *",
+        ]
     )
