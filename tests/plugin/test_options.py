@@ -118,7 +118,9 @@ def test_every_plugin_fixture_has_a_docstring_in_pytest_fixtures(pytester: pytes
     result = pytester.runpytest("--fixtures", "-p", "no:cacheprovider")
     parts = re.split(r"-+ fixtures defined from (\S+) -+", result.stdout.str())
     section = "".join(
-        body for name, body in zip(parts[1::2], parts[2::2], strict=True) if name.startswith("chaos.")
+        body
+        for name, body in zip(parts[1::2], parts[2::2], strict=True)
+        if name.startswith("chaos.")
     )
     names = [
         "toxiproxy_server",
