@@ -30,7 +30,7 @@ Exceptions:
      │    └── chaos.InsufficientData    too few settled requests to judge (inconclusive)
      └── chaos.LedgerViolation          accepted messages lost, or delivered twice
     TimeoutError
-     └── chaos.SettleTimeout            `wait_until` gave up; `.last` is what it saw last
+     └── chaos.SettleTimeout            `wait_until` (`settle_ledger`) gave up; `.last`: last seen
     RuntimeError
      ├── chaos.ServiceError             a supervised process or container misbehaved
      │    ├── chaos.ServiceExited       it exited (while starting, or when it should not)
@@ -101,6 +101,7 @@ _EXPERIMENT = (
     "prometheus_value",
     "raw_http_target",
     "recording_target",
+    "settle_ledger",
     "wait_until",
 )
 _RUNTIME = (
@@ -285,6 +286,9 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
     )
     from chaos.experiment import (
         recording_target as recording_target,
+    )
+    from chaos.experiment import (
+        settle_ledger as settle_ledger,
     )
     from chaos.experiment import (
         wait_until as wait_until,

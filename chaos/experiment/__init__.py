@@ -23,6 +23,7 @@ from chaos.experiment._probes import (
 from chaos.experiment._proxy_handle import ProxyHandle
 from chaos.experiment._recording_target import RecordingTarget, recording_target
 from chaos.experiment._settle import SettleTimeout, wait_until
+from chaos.experiment._settle_ledger import settle_ledger
 from chaos.experiment._targets import (
     ERROR_KINDS,
     HttpTarget,
@@ -112,5 +113,6 @@ __all__ = [
     "raw_http_target",
     "recording_target",
     "run_phases",
+    "settle_ledger",
     "wait_until",
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Callable
+
+from chaos.experiment._clock import Clock, MonotonicClock
 
 __all__ = ["SettleTimeout", "wait_until"]
 
@@ -17,16 +19,24 @@ class SettleTimeout(TimeoutError):
 
 
 def wait_until(
-    what: str, check: Callable[[], object], timeout: float = 30.0, interval: float = 0.2
+    what: str,
+    check: Callable[[], object],
+    timeout: float = 30.0,
+    interval: float = 0.2,
+    *,
+    clock: Clock | None = None,
 ) -> object:
     """Poll `check()` until it returns something truthy, and return that; bounded by `timeout`.
 
     An exception from `check` counts as "not yet" (a service still restarting); the last value
     or exception is in the `SettleTimeout`, so "queue not drained: last seen 12" tells why.
+    `clock` is for tests (a `FakeClock` makes the waits instant).
     """
     if not timeout > 0 or not interval > 0:
         raise ValueError(f"timeout and interval must be > 0 s, got {timeout!r}, {interval!r}")
-    deadline = time.monotonic() + timeout
+    clock = clock or MonotonicClock()
+    never = threading.Event()  # nothing stops a wait early: only the deadline ends it
+    deadline = clock.now() + timeout
     last: object = None
     while True:
         try:
@@ -36,7 +46,7 @@ def wait_until(
         else:
             if last:
                 return last
-        left = deadline - time.monotonic()
-        if left <= 0:
+        now = clock.now()
+        if now >= deadline:
             raise SettleTimeout(what, timeout, last)
-        time.sleep(min(interval, left))
+        clock.wait_until(min(now + interval, deadline), never)

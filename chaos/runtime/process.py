@@ -102,7 +102,11 @@ def read_log_tail(path: Path, lines: int = 20, max_bytes: int = 64 * 1024) -> st
 
 
 class ManagedProcess(FaultBlocks):
-    """A command run as a supervised service in its own process group, logging to a file."""
+    """A command run as a supervised service in its own process group, logging to a file.
+
+    `port` is the TCP port the service listens on, when whoever started it allocated one (the
+    `service` fixture's `port=True`); None otherwise. Only a record: nothing here binds it.
+    """
 
     def __init__(
         self,
@@ -117,6 +121,7 @@ class ManagedProcess(FaultBlocks):
         start_timeout: float = 30.0,
         stop_timeout: float = 10.0,
         poll_interval: float = 0.05,
+        port: int | None = None,
     ) -> None:
         if not name or not isinstance(name, str):
             raise ValueError(f"name={name!r} must be a non-empty string")
@@ -129,7 +134,10 @@ class ManagedProcess(FaultBlocks):
         ):
             if value <= 0:
                 raise ValueError(f"{label}={value!r} must be > 0 seconds")
+        if port is not None and not 0 < port < 65536:
+            raise ValueError(f"port={port!r} is not a TCP port (1-65535)")
         self.name = name
+        self.port = port
         self.env = {**os.environ, **(env or {})} if inherit_env else dict(env or {})
         self.cwd = Path(cwd) if cwd is not None else None
         if self.cwd is not None and not self.cwd.is_dir():

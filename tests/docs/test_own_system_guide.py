@@ -184,7 +184,7 @@ def test_the_guides_code_is_ruff_clean(tmp_path: Path) -> None:
 
 def test_the_conftest_plumbing_is_what_the_guide_says() -> None:
     conftest = project()["tests/conftest.py"]
-    ledger = conftest.index("@pytest.fixture\ndef delivered")
+    ledger = conftest.index("@pytest.fixture\ndef ledger")
     counted = (code_lines(conftest), code_lines(conftest[:ledger]), code_lines(conftest[ledger:]))
     stated = re.search(
         r"all the plumbing: (\d+) lines of code.*?: (\d+) start.*?and (\d+) feed the ledger",

@@ -22,9 +22,12 @@ from chaos._timeline import Timeline, active
 from chaos.pytest_plugin._stash import BROKERS, SKIPPED_QUEUES, TIMELINE, BrokerFigures
 from chaos.pytest_plugin.factories._common import (
     ToxiproxyServer,
+    allocator,
     config_for,
     fail_rollback,
+    fail_setup,
     log_dir,
+    substitute_port,
     xdist_workers,
 )
 
@@ -249,16 +252,20 @@ def service() -> Fixture:
 
     @pytest.fixture
     def service(request: pytest.FixtureRequest) -> Iterator[Callable[..., ManagedProcess]]:
-        """`service(name, argv, ready=None, env=None, cwd=None, timeout=30.0)` starts `argv`
-        as a supervised process (its own process group, never leaked) and waits until every
-        readiness check passes (`chaos.TcpReady(port)`, `chaos.HttpReady(url)`,
+        """`service(name, argv, ready=None, env=None, cwd=None, timeout=30.0, port=False)`
+        starts `argv` as a supervised process (its own process group, never leaked) and waits
+        until every readiness check passes (`chaos.TcpReady(host, port)`, `chaos.HttpReady(url)`,
         `chaos.CallableReady(fn)`, or a list). `env` adds to the environment; the log is kept
-        under pytest's temp dir (--chaos-keep-logs to choose). Returns the `ManagedProcess`:
-        `.kill()`, `.pause()`, `.restart()`, `with .crashed():`, `with .paused():`,
-        `with .children_crashed():`. Every process started is stopped after the test."""
-        from chaos.runtime import ManagedProcess
+        under pytest's temp dir (--chaos-keep-logs to choose). `port=True` allocates a free
+        port (within --chaos-port-range), puts it where argv items and env values say
+        `{port}`, waits for TCP on it unless `ready` is given, and keeps it as `.port`.
+        Returns the `ManagedProcess`: `.kill()`, `.pause()`, `.restart()`, `with .crashed():`,
+        `with .paused():`, `with .children_crashed():`. Every process started is stopped after
+        the test, and its port released."""
+        from chaos.runtime import ManagedProcess, PortExhausted, TcpReady
 
         config = config_for(request)
+        ports = allocator(config)
         started: list[ManagedProcess] = []
 
         def start(
@@ -268,15 +275,27 @@ def service() -> Fixture:
             env: Mapping[str, str] | None = None,
             cwd: str | Path | None = None,
             timeout: float = 30.0,
+            *,
+            port: bool = False,
         ) -> ManagedProcess:
+            number = None
+            if port:
+                try:
+                    number = ports.allocate()  # held until teardown: a crashed service rebinds it
+                except PortExhausted as exc:
+                    fail_setup(request, config, exc)
+                if ready is None:
+                    ready = TcpReady("127.0.0.1", number)
+            argv, env = substitute_port(name, argv, env or {}, number)
             process = ManagedProcess(
                 name,
-                list(argv),
+                argv,
                 env=env,
                 cwd=cwd,
                 readiness=ready,
                 start_timeout=timeout,
                 log_path=log_dir(request, config, "services") / f"{name}.log",
+                port=number,
             )
             started.append(process)
             return process.start()
@@ -284,7 +303,10 @@ def service() -> Fixture:
         try:
             yield start
         finally:
-            for process in reversed(started):
-                process.stop()
+            try:
+                for process in reversed(started):
+                    process.stop()
+            finally:
+                ports.release_all()
 
     return service

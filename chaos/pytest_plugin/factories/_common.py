@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -25,8 +25,11 @@ __all__ = [
     "fail_rollback",
     "fail_setup",
     "log_dir",
+    "substitute_port",
     "xdist_workers",
 ]
+
+PORT_FIELD = "{port}"
 
 
 @dataclass
@@ -78,6 +81,36 @@ def allocator(config: ChaosConfig) -> PortAllocator:
     from chaos.runtime import PortAllocator
 
     return PortAllocator(config.chaos_port_range)
+
+
+def substitute_port(
+    name: str, argv: Sequence[str], env: Mapping[str, str], port: int | None
+) -> tuple[list[str], dict[str, str]]:
+    """`argv` and `env` with `{port}` replaced by `port`; a clear error if the two disagree.
+
+    Plain replacement, not `str.format`: other braces (JSON in an env value, a `python -c`
+    script) stay as they are. The trap: a `-c` script's own `{port}` is replaced too.
+    """
+    places = [f"argv[{i}]={a!r}" for i, a in enumerate(argv) if PORT_FIELD in a]
+    places += [f"env[{k!r}]={v!r}" for k, v in env.items() if PORT_FIELD in v]
+    if port is None:
+        if places:
+            raise ValueError(
+                f"service {name!r}: {', '.join(places)} asks for {PORT_FIELD}, but no port was "
+                "allocated; hint: pass port=True"
+            )
+        return list(argv), dict(env)
+    if not places:
+        raise ValueError(
+            f"service {name!r}: port=True allocated port {port}, but neither argv nor env "
+            f"mentions {PORT_FIELD}, so the service cannot know it; hint: put {PORT_FIELD} where "
+            f"the command takes its port, e.g. [..., '--port', '{PORT_FIELD}']"
+        )
+    number = str(port)
+    return (
+        [a.replace(PORT_FIELD, number) for a in argv],
+        {k: v.replace(PORT_FIELD, number) for k, v in env.items()},
+    )
 
 
 def alias(fixturename: str, default_fixture: str, default_alias: str) -> str:

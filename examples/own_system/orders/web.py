@@ -45,7 +45,6 @@ class Server(HTTPServer):
 
 
 if __name__ == "__main__":
-    server = Server(("127.0.0.1", int(sys.argv[1])), Handler)
-    # Connect and declare the queue before serving: not ready until the broker answers.
+    # Connect and declare the queue before listening: the port opens once the broker answers.
     broker.declare_queue(process_order.queue_name, ensure=True)
-    server.serve_forever()
+    Server(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
