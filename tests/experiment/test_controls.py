@@ -11,7 +11,11 @@ import chaos
 def test_a_control_is_a_strict_xfail_of_its_failure(raises: type[AssertionError]) -> None:
     param = chaos.negative_control(0, "retries", raises)
     (xfail,) = [m for m in param.marks if m.name == "xfail"]
-    assert xfail.kwargs == {"strict": True, "raises": raises, "reason": "negative control: retries"}
+    assert xfail.kwargs == {
+        "strict": True,
+        "raises": raises,
+        "reason": "negative control: without the retries",
+    }
     assert [m.kwargs for m in param.marks if m.name == "chaos_control"] == [
         {"protection": "retries"}
     ]
