@@ -57,6 +57,7 @@ __version__ = "0.1.0"
 _EXPERIMENT = (
     "CascadeNotObserved",
     "ContainmentBroken",
+    "DeliveryLag",
     "Experiment",
     "FakeClock",
     "Fault",
@@ -69,6 +70,7 @@ _EXPERIMENT = (
     "LedgerViolation",
     "MetricNotFound",
     "NotRecovered",
+    "PhaseLag",
     "PhaseResult",
     "Plan",
     "Probe",
@@ -87,11 +89,14 @@ _EXPERIMENT = (
     "Verdict",
     "assert_cascade",
     "assert_contained",
+    "assert_lag_recovered",
     "assert_recovered",
     "check_cascade",
     "check_contained",
+    "check_lag_recovered",
     "check_ledger",
     "check_recovered",
+    "delivery_lag",
     "fault",
     "http_metric",
     "http_target",
@@ -156,6 +161,9 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
         ContainmentBroken as ContainmentBroken,
     )
     from chaos.experiment import (
+        DeliveryLag as DeliveryLag,
+    )
+    from chaos.experiment import (
         Experiment as Experiment,
     )
     from chaos.experiment import (
@@ -190,6 +198,9 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
     )
     from chaos.experiment import (
         NotRecovered as NotRecovered,
+    )
+    from chaos.experiment import (
+        PhaseLag as PhaseLag,
     )
     from chaos.experiment import (
         PhaseResult as PhaseResult,
@@ -246,6 +257,9 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
         assert_contained as assert_contained,
     )
     from chaos.experiment import (
+        assert_lag_recovered as assert_lag_recovered,
+    )
+    from chaos.experiment import (
         assert_recovered as assert_recovered,
     )
     from chaos.experiment import (
@@ -255,10 +269,16 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
         check_contained as check_contained,
     )
     from chaos.experiment import (
+        check_lag_recovered as check_lag_recovered,
+    )
+    from chaos.experiment import (
         check_ledger as check_ledger,
     )
     from chaos.experiment import (
         check_recovered as check_recovered,
+    )
+    from chaos.experiment import (
+        delivery_lag as delivery_lag,
     )
     from chaos.experiment import (
         fault as fault,

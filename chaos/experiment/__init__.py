@@ -4,6 +4,8 @@ from chaos._timeline import FaultEvent, Timeline, fault
 from chaos.experiment._clock import Clock, FakeClock, MonotonicClock
 from chaos.experiment._controls import negative_control
 from chaos.experiment._histogram import LatencyHistogram
+from chaos.experiment._lag import DeliveryLag, LagBucket, LagSample, PhaseLag, delivery_lag
+from chaos.experiment._lag_verdict import assert_lag_recovered, check_lag_recovered
 from chaos.experiment._ledger import LedgerResult, LedgerViolation, check_ledger
 from chaos.experiment._load import LoadGenerator, LoadResults, PhaseResult, SeriesBucket, Target
 from chaos.experiment._phases import PHASES, Experiment, Fault, Plan, Run, run_phases
@@ -58,6 +60,7 @@ __all__ = [
     "CascadeNotObserved",
     "Clock",
     "ContainmentBroken",
+    "DeliveryLag",
     "Experiment",
     "FakeClock",
     "Fault",
@@ -67,6 +70,8 @@ __all__ = [
     "HttpTarget",
     "HypothesisFailed",
     "InsufficientData",
+    "LagBucket",
+    "LagSample",
     "LatencyHistogram",
     "LedgerResult",
     "LedgerViolation",
@@ -76,6 +81,7 @@ __all__ = [
     "MonotonicClock",
     "NotRecovered",
     "Phase",
+    "PhaseLag",
     "PhaseResult",
     "Plan",
     "Probe",
@@ -96,13 +102,16 @@ __all__ = [
     "Verdict",
     "assert_cascade",
     "assert_contained",
+    "assert_lag_recovered",
     "assert_recovered",
     "check_cascade",
     "check_contained",
+    "check_lag_recovered",
     "check_ledger",
     "check_recovered",
     "check_status",
     "classify",
+    "delivery_lag",
     "fault",
     "http_metric",
     "http_target",

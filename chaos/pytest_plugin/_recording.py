@@ -75,10 +75,10 @@ def experiment(request: pytest.FixtureRequest, chaos: Timeline) -> Iterator[Expe
     """`experiment(plan, loads, fault, probes=None)` runs the phases of a `chaos.Plan` under
     open-loop load (`loads`: name -> (target, requests per second)), applying `fault()` for
     the fault phase, and returns the `chaos.Run`. Everything is recorded in the journal and
-    report: the run, the fault timeline, and every verdict and ledger check of the test; key
-    figures become JUnit XML properties. Mark the test `@pytest.mark.experiment(pair=...,
-    path=...)` to show experiments side by side."""
-    from chaos.experiment import run_phases
+    report: the run, the fault timeline, every verdict and ledger check of the test, and its
+    last `chaos.delivery_lag`; key figures become JUnit XML properties. Mark the test
+    `@pytest.mark.experiment(pair=..., path=...)` to show experiments side by side."""
+    from chaos.experiment import DeliveryLag, run_phases
     from chaos.report._journal import ExperimentRecord
 
     item = request.node
@@ -112,7 +112,12 @@ def experiment(request: pytest.FixtureRequest, chaos: Timeline) -> Iterator[Expe
             item.user_properties.append((name, value))
         return result
 
-    with observe(record.observe):
+    def note(result: object) -> None:
+        record.observe(result)
+        if isinstance(result, DeliveryLag):  # JUnit properties: benches read the lag's spread
+            item.user_properties.extend(result.figures().items())
+
+    with observe(note):
         yield run
 
 

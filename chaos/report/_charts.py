@@ -8,10 +8,20 @@ from typing import Any
 
 from chaos.report._svg import Chart, Marker, Series, nice_max
 
-__all__ = ["experiment_charts", "latency_peak", "probe_colors", "probe_title", "x_range"]
+__all__ = [
+    "LAG_KIND",
+    "experiment_charts",
+    "has_lag",
+    "latency_peak",
+    "probe_colors",
+    "probe_title",
+    "x_range",
+]
 
 LOAD_COLORS = ("#0969da", "#8250df", "#bf8700", "#1a7f37", "#cf222e", "#57606a")
 PROBE_COLORS = ("#bf3989", "#9a6700", "#cf222e", "#1b7c83", "#6639ba", "#953800")
+LAG_COLOR = "#116329"
+LAG_KIND = "delivery-lag"
 _COUNT_FLOOR = 5.0
 """A count axis goes up to at least this, so an empty queue still gets whole-number ticks."""
 
@@ -33,7 +43,15 @@ def x_range(experiment: Mapping[str, Any]) -> tuple[float, float]:
     for points in (timeline.get("probes") or {}).values():
         for t, _ in points:
             lo, hi = min(lo, t), max(hi, t)
+    lag = experiment.get("delivery_lag") or {}
+    for bucket in lag.get("series") or []:
+        hi = max(hi, bucket["t"] + float(lag.get("interval_s") or 1.0))
     return lo, hi
+
+
+def has_lag(experiment: Mapping[str, Any]) -> bool:
+    """Whether the experiment measured a delivery lag with something to draw."""
+    return bool((experiment.get("delivery_lag") or {}).get("series"))
 
 
 def latency_peak(experiment: Mapping[str, Any]) -> float:
@@ -72,7 +90,8 @@ def experiment_charts(
     latency_max: float | None = None,
     colors: Mapping[str, str] | None = None,
 ) -> list[Chart]:
-    """Latency, error rate, then one chart per probe; [] when the experiment never ran.
+    """Latency, delivery lag (when measured), error rate, then one chart per probe; [] when
+    the experiment never ran.
 
     `x` and `latency_max` let the sides of a pair share their axes; `colors` (probe name ->
     colour, see `probe_colors`) keeps a probe's colour across experiments.
@@ -116,6 +135,9 @@ def experiment_charts(
                 kind="latency",
             )
         )
+    if has_lag(experiment):
+        charts.append(_lag_chart(experiment["delivery_lag"], span, faults, phases))
+    if latency:
         charts.append(
             Chart(
                 "Error rate per interval",
@@ -135,6 +157,28 @@ def experiment_charts(
         color = palette.get(name, PROBE_COLORS[0])
         charts.append(_probe_chart(name, points, hinted, color, span, faults, phases))
     return charts
+
+
+def _lag_chart(
+    lag: Mapping[str, Any], span: tuple[float, float], faults: list[Marker], phases: list[Marker]
+) -> Chart:
+    """Lag by time of acceptance: a message accepted during the fault shows at the fault."""
+    half = float(lag.get("interval_s") or 1.0) / 2
+    mid = [(b["t"] + half, b) for b in lag["series"]]
+    peak = max((b["max_s"] for _, b in mid if isinstance(b.get("max_s"), int | float)), default=0)
+    return Chart(
+        "Delivery lag per interval of acceptance: max (solid), p50 (dashed)",
+        [
+            Series("max", [(t, b.get("max_s")) for t, b in mid], LAG_COLOR),
+            Series("p50", [(t, b.get("p50_s")) for t, b in mid], LAG_COLOR, dashed=True, width=1.5),
+        ],
+        span,
+        faults,
+        phases,
+        y_max=nice_max(peak),
+        y_unit=" s",
+        kind=LAG_KIND,
+    )
 
 
 def probe_title(name: str, hints: Mapping[str, Any]) -> str:

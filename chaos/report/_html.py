@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from chaos.report._charts import experiment_charts, latency_peak, probe_colors, x_range
+from chaos.report._charts import (
+    LAG_KIND,
+    experiment_charts,
+    has_lag,
+    latency_peak,
+    probe_colors,
+    x_range,
+)
 from chaos.report._style import CSS
 from chaos.report._svg import nice_max, render_chart
 
@@ -49,6 +56,12 @@ def _ms(value: object) -> str:
     if not isinstance(value, int | float):
         return _NONE
     return f"{value:,.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+def _secs(value: object) -> str:
+    if not isinstance(value, int | float):
+        return _NONE
+    return _ms(value * 1000) if abs(value) < 1 else f"{value:,.1f} s"
 
 
 def _pct(value: object) -> str:
@@ -145,6 +158,18 @@ def _ledger_cell(exp: Experiment) -> str:
     )
 
 
+def _lag_cell(exp: Experiment) -> str:
+    """Delivery lag p99 of the messages accepted in the baseline and during the fault."""
+    phases = (exp.get("delivery_lag") or {}).get("phases") or {}
+    fault = phases.get("fault")
+    if not fault:
+        return _NONE
+    base = (phases.get("baseline") or {}).get("p99_s")
+    lost = fault.get("undelivered") or 0
+    note = f'<div class="sub bad">{_e(lost)} undelivered</div>' if lost else ""
+    return f"{_secs(base)} → <b>{_secs(fault.get('p99_s'))}</b>{note}"
+
+
 def _duration(exp: Experiment) -> str:
     value = exp.get("duration_s")
     return f"{value:.1f} s" if isinstance(value, int | float) else _NONE
@@ -191,12 +216,14 @@ def _summary(entries: Sequence[_Entry]) -> str:
             f'<td class="verdict">{_badge(exp)}</td>'
             f'<td class="num">{p99}</td><td class="num">{err}</td>'
             f'<td class="num">{_ledger_cell(exp)}</td>'
+            f'<td class="num lag">{_lag_cell(exp)}</td>'
             f'<td class="num">{_duration(exp)}</td></tr>'
         )
     return (
         '<table class="summary"><thead><tr><th>Experiment</th><th>Hypothesis</th>'
         "<th>Verdict</th><th>p99 baseline → fault</th><th>Errors baseline → fault</th>"
-        "<th>Ledger</th><th>Duration</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        "<th>Ledger</th><th>Delivery lag p99 baseline → fault</th><th>Duration</th></tr>"
+        "</thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
 
 
@@ -287,8 +314,13 @@ def _phase_table(exp: Experiment) -> str:
 
 
 def _plots(
-    exp: Experiment, x: tuple[float, float] | None, y: float | None, colors: Mapping[str, str]
+    exp: Experiment,
+    x: tuple[float, float] | None,
+    y: float | None,
+    colors: Mapping[str, str],
+    lag_slot: bool = False,
 ) -> list[str]:
+    """The charts' figures; with `lag_slot`, a note where a pair's other side has its lag."""
     charts = experiment_charts(exp, x, y, colors)
     if not charts:
         outcome = exp.get("outcome", "unknown")
@@ -297,10 +329,15 @@ def _plots(
             f'<p class="no-data">No measurements: the experiment ended ({_e(outcome)}) '
             f"before its run. {_e(reason)}</p>"
         ]
-    return [
+    plots = [
         f'<figure class="plot"><figcaption>{_e(c.title)}</figcaption>{render_chart(c)}</figure>'
         for c in charts
     ]
+    if lag_slot and all(c.kind != LAG_KIND for c in charts):
+        plots.insert(
+            1, '<div class="plot-slot no-data">No delivery lag measured on this path.</div>'
+        )
+    return plots
 
 
 def _experiment(
@@ -309,6 +346,7 @@ def _experiment(
     x: tuple[float, float] | None = None,
     y: float | None = None,
     slots: int | None = None,
+    lag_slot: bool = False,
 ) -> str:
     """One experiment's card; with `slots`, a pair side whose rows align with the others'."""
     exp, index = entry.exp, entry.index
@@ -322,7 +360,7 @@ def _experiment(
     )
     tail = f"<h4>Faults</h4>{_fault_table(exp)}{_phase_table(exp)}"
     attrs = f'id="{_anchor(index)}" data-name="{_e(exp.get("name"))}"'
-    plots = _plots(exp, x, y, colors)
+    plots = _plots(exp, x, y, colors, lag_slot)
     if slots is None:
         return (
             f'<article class="experiment" {attrs}>{text}'
@@ -356,8 +394,10 @@ def _pair(pair: _Pair, colors: Mapping[str, str]) -> str:
     ranges = [x_range(m) for m in members]
     x = (min(r[0] for r in ranges), max(r[1] for r in ranges))
     y = nice_max(max(latency_peak(m) for m in members))
-    slots = max(len(experiment_charts(m, x, y)) for m in members) or 1
-    columns = "".join(_experiment(side, colors, x, y, slots) for side in pair.sides)
+    # The delivery lag sits under the latency: a side without one keeps its row empty.
+    lag_slot = any(has_lag(m) for m in members)
+    slots = max(len(experiment_charts(m, x, y)) + (lag_slot and not has_lag(m)) for m in members)
+    columns = "".join(_experiment(side, colors, x, y, slots or 1, lag_slot) for side in pair.sides)
     paths = ", ".join(dict.fromkeys(str(m.get("path")) for m in members))
     return (
         f'<section class="pair" data-pair="{_e(pair.name)}"><h2>The same fault, '
@@ -453,7 +493,9 @@ def render_page(journals: Sequence[Mapping[str, Any]], sources: Sequence[str] = 
         f'<main><section class="summary-section"><h2>Summary</h2>{_summary(entries)}'
         '<p class="legend-note">Plots: <span class="swatch fault"></span> fault window · '
         "dashed vertical lines: phase boundaries · p99 solid, p50 dashed · "
-        "a gap in a latency line: no request of that interval succeeded.</p></section>"
+        "a gap in a latency line: no request of that interval succeeded · delivery lag: "
+        "accepted (2xx) to first delivery, by time of acceptance, max solid, p50 dashed; a gap: "
+        "nothing accepted then was delivered.</p></section>"
         + "".join(body)
         + _environments(journals, names)
         + "</main></body></html>\n"

@@ -21,6 +21,7 @@ from typing import Any
 
 from chaos import __version__
 from chaos._timeline import Timeline
+from chaos.experiment._lag import DeliveryLag
 from chaos.experiment._ledger import LedgerResult
 from chaos.experiment._phases import Run
 from chaos.experiment._probes import ProbeHints
@@ -61,6 +62,7 @@ class ExperimentRecord:
     message: str = ""
     verdicts: list[dict[str, Any]] = field(default_factory=list)
     ledger: list[dict[str, Any]] = field(default_factory=list)
+    lag: list[DeliveryLag] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
     timeline: Timeline | None = None
 
@@ -70,11 +72,13 @@ class ExperimentRecord:
         return self.doc or self.module_doc
 
     def observe(self, result: object) -> None:
-        """Collect verdicts and ledger checks announced during the test."""
+        """Collect verdicts, ledger checks and delivery lags announced during the test."""
         if isinstance(result, Verdict):
             self.verdicts.append(result.to_dict())
         elif isinstance(result, LedgerResult):
             self.ledger.append(result.to_dict())
+        elif isinstance(result, DeliveryLag):
+            self.lag.append(result)
 
     def verdict(self) -> dict[str, Any]:
         """The experiment's verdict: did its hypothesis hold (a negative control must fail).
@@ -133,6 +137,7 @@ class ExperimentRecord:
             "verdict": self.verdict(),
             "verdicts": self.verdicts,
             "ledger": self.ledger[-1] if self.ledger else None,
+            "delivery_lag": self.lag[-1].to_dict() if self.lag else None,
             "started_at": self.started_at,
             "ended_at": self.ended_at,
             "duration_s": None if self.ended_at is None else self.ended_at - self.started_at,

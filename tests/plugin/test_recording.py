@@ -38,6 +38,8 @@ def test_holds(experiment, chaos):
     assert_contained(run.phase("svc", "baseline"), run.phase("svc", "fault"),
                      Tolerance(min_samples=5))
     check_ledger(["a", "b"], ["a", "b"]).assert_ok()
+    fault = run.marks["fault"]
+    chaos_lib.delivery_lag({"a": fault + 0.1, "b": fault + 0.2}, {"a": [fault + 0.4]}, run)
 
 @pytest.mark.parametrize(
     "breaks", [chaos_lib.negative_control(True, "the demo protection", ContainmentBroken)]
@@ -74,6 +76,9 @@ def test_journal_summary_and_junit_properties(pytester: pytest.Pytester) -> None
     assert (holds["pair"], holds["path"]) == ("demo", "async")
     assert [v["name"] for v in holds["verdicts"]] == ["contained"]
     assert holds["ledger"]["ok"] is True and holds["ledger"]["accepted"] == 2
+    lag = holds["delivery_lag"]["phases"]["fault"]
+    assert (lag["accepted"], lag["undelivered"], lag["max_s"]) == (2, 1, 0.3)
+    assert by_name["test_control[control-True]"]["delivery_lag"] is None
     [fault] = holds["faults"]
     assert fault["kind"] == "latency" and fault["attributes"] == {"ms": 5}
     phases = [p["name"] for p in holds["timeline"]["phases"]]
@@ -99,6 +104,8 @@ def test_journal_summary_and_junit_properties(pytester: pytest.Pytester) -> None
     }
     assert float(props["svc.baseline.sent"]) > 0
     assert "svc.fault.p99_ms" in props
+    assert float(props["delivery_lag.fault.max_s"]) == 0.3
+    assert props["delivery_lag.fault.undelivered"] == "1"
 
 
 NO_EVIDENCE = """

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real journal of a full experiment run, and an HTML element tree."""
+"""Shared fixtures: the real journal of a full experiment run (as is, or with a synthetic
+delivery lag on its async experiments), and an HTML element tree."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from chaos.experiment import Run, delivery_lag
 
 JOURNAL = Path(__file__).resolve().parent.parent / "data" / "journal.json"
 _VOID = {"meta", "br", "wbr", "img", "input", "link", "hr", "col", "source"}
@@ -97,3 +100,43 @@ def journal(_real_journal: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def parse() -> Callable[[str], Node]:
     return parse_html
+
+
+LAGGED = (0, 2, 3)
+"""The experiments of the real journal that get a delivery lag: async latency, async
+partition (both paired with a sync side that has none) and the broker crash (unpaired)."""
+
+
+def synthetic_lag(exp: dict[str, Any], peak_s: float = 3.0) -> dict[str, Any]:
+    """A delivery lag on `exp`'s own phases: 15 messages a second, 20 ms in the baseline,
+    rising to `peak_s` through the fault, back to 20 ms 1 s into recovery; the last message
+    accepted during the fault never delivered."""
+    timeline = exp["timeline"]
+    t0 = timeline["t0"]
+    marks = {p["name"]: t0 + p["start"] for p in timeline["phases"]}
+    marks["end"] = t0 + timeline["phases"][-1]["end"]
+    fault, recovery = marks["fault"], marks["recovery"]
+    accepted: dict[str, float] = {}
+    delivered: dict[str, list[float]] = {}
+    at = marks["baseline"]
+    while at < marks["end"]:
+        rid = f"m{len(accepted)}"
+        accepted[rid] = at
+        if fault <= at < recovery:
+            lag = 0.02 + (peak_s - 0.02) * (at - fault) / (recovery - fault)
+        else:
+            lag = 1.0 if recovery <= at < recovery + 1 else 0.02
+        delivered[rid] = [at + lag]
+        at += 1 / 15
+    last_in_fault = [r for r, t in accepted.items() if t < recovery][-1]
+    del delivered[last_in_fault]
+    with_marks = Run(loads={}, probes=None, marks=marks)
+    return delivery_lag(accepted, delivered, with_marks).to_dict()
+
+
+@pytest.fixture
+def lagged_journal(journal: dict[str, Any]) -> dict[str, Any]:
+    """The real journal, the experiments `LAGGED` with a `synthetic_lag`."""
+    for i in LAGGED:
+        journal["experiments"][i]["delivery_lag"] = synthetic_lag(journal["experiments"][i])
+    return journal

@@ -138,3 +138,63 @@ def test_report_renders_in_chromium_without_console_errors(
     # The sync latency chart: a fault window a third of the plot wide, a p99 line across it.
     assert shade > 5000, json.dumps({"shade": shade, "blue": blue})
     assert blue > 200, json.dumps({"shade": shade, "blue": blue})
+
+
+_LAG_GREEN = (17, 99, 41)  # the delivery-lag lines, #116329
+
+_LAG_GEOMETRY = """() => {
+  const box = (el) => { const r = el.getBoundingClientRect();
+    return {left: r.left, top: r.top + window.scrollY, width: r.width, height: r.height}; };
+  const plot = (svg) => box(svg.closest('figure'));
+  return {
+    lag_charts: [...document.querySelectorAll('svg.chart-delivery-lag')].map(plot),
+    pairs: [...document.querySelectorAll('section.pair')].map((s) => ({
+      lag: [...s.querySelectorAll('svg.chart-delivery-lag')].map(plot),
+      empty: [...s.querySelectorAll('.plot-slot.no-data')].map(box),
+      errors: [...s.querySelectorAll('svg.chart-errors')].map(plot),
+    })),
+    single: [...document.querySelectorAll('section.singles article')]
+      .filter((a) => a.querySelector('svg.chart-delivery-lag'))
+      .map((a) => ({latency: plot(a.querySelector('svg.chart-latency')),
+                    lag: plot(a.querySelector('svg.chart-delivery-lag'))})),
+  };
+}"""
+
+
+def test_delivery_lag_charts_in_chromium(
+    browser: Any, lagged_journal: dict[str, Any], tmp_path: Path
+) -> None:
+    report = tmp_path / "report.html"
+    write_report(report, lagged_journal)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+    page.goto(report.as_uri(), wait_until="load")
+    geometry = page.evaluate(_LAG_GEOMETRY)
+    single = page.locator("section.singles svg.chart-delivery-lag").first
+    chart_png = base64.b64encode(single.screenshot()).decode()
+    page.close()
+
+    assert problems == []
+    assert len(geometry["lag_charts"]) == 3
+    assert all(c["width"] > 300 and c["height"] > 100 for c in geometry["lag_charts"])
+    for pair in geometry["pairs"]:
+        # The async side's lag chart and the sync side's empty slot share a row; the error
+        # charts below them stay level.
+        [lag], [empty] = pair["lag"], pair["empty"]
+        assert abs(lag["top"] - empty["top"]) < 1 and empty["left"] > lag["left"]
+        left, right = pair["errors"]
+        assert abs(left["top"] - right["top"]) < 1
+    # On a card of its own, the lag sits beside the gateway latency, on the same row.
+    [card] = geometry["single"]
+    assert abs(card["lag"]["top"] - card["latency"]["top"]) < 1
+    assert card["lag"]["left"] >= card["latency"]["left"] + card["latency"]["width"]
+
+    blank = browser.new_page()
+    try:
+        shade, green = blank.evaluate(_COUNT_PIXELS, [chart_png, [_FAULT_SHADE, _LAG_GREEN]])
+    finally:
+        blank.close()
+    assert shade > 5000, json.dumps({"shade": shade, "green": green})
+    assert green > 200, json.dumps({"shade": shade, "green": green})

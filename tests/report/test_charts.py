@@ -112,3 +112,36 @@ def test_each_probe_has_its_own_colour_across_a_report() -> None:
 
 def test_a_probe_name_is_made_safe_for_a_css_class() -> None:
     assert _only({"queue depth <b>": [1]}).kind == "probe-queue-depth-b-"
+
+
+def _lagged(series: list[dict[str, Any]]) -> Any:
+    exp = _experiment({})
+    exp["timeline"]["latency"] = {"reactions": [{"t": 0.0, "p50_ms": 10, "p99_ms": 20}]}
+    exp["timeline"]["faults"] = [{"kind": "crash", "target": "broker", "start": 2.0, "end": 4.0}]
+    exp["delivery_lag"] = {"interval_s": 1.0, "series": series}
+    return exp
+
+
+def test_delivery_lag_is_charted_in_seconds_beside_the_latency() -> None:
+    series = [
+        {"t": 1.0, "accepted": 15, "delivered": 15, "p50_s": 0.02, "max_s": 0.03},
+        {"t": 3.0, "accepted": 15, "delivered": 14, "p50_s": 1.5, "max_s": 4.2},
+        {"t": 7.0, "accepted": 15, "delivered": 0, "p50_s": None, "max_s": None},
+    ]
+    latency, lag, errors = experiment_charts(_lagged(series))
+    assert (latency.kind, lag.kind, errors.kind) == ("latency", "delivery-lag", "errors")
+    assert lag.title == "Delivery lag per interval of acceptance: max (solid), p50 (dashed)"
+    assert lag.y_unit == " s" and lag.y_max == 5.0
+    peak, median = lag.series
+    # Plotted mid-interval, a gap where nothing accepted then was delivered.
+    assert peak.points == [(1.5, 0.03), (3.5, 4.2), (7.5, None)]
+    assert median.points == [(1.5, 0.02), (3.5, 1.5), (7.5, None)] and median.dashed
+    assert [f.label for f in lag.faults] == ["crash on broker"]
+    # The time axis covers the lag's last interval even past the phases.
+    assert lag.x_range == (0.0, 8.0)
+
+
+def test_no_delivery_lag_no_chart() -> None:
+    assert [c.kind for c in experiment_charts(_lagged([]))] == ["latency", "errors"]
+    del (exp := _lagged([]))["delivery_lag"]
+    assert [c.kind for c in experiment_charts(exp)] == ["latency", "errors"]

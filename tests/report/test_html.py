@@ -277,3 +277,66 @@ def test_write_report_writes_the_page_atomically(tmp_path: Any, journal: dict[st
     write_report(target, journal)
     assert target.read_text() == render_report(journal)
     assert [p.name for p in target.parent.iterdir()] == ["report.html"]
+
+
+def _lag_cells(tree: Any) -> list[str]:
+    (table,) = tree.find_all("table", "summary")
+    headers = [th.text for th in table.find_all("th")]
+    column = headers.index("Delivery lag p99 baseline → fault")
+    return [row.find_all("td")[column].text for row in table.find_all("tr", "experiment-row")]
+
+
+def test_summary_shows_the_delivery_lag_p99_of_async_experiments(
+    lagged_journal: dict[str, Any], parse: Callable[[str], Any]
+) -> None:
+    cells = _lag_cells(parse(render_report(lagged_journal)))
+    lagged = 0
+    for exp, cell in zip(lagged_journal["experiments"], cells, strict=True):
+        if not exp.get("delivery_lag"):
+            assert cell == "\u2013", exp["name"]
+            continue
+        lagged += 1
+        fault = exp["delivery_lag"]["phases"]["fault"]
+        assert fault["undelivered"] == 1 and 2.5 < fault["p99_s"] < 3.0
+        assert cell == f"20 ms → {fault['p99_s']:.1f} s1 undelivered", exp["name"]
+    assert lagged == 3
+
+
+def test_a_lag_chart_sits_under_the_latency_and_a_pair_keeps_its_rows_level(
+    lagged_journal: dict[str, Any], parse: Callable[[str], Any]
+) -> None:
+    tree = parse(render_report(lagged_journal))
+    articles = _articles(tree)
+    crash = articles[lagged_journal["experiments"][3]["name"]]
+    kinds = [svg.attrs["class"].split()[1] for svg in crash.find_all("svg", "chart")]
+    assert kinds[:3] == ["chart-latency", "chart-delivery-lag", "chart-errors"]
+    (lag_svg,) = crash.find_all("svg", "chart-delivery-lag")
+    assert len(lag_svg.find_all("rect", "fault-window")) == 1
+    pairs = {s.attrs["data-pair"]: s for s in tree.find_all("section", "pair")}
+    for section in pairs.values():
+        async_side, sync_side = _sides(section)
+        slots = [
+            [
+                c.find_all("svg")[0].attrs["class"].split()[1] if c.tag == "figure" else c.text
+                for c in side.children
+                if c.tag == "figure" or "plot-slot" in c.classes
+            ]
+            for side in (async_side, sync_side)
+        ]
+        assert slots[0][:3] == ["chart-latency", "chart-delivery-lag", "chart-errors"]
+        assert slots[1][:3] == [
+            "chart-latency",
+            "No delivery lag measured on this path.",
+            "chart-errors",
+        ]
+        assert async_side.attrs["style"] == sync_side.attrs["style"]
+
+
+def test_a_journal_without_delivery_lag_renders_as_before(
+    journal: dict[str, Any], parse: Callable[[str], Any]
+) -> None:
+    tree = parse(render_report(journal))
+    assert not tree.find_all("svg", "chart-delivery-lag")
+    assert "No delivery lag measured" not in tree.text
+    cells = _lag_cells(tree)
+    assert set(cells) == {"\u2013"}

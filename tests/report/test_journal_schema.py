@@ -122,3 +122,54 @@ def test_broken_journals_are_rejected(
 ) -> None:
     mutate(journal)
     assert _errors(validator, journal) != []
+
+
+def test_a_journal_with_delivery_lag_is_valid_and_without_it_too(
+    validator: jsonschema.Draft202012Validator, lagged_journal: dict[str, Any]
+) -> None:
+    lagged = [e for e in lagged_journal["experiments"] if e.get("delivery_lag")]
+    assert len(lagged) == 3
+    assert _errors(validator, lagged_journal) == []
+    lagged_journal["experiments"][1]["delivery_lag"] = None  # measured none
+    del lagged_journal["experiments"][2]["delivery_lag"]  # an older journal
+    assert _errors(validator, lagged_journal) == []
+
+
+def test_a_recorded_delivery_lag_is_valid(validator: jsonschema.Draft202012Validator) -> None:
+    from chaos.experiment import Run, delivery_lag
+
+    now = time.time()
+    run = Run({}, None, {"baseline": now, "fault": now + 1, "recovery": now + 2, "end": now + 3})
+    record = ExperimentRecord(id="t.py::test_x", name="test_x", module="t")
+    record.observe(delivery_lag({"a": now - 0.5, "b": now + 1.5}, {"a": [now]}, run))
+    record.outcome, record.ended_at = "passed", time.time()
+    journal = json.loads(json.dumps(build_journal([record], environment("local"), now)))
+    lag = journal["experiments"][0]["delivery_lag"]
+    assert list(lag["phases"]) == ["warmup", "baseline", "fault", "recovery"]
+    assert lag["phases"]["fault"]["undelivered"] == 1
+    assert _errors(validator, journal) == []
+
+
+LAG_BROKEN = {
+    "lag p99 as text": _set("experiments/3/delivery_lag/phases/fault/p99_s", "slow"),
+    "lag of an unknown phase": lambda j: j["experiments"][3]["delivery_lag"]["phases"].update(
+        lunch=j["experiments"][3]["delivery_lag"]["phases"]["fault"]
+    ),
+    "lag phase without undelivered": lambda j: j["experiments"][3]["delivery_lag"]["phases"][
+        "fault"
+    ].pop("undelivered"),
+    "lag interval of no one": _set("experiments/3/delivery_lag/series/0/accepted", 0),
+    "lag interval before t0": _set("experiments/3/delivery_lag/series/0/t", -1.0),
+    "lag without marks": lambda j: j["experiments"][3]["delivery_lag"].pop("marks"),
+    "lag interval of 0 s": _set("experiments/3/delivery_lag/interval_s", 0),
+}
+
+
+@pytest.mark.parametrize("mutate", LAG_BROKEN.values(), ids=LAG_BROKEN.keys())
+def test_broken_delivery_lags_are_rejected(
+    validator: jsonschema.Draft202012Validator,
+    lagged_journal: dict[str, Any],
+    mutate: Callable[[dict[str, Any]], None],
+) -> None:
+    mutate(lagged_journal)
+    assert _errors(validator, lagged_journal) != []
