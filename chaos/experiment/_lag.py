@@ -21,9 +21,13 @@ from typing import Any
 
 from chaos._observe import publish
 from chaos.experiment._load import _nearest_rank
-from chaos.experiment._phases import PHASES, Run
+from chaos.experiment._phases import HANDOVER, Run
 
 __all__ = ["DeliveryLag", "LagBucket", "LagSample", "PhaseLag", "delivery_lag"]
+
+# In run order: the handover (baseline requests finishing before the fault) is not judged, but
+# a message accepted then is neither baseline nor fault.
+_ORDER = ("warmup", "baseline", HANDOVER, "settle", "fault", "recovery")
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,7 @@ class DeliveryLag:
         """Key figures (`delivery_lag.fault.p99_s`, ...), for JUnit properties and benches."""
         out: dict[str, float | int | None] = {}
         for name, stats in self.phases.items():
-            if name == "warmup":
+            if name in ("warmup", HANDOVER):
                 continue
             for key in ("p50_s", "p99_s", "max_s"):
                 out[f"delivery_lag.{name}.{key}"] = _ms(getattr(stats, key))
@@ -141,7 +145,7 @@ def _phase_of(t: float, marks: Mapping[str, float]) -> str:
     """The phase whose start is the latest at or before `t`; after "end", still the last
     phase (the answer came late, the request was sent before the end)."""
     current = "warmup"
-    for name in PHASES:
+    for name in _ORDER:
         start = marks.get(name)
         if start is not None and start <= t:
             current = name
@@ -200,10 +204,10 @@ def delivery_lag(
         lag_s = None if first is None else round(first - at, 6)
         samples.append(LagSample(rid, round(at - t0, 6), lag_s))
     samples.sort(key=lambda s: (s.accepted_s, s.id))
-    by_phase: dict[str, list[LagSample]] = {n: [] for n in PHASES if n in marks}
+    by_phase: dict[str, list[LagSample]] = {n: [] for n in _ORDER if n in marks}
     for sample in samples:
         by_phase.setdefault(_phase_of(sample.accepted_s, marks), []).append(sample)
-    order = [n for n in PHASES if n in by_phase and (n != "warmup" or by_phase[n])]
+    order = [n for n in _ORDER if n in by_phase and (n != "warmup" or by_phase[n])]
     buckets: dict[int, list[LagSample]] = {}
     for sample in samples:
         if sample.accepted_s >= 0:

@@ -74,6 +74,14 @@ def test_an_answer_after_the_end_counts_in_the_last_phase_and_settle_is_its_own(
     assert lag.merged("settle", "fault").accepted == 2
 
 
+def test_a_message_accepted_in_the_handover_is_neither_baseline_nor_fault() -> None:
+    marks = {"baseline": 0.0, "handover": 3.0, "fault": 3.1, "recovery": 7.0, "end": 10.0}
+    lag = _lag([(2.0, 0.01), (3.05, 0.5), (4.0, 2.0)], marks)
+    assert list(lag.phases) == ["baseline", "handover", "fault", "recovery"]
+    assert [lag.phase(n).max_s for n in ("baseline", "handover", "fault")] == [0.01, 0.5, 2.0]
+    assert not any(key.startswith("delivery_lag.handover") for key in lag.figures())
+
+
 def test_percentiles_are_nearest_rank_in_seconds() -> None:
     lag = _lag([(i / 100, (i + 1) / 100) for i in range(100)])
     base = lag.phase("baseline")
