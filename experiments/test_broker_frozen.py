@@ -2,21 +2,29 @@
 
 RabbitMQ is frozen with SIGSTOP (sockets open, nothing answers) and both AMQP links, the
 publisher's and the consumer's, are cut at the proxy. Once the broker is resumed, the publisher
-and the consumer reconnect without operator action and every accepted reaction is delivered.
+and the consumer reconnect without operator action and every accepted reaction is delivered,
+its delivery lag back under a second within 5 s.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
 
-from chaos import Experiment, RecordingTarget, judge
-from fixtures.plans import PLAN, REACTION_RATE
+from chaos import Experiment, RecordingTarget, assert_lag_recovered, delivery_lag, judge
+from fixtures.plans import LAG_UNDER_S, PLAN, REACTION_RATE
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment()
+
+# The outbox drains once the publisher has reconnected (backoff up to 1 s): lag was back under
+# 1 s 1.0-2.0 s after recovery began (3 runs, load average 6-12). 5 s is 2.5x the worst; the
+# recovery runs 1 s longer than that, about 15 messages of evidence.
+LAG_WITHIN_S = 5.0
+DRAIN_PLAN = dataclasses.replace(PLAN, recovery=LAG_WITHIN_S + 1.0)
 
 
 # Once the broker is back, clients see no more than noise.
@@ -36,7 +44,7 @@ def test_frozen_broker_and_cut_links_recover(
                 link.cut()
             yield
 
-    run = experiment(PLAN, {"reactions": (reactions, REACTION_RATE)}, fault=fault)
+    run = experiment(DRAIN_PLAN, {"reactions": (reactions, REACTION_RATE)}, fault=fault)
     # While frozen, requests wait out one publish timeout before the outbox takes them, so the
     # gateway may shed some: that is measured, not judged. The hypothesis is about recovery.
     recovery = run.phase("reactions", "recovery")
@@ -54,3 +62,5 @@ def test_frozen_broker_and_cut_links_recover(
         "consumer reconnected", lambda: system.metric("notifier_worker", "consumer_connected") == 1
     )
     system.check_ledger(reactions.accepted, reactions.unknown).assert_ok()
+    lag = delivery_lag(reactions.accepted_at, system.delivered_at(), run)
+    assert_lag_recovered(lag, under_s=LAG_UNDER_S, within_s=LAG_WITHIN_S)
