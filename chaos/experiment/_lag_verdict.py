@@ -20,7 +20,13 @@ _NAME = "lag_recovered"
 
 
 def _s(seconds: float) -> str:
-    return f"{seconds:.3g} s"
+    """Two significant digits, whole seconds from 10 s: what a reader takes in at a glance."""
+    return f"{seconds:.0f} s" if abs(seconds) >= 10 else f"{seconds:.2g} s"
+
+
+def _bound(seconds: float) -> str:
+    """A bound the caller chose, as written."""
+    return f"{seconds:g} s"
 
 
 def _fate(sample: LagSample) -> str:
@@ -104,32 +110,32 @@ def check_lag_recovered(
     if back_s is None:
         last = bad[-1]
         reason = (
-            f"{peak}; it was not back under {_s(under_s)} by the end of the run: the last "
+            f"{peak}; it was not back under {_bound(under_s)} by the end of the run: the last "
             f"message, accepted {_s(last.accepted_s - start)} into recovery, {_fate(last)}"
         )
         return Verdict(_NAME, False, reason, figures)
     if back_s > within_s:
         last = bad[-1]
         reason = (
-            f"{peak}; it was back under {_s(under_s)} only {_s(back_s)} after recovery began "
-            f"(allowed {_s(within_s)}): a message accepted {_s(last.accepted_s - start)} into "
+            f"{peak}; it was back under {_bound(under_s)} only {_s(back_s)} after recovery began "
+            f"(allowed {_bound(within_s)}): a message accepted {_s(last.accepted_s - start)} into "
             f"recovery {_fate(last)}"
         )
         return Verdict(_NAME, False, reason, figures)
     if evidence < min_samples:
         hint = (
-            f"too few to say lag stayed under {_s(under_s)}: lengthen the recovery phase or "
+            f"too few to say lag stayed under {_bound(under_s)}: lengthen the recovery phase or "
             "lower within_s"
         )
-        what = f"messages accepted later than {_s(within_s)} after it began"
+        what = f"messages accepted later than {_bound(within_s)} after it began"
         short = _short("recovery", evidence, min_samples, what, hint)
         return Verdict(_NAME, False, short.reason, {**figures, **short.figures}, True)
     when = (
-        f"back under {_s(under_s)} {_s(back_s)} after recovery began"
+        f"back under {_bound(under_s)} {_s(back_s)} after recovery began"
         if back_s > 0
-        else f"under {_s(under_s)} from the start of recovery"
+        else f"under {_bound(under_s)} from the start of recovery"
     )
-    return Verdict(_NAME, True, f"{peak}; it was {when} (allowed {_s(within_s)})", figures)
+    return Verdict(_NAME, True, f"{peak}; it was {when} (allowed {_bound(within_s)})", figures)
 
 
 assert_lag_recovered = _asserting(check_lag_recovered, NotRecovered)
