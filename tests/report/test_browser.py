@@ -82,9 +82,11 @@ def browser() -> Any:
             instance.close()
 
 
-def test_report_renders_in_chromium_without_console_errors(
+def _open(
     browser: Any, journal: dict[str, Any], tmp_path: Path
-) -> None:
+) -> tuple[Any, Path, list[str], list[str]]:
+    """The report of `journal` loaded in a new page; the console's problems and the page's
+    requests are collected as it runs."""
     report = tmp_path / "report.html"
     write_report(report, journal)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -99,6 +101,23 @@ def test_report_renders_in_chromium_without_console_errors(
     page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
     page.on("request", lambda r: requests.append(r.url))
     page.goto(report.as_uri(), wait_until="load")
+    return page, report, problems, requests
+
+
+def _pixels(browser: Any, png: str, colors: list[tuple[int, int, int]]) -> list[int]:
+    """How many pixels of the base64 PNG `png` have each colour."""
+    blank = browser.new_page()
+    try:
+        counts: list[int] = blank.evaluate(_COUNT_PIXELS, [png, colors])
+    finally:
+        blank.close()
+    return counts
+
+
+def test_report_renders_in_chromium_without_console_errors(
+    browser: Any, journal: dict[str, Any], tmp_path: Path
+) -> None:
+    page, report, problems, requests = _open(browser, journal, tmp_path)
 
     shot = tmp_path / "report.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -130,11 +149,7 @@ def test_report_renders_in_chromium_without_console_errors(
             # The same chart of every side on the same row, to compare at a glance.
             assert abs(left["plots"][0]["top"] - right["plots"][0]["top"]) < 1
 
-    blank = browser.new_page()
-    try:
-        shade, blue = blank.evaluate(_COUNT_PIXELS, [chart_png, [_FAULT_SHADE, _P99_BLUE]])
-    finally:
-        blank.close()
+    shade, blue = _pixels(browser, chart_png, [_FAULT_SHADE, _P99_BLUE])
     # The sync latency chart: a fault window a third of the plot wide, a p99 line across it.
     assert shade > 5000, json.dumps({"shade": shade, "blue": blue})
     assert blue > 200, json.dumps({"shade": shade, "blue": blue})
@@ -164,13 +179,7 @@ _LAG_GEOMETRY = """() => {
 def test_delivery_lag_charts_in_chromium(
     browser: Any, lagged_journal: dict[str, Any], tmp_path: Path
 ) -> None:
-    report = tmp_path / "report.html"
-    write_report(report, lagged_journal)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
-    page.goto(report.as_uri(), wait_until="load")
+    page, _, problems, _ = _open(browser, lagged_journal, tmp_path)
     geometry = page.evaluate(_LAG_GEOMETRY)
     single = page.locator("section.singles svg.chart-delivery-lag").first
     chart_png = base64.b64encode(single.screenshot()).decode()
@@ -191,10 +200,6 @@ def test_delivery_lag_charts_in_chromium(
     assert abs(card["lag"]["top"] - card["latency"]["top"]) < 1
     assert card["lag"]["left"] >= card["latency"]["left"] + card["latency"]["width"]
 
-    blank = browser.new_page()
-    try:
-        shade, green = blank.evaluate(_COUNT_PIXELS, [chart_png, [_FAULT_SHADE, _LAG_GREEN]])
-    finally:
-        blank.close()
+    shade, green = _pixels(browser, chart_png, [_FAULT_SHADE, _LAG_GREEN])
     assert shade > 5000, json.dumps({"shade": shade, "green": green})
     assert green > 200, json.dumps({"shade": shade, "green": green})
