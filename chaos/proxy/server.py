@@ -7,7 +7,6 @@ half-done changes (a populate and a delete, two updates of one proxy).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import random
 from collections.abc import Sequence
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.proxy.address import format_address, resolve
+from chaos.proxy.bodies import ProxyRequest, ToxicRequest, decode_populate
 from chaos.proxy.collection import ToxicCollection, ToxicSpec
 from chaos.proxy.errors import (
     ApiError,
@@ -29,28 +29,6 @@ from chaos.proxy.proxy import Proxy
 __all__ = ["ProxyRequest", "ProxyServer", "ToxicRequest"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass(frozen=True)
-class ToxicRequest:
-    """A toxic as a client asked for it; None means the field was not sent."""
-
-    type: str | None = None
-    stream: str | None = None
-    name: str | None = None
-    toxicity: float | None = None
-    attributes: dict[str, Any] | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class ProxyRequest:
-    """A proxy as a client asked for it (create or populate); None means not sent."""
-
-    name: str = ""
-    listen: str = ""
-    upstream: str = ""
-    enabled: bool | None = None
-    toxics: Sequence[ToxicRequest] = ()
 
 
 def _check_name(name: str, suffix: str = "") -> None:
@@ -279,8 +257,6 @@ class ProxyServer:
 
     async def populate_config(self, path: str | Path) -> list[Proxy]:
         """Populate from a `-config` JSON file; every error is logged, never raised."""
-        from chaos.proxy.api._requests import decode_populate  # the API layer owns JSON rules
-
         try:
             data = Path(path).read_bytes()
         except OSError as exc:

@@ -163,3 +163,16 @@ async def test_seed_reproduces_toxicity_rolls_end_to_end() -> None:
         await upstream.wait_closed()
     assert first == again
     assert True in first and False in first  # toxicity 0.5 really rolls
+
+
+def test_the_server_never_imports_the_api_layer() -> None:
+    # Imports run one way (api -> server -> bodies): no cycle hidden behind a lazy import.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, chaos.proxy.server\n"
+        "print(any(m.startswith('chaos.proxy.api') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -16,7 +16,7 @@ from urllib.parse import unquote_to_bytes
 import chaos
 from chaos.proxy.api import _metrics
 from chaos.proxy.api import _responses as resp
-from chaos.proxy.api._routes import ANY, ROUTES, Request, Route, match
+from chaos.proxy.api._routes import ANY, ROUTES, Handler, Request, Route, match
 from chaos.proxy.api._xid import new_xid
 from chaos.proxy.errors import ApiError
 from chaos.proxy.server import ProxyServer
@@ -160,7 +160,7 @@ class ApiApp:
             log.error("late handler failed", exc_info=task.exception())
 
     async def _run(
-        self, handler: Any, method: str, params: dict[str, str], receive: Receive
+        self, handler: Handler, method: str, params: dict[str, str], receive: Receive
     ) -> resp.Response:
         try:
             body = await _read_body(receive)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from chaos.proxy.api._gojson import dumps
+from chaos.proxy._gojson import dumps
 from chaos.proxy.errors import ApiError
 
 __all__ = [

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from chaos.proxy.api import _responses as resp
 from chaos.proxy.api._openapi import build_openapi
-from chaos.proxy.api._requests import (
+from chaos.proxy.bodies import (
     decode_populate,
     decode_proxy,
     decode_proxy_update,
@@ -18,7 +18,7 @@ from chaos.proxy.api._requests import (
 from chaos.proxy.errors import ApiError
 from chaos.proxy.server import ProxyServer
 
-__all__ = ["ANY", "ROUTES", "Request", "Route", "match"]
+__all__ = ["ANY", "ROUTES", "Handler", "Request", "Route", "match"]
 
 log = logging.getLogger(__name__)
 

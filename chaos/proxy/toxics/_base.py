@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self, TypeVar
 
-from chaos.proxy._gowords import describe
+from chaos.proxy._gojson import GoJsonError, Map, Scalar, Struct, unmarshal
 from chaos.proxy.errors import ApiError, BadRequest
 from chaos.proxy.stub import Stub
 
@@ -14,11 +15,19 @@ __all__ = ["TOXICS", "InvalidAttribute", "Toxic", "attribute", "register"]
 
 InvalidAttribute = ApiError("invalid attribute", 400)
 
-_GO_RANGES = {"int64": (-(2**63), 2**63 - 1), "int": (-(2**63), 2**63 - 1)}
-
 TOXICS: dict[str, type[Toxic]] = {}
 
 T = TypeVar("T", bound="type[Toxic]")
+
+_NUMERIC = {"int64", "int", "float64"}
+_SCHEMAS: dict[str, dict[str, Any]] = {
+    "int64": {"type": "integer", "format": "int64", "minimum": 0},
+    "int": {"type": "integer", "format": "int64", "minimum": 0},
+    "float64": {"type": "number", "format": "double", "minimum": 0},
+    "string": {"type": "string"},
+    "bool": {"type": "boolean"},
+    "map[string]string": {"type": "object", "additionalProperties": {"type": "string"}},
+}
 
 
 def register(cls: T) -> T:
@@ -29,9 +38,28 @@ def register(cls: T) -> T:
     return cls
 
 
-def attribute(*, go_type: str = "int64", json: str | None = None, doc: str = "") -> Any:
-    """Declare an integer attribute (default 0), with its Go type for exact decode errors."""
-    return dataclasses.field(default=0, metadata={"go_type": go_type, "json": json, "doc": doc})
+def attribute(
+    *,
+    go_type: str = "int64",
+    json: str | None = None,
+    doc: str = "",
+    default: Any = 0,
+    schema: Mapping[str, Any] | None = None,
+) -> Any:
+    """Declare an attribute with its Go type (for exact decode errors) and its default.
+
+    `schema` refines the JSON schema the OpenAPI document shows (e.g. a maximum).
+    """
+    if go_type not in _SCHEMAS:
+        raise ValueError(f"go_type {go_type!r} is not one of {sorted(_SCHEMAS)}")
+    metadata = {"go_type": go_type, "json": json, "doc": doc, "schema": dict(schema or {})}
+    if isinstance(default, dict | list):
+        return dataclasses.field(default_factory=lambda: copy.deepcopy(default), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def _go_type(go_type: str) -> Any:
+    return Map(go_type, Scalar("string")) if go_type.startswith("map[") else Scalar(go_type)
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -54,12 +82,16 @@ class Toxic:
         """Per-connection state that survives interrupts (None if the toxic keeps none)."""
         return None
 
+    def __post_init__(self) -> None:
+        self.validate()  # no invalid toxic exists, however it was made
+
     def validate(self) -> None:
-        """Refuse values that would crash or wedge the proxy; every attribute must be >= 0."""
-        for name, value in self.attributes().items():
-            if value < 0:
+        """Refuse values that would crash or wedge the proxy; every number must be >= 0."""
+        for json_name, py, go_type in self.fields():
+            value = getattr(self, py)
+            if go_type in _NUMERIC and value < 0:
                 raise InvalidAttribute(
-                    f"invalid attribute: {self.type} {name} must be >= 0, got {value}"
+                    f"invalid attribute: {self.type} {json_name} must be >= 0, got {value}"
                 )
 
     @classmethod
@@ -70,9 +102,22 @@ class Toxic:
             for f in dataclasses.fields(cls)
         ]
 
-    def attributes(self) -> dict[str, int]:
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
+        """JSON schema of each attribute, by JSON name, with its default."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            go_type = f.metadata.get("go_type", "int64")
+            default = f.default_factory() if callable(f.default_factory) else f.default
+            prop = {**_SCHEMAS[go_type], **f.metadata.get("schema", {}), "default": default}
+            if f.metadata.get("doc"):
+                prop["description"] = f.metadata["doc"]
+            out[f.metadata.get("json") or f.name] = prop
+        return out
+
+    def attributes(self) -> dict[str, Any]:
         """Attributes as the API shows them: every key of the type, always present."""
-        return {json_name: getattr(self, py) for json_name, py, _ in self.fields()}
+        return {j: copy.copy(getattr(self, py)) for j, py, _ in self.fields()}
 
     @classmethod
     def from_attributes(cls, raw: Mapping[str, Any] | None, base: Toxic | None = None) -> Self:
@@ -80,21 +125,22 @@ class Toxic:
 
         Unknown keys are ignored and `null` leaves a value unchanged, as Go's encoding/json does.
         """
-        values = base.attributes() if base is not None else {}
-        by_json_lower = {j.lower(): (j, py, go) for j, py, go in cls.fields()}
-        kwargs = {py: values.get(j, 0) for j, py, _ in cls.fields()}
-        for key, value in (raw or {}).items():
-            match = by_json_lower.get(key.lower())
-            if match is None or value is None:
-                continue
-            json_name, py, go_type = match
-            lo, hi = _GO_RANGES[go_type]
-            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-                raise BadRequest(
-                    f"bad request body: json: cannot unmarshal {describe(value)} into Go struct "
-                    f"field {cls.go_struct}.attributes.{json_name} of type {go_type}"
-                )
-            kwargs[py] = value
+        fields = {j: _go_type(go) for j, _, go in cls.fields()}
+        envelope = Struct(
+            f"toxics.{cls.go_struct}",
+            cls.go_struct,
+            {"attributes": Struct(f"toxics.{cls.go_struct}", cls.go_struct, fields)},
+        )
+        try:
+            decoded = unmarshal({"attributes": dict(raw or {})}, envelope).get("attributes", {})
+        except GoJsonError as exc:
+            raise BadRequest(f"bad request body: {exc}") from None
+        kwargs = {py: getattr(base, py) for _, py, _ in cls.fields()} if base is not None else {}
+        kwargs.update({py: decoded[j] for j, py, _ in cls.fields() if j in decoded})
         toxic = cls(**kwargs)
-        toxic.validate()
+        if base is not None:
+            toxic.carry_over(base)
         return toxic
+
+    def carry_over(self, base: Toxic) -> None:
+        """After an update: keep what must outlive it (the HTTP toxics' request counts)."""

@@ -3,8 +3,10 @@
 Slices are made as Toxiproxy makes them, by halving at a random midpoint (+/- size_variation)
 until a piece is at most average_size + size_variation bytes: avg 10, variation 0 on 100 bytes
 gives sixteen 6-7 byte slices, not ten of 10. Trap: average_size 0 recurses without end
-(Toxiproxy dies of a stack overflow) and size_variation >= average_size can cut outside the
-piece being split, so both are refused with a 400.
+(Toxiproxy dies of a stack overflow) and size_variation > average_size can cut before the start
+of the piece being split (Toxiproxy panics), so both are refused with a 400. size_variation ==
+average_size is valid (clients test it): a midpoint can then land on the start of its piece, and
+the empty slice that would make is skipped.
 """
 
 from __future__ import annotations
@@ -27,11 +29,8 @@ class SlicerToxic(Toxic):
     go_struct = "SlicerToxic"
 
     average_size: int = attribute(go_type="int", doc="target slice size in bytes, > 0")
-    size_variation: int = attribute(go_type="int", doc="+/- bytes, < average_size")
+    size_variation: int = attribute(go_type="int", doc="+/- bytes, at most average_size")
     delay: int = attribute(go_type="int", doc="microseconds to pause after each slice")
-
-    def __post_init__(self) -> None:
-        self.validate()  # an invalid slicer must never reach pipe(): it would recurse forever
 
     def validate(self) -> None:
         super().validate()
@@ -40,21 +39,23 @@ class SlicerToxic(Toxic):
                 f"invalid attribute: slicer average_size must be > 0, got {self.average_size}"
                 " (hint: the size in bytes slices should average, e.g. 1024)"
             )
-        if self.size_variation >= self.average_size:
+        if self.size_variation > self.average_size:
             raise InvalidAttribute(
-                f"invalid attribute: slicer size_variation must be < average_size, got "
+                f"invalid attribute: slicer size_variation must be <= average_size, got "
                 f"size_variation {self.size_variation} with average_size {self.average_size}"
-                " (hint: use at most average_size - 1)"
+                " (hint: use at most average_size)"
             )
 
     def cuts(self, start: int, end: int, rng: random.Random) -> list[int]:
-        """End offsets of the slices of data[start:end], in order."""
+        """End offsets of the non-empty slices of data[start:end], in order."""
         if end - start - self.average_size <= self.size_variation:
             return [end]
         variation = self.size_variation
         offset = rng.randrange(-variation, variation) if variation else 0
         mid = start + (end - start) // 2 + offset
-        return self.cuts(start, mid, rng) + self.cuts(mid, end, rng)
+        # A midpoint on the start of its piece (variation == average) would be an empty slice.
+        left = self.cuts(start, mid, rng) if mid > start else []
+        return left + self.cuts(mid, end, rng)
 
     async def pipe(self, stub: Stub) -> None:
         pause = self.delay / 1_000_000

@@ -59,7 +59,7 @@ async def test_480kb_gives_about_480_slices(harness: MakeHarness) -> None:
 
 @given(
     average=st.integers(1, 64),
-    variation_share=st.floats(0, 0.99),
+    variation_share=st.floats(0, 1.0),
     size=st.integers(0, 5000),
     seed=st.integers(0, 2**32),
 )
@@ -106,9 +106,9 @@ async def test_interrupt_between_slices_sends_the_rest_in_one_piece(harness: Mak
             " (hint: the size in bytes slices should average, e.g. 1024)",
         ),
         (
-            {"average_size": 10, "size_variation": 10},
-            "invalid attribute: slicer size_variation must be < average_size, "
-            "got size_variation 10 with average_size 10 (hint: use at most average_size - 1)",
+            {"average_size": 10, "size_variation": 11},
+            "invalid attribute: slicer size_variation must be <= average_size, "
+            "got size_variation 11 with average_size 10 (hint: use at most average_size)",
         ),
         ({"average_size": -1}, "invalid attribute: slicer average_size must be >= 0, got -1"),
     ],
@@ -128,8 +128,22 @@ def test_constructor_refuses_a_slicer_that_would_recurse_forever() -> None:
 
 def test_update_is_validated_after_merging() -> None:
     base = SlicerToxic(average_size=10, size_variation=5)
-    with pytest.raises(ApiError, match="size_variation must be < average_size"):
-        SlicerToxic.from_attributes({"average_size": 5}, base=base)
+    with pytest.raises(ApiError, match="size_variation must be <= average_size"):
+        SlicerToxic.from_attributes({"average_size": 4}, base=base)
+
+
+async def test_variation_equal_to_average_is_valid_and_slices_intact(
+    harness: MakeHarness,
+) -> None:
+    # toxiproxy-node-client's suite adds exactly this slicer; Toxiproxy accepts and runs it.
+    toxic = SlicerToxic.from_attributes({"average_size": 1000, "size_variation": 1000})
+    data = bytes(range(256)) * 200
+    h = harness(toxic)
+    h.feed(data, None)
+    await h.run()
+    assert h.output.data == data
+    sizes = [len(c) for c in h.output.chunks]
+    assert len(sizes) > 1 and min(sizes) > 0 and max(sizes) <= 2000
 
 
 def test_wrong_json_type_fails_like_go_with_go_int() -> None:

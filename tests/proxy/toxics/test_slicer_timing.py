@@ -38,3 +38,18 @@ async def test_zero_average_size_is_refused_before_any_connection_dies(
     with pytest.raises(ApiError, match="average_size must be > 0"):
         await live_proxy.add("slicer")
     assert await live_proxy.echo(b"still fine") < 5
+
+
+async def test_variation_equal_to_average_passes_data_intact_in_slices(
+    live_proxy: LiveProxy,
+) -> None:
+    await live_proxy.add("slicer", average_size=1000, size_variation=1000, delay=100)
+    reader, writer = await live_proxy.connect()
+    data = bytes(range(256)) * 400
+    writer.write(data)
+    got = b""
+    while len(got) < len(data):
+        got += await asyncio.wait_for(reader.read(65536), 10)
+    assert got == data
+    sliced = [c.links["downstream"].sent_chunks for c in live_proxy.proxy.connections]
+    assert sliced and sliced[0] > len(data) // 2000  # at most 2000 bytes a slice

@@ -16,19 +16,18 @@ import re
 import struct
 from typing import Any
 
-from chaos.proxy._gowords import kind as json_kind
-from chaos.proxy._gowords import number_text
-
 __all__ = [
     "ABSENT",
     "Float32",
     "GoFloat",
     "GoJsonError",
+    "Map",
     "Opaque",
     "Scalar",
     "Slice",
     "Struct",
     "decode",
+    "describe",
     "dumps",
     "parse",
     "unmarshal",
@@ -48,6 +47,7 @@ _SIMPLE_ESCAPES = {
 }
 _HEX = b"0123456789abcdefABCDEF"
 _SURROGATES = re.compile("[\ud800-\udfff]")
+_INT_RANGES = {"int64": (-(2**63), 2**63 - 1), "int": (-(2**63), 2**63 - 1)}
 
 
 class GoJsonError(Exception):
@@ -70,6 +70,30 @@ class Float32(float):
 
     def __new__(cls, value: float) -> Float32:
         return super().__new__(cls, struct.unpack("f", struct.pack("f", value))[0])
+
+
+def json_kind(value: Any) -> str:
+    """Go's name for the JSON type of a decoded value."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "number"
+
+
+def number_text(value: Any) -> str:
+    """A number as it was written in the JSON (a parsed float may carry its `.text`)."""
+    return getattr(value, "text", None) or str(value)
+
+
+def describe(value: Any) -> str:
+    """What `cannot unmarshal <this> into ...` says: the kind, and a number's literal."""
+    name = json_kind(value)
+    return f"number {number_text(value)}" if name == "number" else name
 
 
 # -- syntax ----------------------------------------------------------------------------------
@@ -328,9 +352,17 @@ ABSENT: Any = _Absent()
 
 @dataclasses.dataclass(frozen=True)
 class Scalar:
-    """A Go scalar: `string`, `bool` or `float32`."""
+    """A Go scalar: `string`, `bool`, `int`, `int64`, `float32` or `float64`."""
 
     go: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Map:
+    """A Go `map[string]<elem>`: a JSON object of any keys."""
+
+    go: str
+    elem: Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -382,6 +414,19 @@ class _Unmarshaller:
                 return value if kind == "bool" else self.save(kind, typ.go, struct_name, path)
             if kind != "number":
                 return self.save(kind, typ.go, struct_name, path)
+            if typ.go in _INT_RANGES:
+                lo, hi = _INT_RANGES[typ.go]
+                if isinstance(value, int) and lo <= value <= hi:
+                    return value
+                return self.save(describe(value), typ.go, struct_name, path)
+            if typ.go == "float64":
+                try:
+                    as_float = float(value)
+                except OverflowError:  # an integer literal beyond float64
+                    as_float = math.inf
+                if math.isfinite(as_float):
+                    return as_float
+                return self.save(describe(value), typ.go, struct_name, path)
             try:
                 as_float = float(value)
             except OverflowError:
@@ -392,6 +437,11 @@ class _Unmarshaller:
                 return Float32(as_float)
             except OverflowError:
                 return self.save(f"number {number_text(value)}", typ.go, struct_name, path)
+        if isinstance(typ, Map):
+            if kind != "object":
+                return self.save(kind, typ.go, struct_name, path)
+            entries = {k: self.value(v, typ.elem, struct_name, path) for k, v in value.items()}
+            return {k: v for k, v in entries.items() if v is not ABSENT}
         if isinstance(typ, Opaque):
             return value if kind == "object" else self.save(kind, typ.go, struct_name, path)
         if isinstance(typ, Slice):

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chaos.proxy.api._gojson import (
+from chaos.proxy._gojson import (
     Float32,
     GoFloat,
     GoJsonError,
+    Map,
     Scalar,
     Slice,
     Struct,
@@ -110,6 +111,51 @@ def test_fields_case_insensitive_null_keeps_unknown_ignored() -> None:
     nested = Slice("[]pkg.T", S)
     with pytest.raises(GoJsonError, match=r"Go struct field T\.on of type bool"):
         decode(b'[{"on":true},{"on":3}]', nested)
+
+
+N = Struct(
+    "pkg.N",
+    "N",
+    {"i": Scalar("int64"), "d": Scalar("float64"), "m": Map("map[string]string", Scalar("string"))},
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "decoded"),
+    [
+        (b'{"i":-3,"d":2,"m":{"a":"b","c":null}}', {"i": -3, "d": 2.0, "m": {"a": "b"}}),
+        (b'{"d":0.25,"i":9223372036854775807}', {"d": 0.25, "i": 2**63 - 1}),
+    ],
+)
+def test_integers_doubles_and_string_maps(data: bytes, decoded: dict[str, object]) -> None:
+    assert decode(data, N) == decoded
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"i":1.5}', "json: cannot unmarshal number 1.5 into Go struct field N.i of type int64"),
+        (
+            b'{"i":9223372036854775808}',
+            "json: cannot unmarshal number 9223372036854775808 into Go struct field N.i of type "
+            "int64",
+        ),
+        (b'{"i":"1"}', "json: cannot unmarshal string into Go struct field N.i of type int64"),
+        (
+            b'{"d":1e400}',
+            "json: cannot unmarshal number 1e400 into Go struct field N.d of type float64",
+        ),
+        (
+            b'{"m":[]}',
+            "json: cannot unmarshal array into Go struct field N.m of type map[string]string",
+        ),
+        (b'{"m":{"a":1}}', "json: cannot unmarshal number into Go struct field N.m of type string"),
+    ],
+)
+def test_integer_double_and_map_type_errors(data: bytes, message: str) -> None:
+    with pytest.raises(GoJsonError) as info:
+        decode(data, N)
+    assert str(info.value) == message
 
 
 @pytest.mark.parametrize(

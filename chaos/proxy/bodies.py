@@ -1,13 +1,16 @@
 """Request bodies: the Go types Toxiproxy decodes them into, and what our server gets from them.
 
-The Go type names matter: they appear verbatim in decode errors that clients match on.
+The API and `-config` files share these rules, so they live below both. The Go type names
+matter: they appear verbatim in decode errors that clients match on.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
-from chaos.proxy.api._gojson import (
+from chaos.proxy._gojson import (
     Float32,
     GoJsonError,
     Opaque,
@@ -17,15 +20,39 @@ from chaos.proxy.api._gojson import (
     decode,
 )
 from chaos.proxy.errors import BadRequest
-from chaos.proxy.server import ProxyRequest, ToxicRequest
 
 __all__ = [
+    "ProxyRequest",
+    "ToxicRequest",
     "decode_populate",
     "decode_proxy",
     "decode_proxy_update",
     "decode_toxic",
     "decode_toxic_update",
 ]
+
+
+@dataclasses.dataclass(frozen=True)
+class ToxicRequest:
+    """A toxic as a client asked for it; None means the field was not sent."""
+
+    type: str | None = None
+    stream: str | None = None
+    name: str | None = None
+    toxicity: float | None = None
+    attributes: dict[str, Any] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ProxyRequest:
+    """A proxy as a client asked for it (create or populate); None means not sent."""
+
+    name: str = ""
+    listen: str = ""
+    upstream: str = ""
+    enabled: bool | None = None
+    toxics: Sequence[ToxicRequest] = ()
+
 
 _STRING = Scalar("string")
 _BOOL = Scalar("bool")
