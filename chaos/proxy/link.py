@@ -56,6 +56,7 @@ class Link:
         on_reset: Callable[[], None],
         rng: random.Random,
         clock: Clock | None = None,
+        shared: dict[Any, Any] | None = None,
     ) -> None:
         self.stream = stream
         self.source = source
@@ -66,6 +67,8 @@ class Link:
         self.clock: Clock = clock or LoopClock()
         self.specs: tuple[ToxicSpec, ...] = ()
         self.states: dict[str, Any] = {}
+        self.shared: dict[Any, Any] = {} if shared is None else shared
+        """State of the whole connection, one dict for both its links (see `Stub.shared`)."""
         self.applied: list[tuple[str, str, bool]] = []
         self._head: ChunkQueue | None = None
         self._queues: list[ChunkQueue] = []
@@ -205,7 +208,8 @@ class Link:
             output = self._queues[i + 1] if i + 1 < len(specs) else self
             if spec.name not in self.states:
                 self.states[spec.name] = spec.toxic.new_state()
-            stub = Stub(self._queues[i], output, self, self.rng, self.clock, self.states[spec.name])
+            state = self.states[spec.name]
+            stub = Stub(self._queues[i], output, self, self.rng, self.clock, state, self.shared)
             self.applied.append((spec.name, spec.toxic.type, rolls[i]))
             task = asyncio.get_running_loop().create_task(self._run(spec, stub, rolls[i]))
             self._tasks.add(task)

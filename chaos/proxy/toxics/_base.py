@@ -66,7 +66,7 @@ def _go_type(go_type: str) -> Any:
 class Toxic:
     """A fault applied to one direction of every connection of a proxy.
 
-    Subclasses are dataclasses of integer attributes, set `type` (the API name) and
+    Subclasses are dataclasses of attributes (see `attribute`), set `type` (the API name) and
     `go_struct` (Toxiproxy's struct name, for identical error messages) and implement `pipe`.
     """
 
@@ -74,6 +74,16 @@ class Toxic:
     go_struct: ClassVar[str] = ""
     closes_on_remove: ClassVar[bool] = False
     """Removing the toxic closes the connections it ran on (Toxiproxy's timeout does this)."""
+    spans_connection: ClassVar[bool] = False
+    """Runs on both links of each connection, whatever its stream (the HTTP toxics)."""
+
+    def on_link(self, stream: str, toxicity: float, key: int) -> Toxic:
+        """What a link of `stream` runs for this toxic (`key` is unique to the toxic)."""
+        return self
+
+    def on_remove(self, shared: dict[Any, Any], key: int) -> bool:
+        """Called for each live connection when the toxic goes; True closes the connection."""
+        return self.closes_on_remove
 
     async def pipe(self, stub: Stub) -> None:
         raise NotImplementedError

@@ -1,0 +1,510 @@
+"""What the HTTP toxics share: matching, per-request selection, and the two halves.
+
+An HTTP toxic sees whole exchanges, so it runs on both links of a connection, whatever its
+`stream` (which then only names it and orders it in listings): its request half reads requests
+on the upstream link, its response half reads responses on the downstream link. The halves of
+one connection meet in an `Exchange` kept in `Stub.shared`: a line of the requests in the order
+the client sent them, each forwarded or answered by the proxy. A response from upstream belongs
+to the oldest forwarded request still unanswered; an answer the proxy makes waits in that line
+until every response ahead of it has been passed on, so pipelined responses keep their order.
+
+Several HTTP toxics nest like middleware, the oldest outermost: request halves at the head of
+the upstream chain (nearest the client), response halves at the tail of the downstream chain in
+reverse order, so an inner toxic only sees what the outer ones let through, and TCP toxics sit
+between the HTTP toxics and the server (a request answered by the proxy never meets them).
+
+Traps:
+- Each request is judged when its head is complete; its body is then forwarded or dropped as
+  it streams, never buffered. A response is never held, only delayed.
+- Bad HTTP on either side makes the toxic stand aside for that connection: bytes flow on
+  untouched (answers already owed are sent at once). So does a switch of protocol (101, or 2xx
+  to CONNECT): while such a request awaits its answer, the bytes after it are held, unparsed.
+- Added to a live connection, the toxic starts at the next request and assumes none is in
+  flight; requests pipelined across that moment may have their responses paired wrongly.
+- An interrupt (any toxic of the link changed) in the middle of a request head, or while bytes
+  wait for an upgrade's answer, flushes what is held and the toxic stands aside for the
+  connection: nothing held may be lost if the toxic is being removed. Removing the toxic closes
+  (after what is queued) the connections where the proxy still owes an answer or is dropping a
+  request's body: the client could never again tell which response answers which request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import fnmatch
+import re
+from collections import deque
+from typing import Any, ClassVar
+
+from chaos.proxy.stream import Chunk
+from chaos.proxy.stub import Stub
+from chaos.proxy.toxics._base import InvalidAttribute, Toxic, attribute
+from chaos.proxy.toxics._http_wire import Framer, Head, Kind
+
+__all__ = ["Entry", "Exchange", "HttpToxic"]
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_GLOB = re.compile(r"[*?\[]")
+
+
+@dataclasses.dataclass(eq=False)
+class Entry:
+    """One request of a connection, as the request half decided it."""
+
+    method: str
+    local: bytes | None = None
+    """The proxy's own answer: the request is not forwarded."""
+    close: bool = False
+    """The connection ends after the local answer."""
+    delay: float = 0.0
+    """Seconds to hold the response (http_latency)."""
+    first_byte: bool = False
+    """Hold only the response's first bytes, not all of it."""
+    upgrade: bool = False
+    """Upgrade or CONNECT: a 101 or 2xx answer turns the connection into a tunnel."""
+    started: bool = False
+    """Its response has begun (a 1xx came): the first-byte delay is spent."""
+
+
+class Exchange:
+    """The line of requests of one connection, shared by the two halves of one toxic."""
+
+    def __init__(self) -> None:
+        self.pending: deque[Entry] = deque()
+        self.responder: Stub | None = None
+        """The response half's stub while it runs: local answers are sent through it."""
+        self.busy = False
+        """The response half is inside a response, or still sending delayed bytes."""
+        self.closed = False
+        self.stand_aside = False
+        """Bad HTTP or a tunnel: nobody judges, frames or delays anything any more."""
+        self.dropping = False
+        """The request half is dropping the body of a request it answered itself."""
+        self.verdict: asyncio.Future[None] | None = None
+        """Set while bytes after an upgrade request wait for its answer."""
+
+    def push(self, entry: Entry) -> None:
+        self.pending.append(entry)
+        if entry.local is not None:
+            self.pump()
+
+    def owes(self) -> bool:
+        """Removing the toxic now would lose an answer or leak half a dropped request."""
+        return self.dropping or any(e.local is not None for e in self.pending)
+
+    def locals_due(self) -> list[Entry]:
+        """Pop the local answers at the head of the line (nothing from upstream ahead of them)."""
+        due = []
+        while self.pending and self.pending[0].local is not None:
+            due.append(self.pending.popleft())
+        return due
+
+    def pump(self) -> None:
+        """Send due local answers now, if the response half is between responses."""
+        stub = self.responder
+        if stub is None or self.busy or self.closed:
+            return
+        for entry in self.locals_due():
+            assert entry.local is not None
+            stub.send(Chunk(entry.local, stub.now()))
+            if entry.close:
+                self.close(stub)
+                return
+
+    def close(self, stub: Stub) -> None:
+        """A local answer ended the connection: the client is told with FIN after it."""
+        self.closed = True
+        self.pending.clear()
+        self.release()
+        stub.close()
+
+    def release(self) -> None:
+        """Wake bytes held behind an upgrade request."""
+        if self.verdict is not None and not self.verdict.done():
+            self.verdict.set_result(None)
+
+
+@dataclasses.dataclass
+class _RequestState:
+    framer: Framer = dataclasses.field(default_factory=lambda: Framer(request=True))
+    held: bytearray = dataclasses.field(default_factory=bytearray)
+    """Bytes of a head not complete yet (judged once it is), or bytes behind an upgrade."""
+    current: Entry | None = None
+    discard: bool = False
+    """A local answer closes the connection: whatever the client sends after is dropped."""
+
+
+@dataclasses.dataclass
+class _ResponseState:
+    framer: Framer = dataclasses.field(default_factory=lambda: Framer(request=False))
+    current: Entry | None = None
+    """The request the response in progress answers (from its first byte to its end)."""
+    delay: float = 0.0
+    interim: bool = False
+    """The response in progress is a 1xx: the final one follows for the same request."""
+
+
+class _Budget:
+    """How many requests a toxic with `count` may still act on (shared by every connection)."""
+
+    __slots__ = ("used",)
+
+    def __init__(self) -> None:
+        self.used = 0
+
+
+def _tokens(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def _path_of(target: str) -> str:
+    """The path of a request target, without query (absolute-form targets too)."""
+    if "://" in target:
+        rest = target.split("://", 1)[1]
+        target = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+    return target.split("?", 1)[0]
+
+
+@dataclasses.dataclass(kw_only=True)
+class HttpToxic(Toxic):
+    """Base of the HTTP toxics: which requests they act on, and the two halves that act."""
+
+    spans_connection: ClassVar[bool] = True
+
+    method: str = attribute(
+        go_type="string", default="", doc="methods to match, comma-separated; empty: any"
+    )
+    path: str = attribute(
+        go_type="string",
+        default="",
+        doc="path prefix, or a glob if it has * ? or [ (matched without the query); empty: any",
+    )
+    match_headers: dict[str, str] = attribute(  # noqa: RUF009 (attribute() is a field())
+        go_type="map[string]string",
+        default={},
+        doc="header name to a glob its value must match (`*`: present); all must match",
+    )
+    percentage: float = attribute(
+        go_type="float64",
+        default=100.0,
+        doc="percent of matching requests acted on, rolled per request (times toxicity)",
+        schema={"maximum": 100},
+    )
+    count: int = attribute(
+        doc="act on at most this many requests in all (the first ones selected); 0: no limit"
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._budget = _Budget()
+        self._methods = {m.upper() for m in _tokens(self.method)}
+        self._headers = [(name.lower(), value) for name, value in self.match_headers.items()]
+        self._side = ""
+        self._toxicity = 1.0
+        self._key = 0
+
+    def validate(self) -> None:
+        super().validate()
+        for token in _tokens(self.method):
+            if not _TOKEN.match(token):
+                self.refuse("method", self.method, "a method or a comma-separated list, e.g. GET")
+        if self.path and self.path[0] not in "/*":
+            self.refuse("path", self.path, "a path starts with /, e.g. /api or /api/*/items")
+        for name in self.match_headers:
+            if not _TOKEN.match(name):
+                self.refuse("match_headers", name, "header names are tokens, e.g. X-Request-Id")
+        if self.percentage > 100:
+            self.refuse("percentage", self.percentage, "a percentage is within 0..100")
+
+    def refuse(self, name: str, value: Any, hint: str) -> None:
+        raise InvalidAttribute(
+            f"invalid attribute: {self.type} {name} {value!r} is not valid (hint: {hint})"
+        )
+
+    def carry_over(self, base: Toxic) -> None:
+        """An update keeps the number of requests acted on, unless `count` itself changed."""
+        if isinstance(base, HttpToxic) and base.count == self.count:
+            self._budget = base._budget
+
+    # -- what links run ----------------------------------------------------------------------
+
+    def on_link(self, stream: str, toxicity: float, key: int) -> HttpToxic:
+        """This toxic as one link of a connection runs it: its half for `stream`."""
+        bound = copy.copy(self)
+        bound._side, bound._toxicity, bound._key = stream, toxicity, key
+        return bound
+
+    def on_remove(self, shared: dict[Any, Any], key: int) -> bool:
+        """Forget a connection's exchange; True if the connection must close (see module)."""
+        exchange = shared.pop((HttpToxic, key), None)
+        return isinstance(exchange, Exchange) and exchange.owes()
+
+    def new_state(self) -> Any:
+        return _RequestState() if self._side == "upstream" else _ResponseState()
+
+    async def pipe(self, stub: Stub) -> None:
+        exchange = stub.shared.setdefault((HttpToxic, self._key), Exchange())
+        if self._side == "upstream":
+            await self._requests(stub, exchange, stub.state)
+        elif self._side == "downstream":
+            await self._responses(stub, exchange, stub.state)
+        else:
+            raise RuntimeError(f"{self.type} runs through on_link(), on both links of a connection")
+
+    # -- judging -----------------------------------------------------------------------------
+
+    def matches(self, head: Head) -> bool:
+        method, target, _ = head.line
+        if self._methods and method.upper() not in self._methods:
+            return False
+        if self.path:
+            path = _path_of(target)
+            if _GLOB.search(self.path):
+                if not fnmatch.fnmatchcase(path, self.path):
+                    return False
+            elif not path.startswith(self.path):
+                return False
+        for name, pattern in self._headers:
+            if not any(fnmatch.fnmatchcase(v, pattern) for v in head.values(name)):
+                return False
+        return True
+
+    def selected(self, head: Head, stub: Stub) -> bool:
+        """Whether this request is acted on: it matches, the count allows, the roll says so."""
+        if not self.matches(head) or (self.count and self._budget.used >= self.count):
+            return False
+        chance = self._toxicity * self.percentage / 100.0
+        if chance <= 0 or (chance < 1 and stub.rng.random() >= chance):
+            return False
+        self._budget.used += 1
+        return True
+
+    def act(self, head: Head, entry: Entry, stub: Stub) -> None:
+        """Fill in what to do with a selected request (answer it, delay its response)."""
+        raise NotImplementedError
+
+    def _judge(self, head: Head, stub: Stub) -> Entry:
+        method = head.line[0].upper()
+        upgrade = method == "CONNECT" or (
+            bool(head.values("upgrade")) and "upgrade" in head.tokens("connection")
+        )
+        entry = Entry(method, upgrade=upgrade)
+        if self.selected(head, stub):
+            self.act(head, entry, stub)
+        return entry
+
+    # -- the request half --------------------------------------------------------------------
+
+    async def _requests(self, stub: Stub, exchange: Exchange, state: _RequestState) -> None:
+        try:
+            if exchange.verdict is not None:
+                await self._await_verdict(stub, exchange, state)
+            while (chunk := await stub.read()) is not None:
+                if state.framer.raw:
+                    self._flush(stub, state, chunk.data, chunk.timestamp)
+                elif state.discard or exchange.closed:
+                    continue  # the connection is closing after a local answer
+                elif self._frame_requests(stub, exchange, state, chunk):
+                    await self._await_verdict(stub, exchange, state)
+            self._flush(stub, state, b"", stub.now())
+            stub.close()
+        except asyncio.CancelledError:
+            if state.held:
+                # Held bytes must not be lost if this is a removal: send them, stand aside.
+                self._flush(stub, state, b"", stub.now())
+            raise
+
+    @staticmethod
+    def _flush(stub: Stub, state: _RequestState, data: bytes, timestamp: float) -> None:
+        """Stand aside for good: what is held, then `data`, go on untouched."""
+        if not state.framer.raw:
+            state.framer.go_raw()
+        if state.held:
+            data, state.held = bytes(state.held) + data, bytearray()
+        if data:
+            stub.send(Chunk(data, timestamp))
+
+    def _frame_requests(
+        self, stub: Stub, exchange: Exchange, state: _RequestState, chunk: Chunk
+    ) -> bool:
+        """Judge and pass on the requests in a chunk; True if an upgrade must be answered first."""
+        data, timestamp, last = chunk.data, chunk.timestamp, 0
+        for event in state.framer.feed(data):
+            kind, pos = event.kind, event.pos
+            if kind is Kind.HEAD:
+                assert event.head is not None
+                if exchange.stand_aside:  # from this request on, bytes flow untouched
+                    self._flush(stub, state, data[last:], timestamp)
+                    return False
+                head_bytes = bytes(state.held) + data[last:pos]
+                state.held = bytearray()
+                entry = state.current = self._judge(event.head, stub)
+                exchange.push(entry)  # before forwarding: its response must find it in line
+                if entry.local is None:
+                    stub.send(Chunk(head_bytes, timestamp))
+                else:
+                    exchange.dropping = True
+            elif kind is Kind.END:
+                ended, state.current = state.current, None
+                self._body(stub, data[last:pos], timestamp, ended)
+                exchange.dropping = False
+                if ended is not None and ended.local is not None and ended.close:
+                    state.discard = True
+                    return False
+                if ended is not None and ended.upgrade and ended.local is None:
+                    state.held += data[pos:]
+                    exchange.verdict = asyncio.get_running_loop().create_future()
+                    return True
+            elif kind is Kind.BAD:
+                self._flush(stub, state, data[last:], timestamp)
+                return False
+            last = pos
+        rest = data[last:]
+        if state.framer.in_head:
+            state.held += rest
+        else:
+            self._body(stub, rest, timestamp, state.current)
+        return False
+
+    @staticmethod
+    def _body(stub: Stub, data: bytes, timestamp: float, entry: Entry | None) -> None:
+        """Body bytes go on unless the proxy answers their request itself."""
+        if data and (entry is None or entry.local is None):
+            stub.send(Chunk(data, timestamp))
+
+    async def _await_verdict(self, stub: Stub, exchange: Exchange, state: _RequestState) -> None:
+        """Hold what follows an upgrade request until its answer says whether HTTP goes on."""
+        assert exchange.verdict is not None
+        await exchange.verdict
+        exchange.verdict = None
+        held, state.held = bytes(state.held), bytearray()
+        if exchange.stand_aside:
+            self._flush(stub, state, held, stub.now())
+        elif held and self._frame_requests(stub, exchange, state, Chunk(held, stub.now())):
+            await self._await_verdict(stub, exchange, state)
+
+    # -- the response half -------------------------------------------------------------------
+
+    async def _responses(self, stub: Stub, exchange: Exchange, state: _ResponseState) -> None:
+        exchange.responder = stub
+        exchange.busy = state.current is not None
+        try:
+            exchange.pump()
+            while not exchange.closed and (chunk := await stub.read()) is not None:
+                sends = self._frame_responses(exchange, state, chunk)
+                await self._send(stub, exchange, state, sends)
+            if exchange.closed:
+                return
+            # Upstream closed: answers still owed go out before the EOF.
+            for entry in exchange.pending:
+                if entry.local is not None:
+                    stub.send(Chunk(entry.local, stub.now()))
+            exchange.pending.clear()
+            stub.close()
+        finally:
+            if exchange.responder is stub:
+                exchange.responder = None
+
+    def _frame_responses(
+        self, exchange: Exchange, state: _ResponseState, chunk: Chunk
+    ) -> list[_Send]:
+        """What to send for a chunk of responses, in order, each with the time it is due."""
+        data, timestamp = chunk.data, chunk.timestamp
+        if state.framer.raw:
+            return [_Send(data, timestamp)]
+        sends: list[_Send] = []
+        last = 0
+        for event in state.framer.feed(data):
+            self._piece(state, sends, data[last : event.pos], timestamp)
+            last = event.pos
+            if event.kind is Kind.START:
+                self._owed(exchange, sends, timestamp)
+                entry = exchange.pending[0] if exchange.pending else _UNTRACKED
+                state.current = entry
+                state.framer.method = entry.method
+                # A 1xx already began this answer: a first-byte delay is spent.
+                state.delay = 0.0 if entry.started and entry.first_byte else entry.delay
+                entry.started = True
+            elif event.kind is Kind.HEAD:
+                assert event.head is not None
+                final = not event.head.line[1].startswith("1") or event.head.line[1] == "101"
+                if final and exchange.pending and exchange.pending[0] is state.current:
+                    exchange.pending.popleft()
+                state.interim = not final
+            elif event.kind is Kind.END:
+                answered = state.current
+                if state.framer.raw:  # switched protocols: both halves stand aside
+                    exchange.stand_aside = True
+                    exchange.release()
+                elif state.interim:
+                    continue
+                elif answered is not None and answered.upgrade:
+                    exchange.release()  # refused: HTTP goes on after it
+                state.current, state.delay = None, 0.0
+                self._owed(exchange, sends, timestamp)
+            else:  # BAD: stand aside; answers owed are sent at once, in order
+                exchange.stand_aside = True
+                state.current, state.delay = None, 0.0
+                sends.extend(_Send(e.local, timestamp) for e in exchange.pending if e.local)
+                exchange.pending.clear()
+                exchange.release()
+        self._piece(state, sends, data[last:], timestamp)
+        exchange.busy = state.current is not None
+        return sends
+
+    @staticmethod
+    def _piece(state: _ResponseState, sends: list[_Send], data: bytes, timestamp: float) -> None:
+        if data:
+            sends.append(_Send(data, timestamp + state.delay))
+            if state.current is not None and state.current.first_byte:
+                state.delay = 0.0
+
+    @staticmethod
+    def _owed(exchange: Exchange, sends: list[_Send], timestamp: float) -> None:
+        """Local answers whose turn has come (nothing from upstream ahead of them)."""
+        for entry in exchange.locals_due():
+            assert entry.local is not None
+            sends.append(_Send(entry.local, timestamp, entry.close))
+
+    @staticmethod
+    async def _send(
+        stub: Stub, exchange: Exchange, state: _ResponseState, sends: list[_Send]
+    ) -> None:
+        """Send in order, each piece no earlier than it is due; interrupted, send the rest now."""
+        for i, send in enumerate(sends):
+            wait = send.due - stub.now()
+            if wait > 0:
+                exchange.busy = True
+                try:
+                    await stub.sleep(wait)
+                except asyncio.CancelledError:
+                    for rest in sends[i:]:
+                        if not _deliver(stub, exchange, rest):
+                            break
+                    raise
+            if not _deliver(stub, exchange, send):
+                return
+        exchange.busy = state.current is not None
+        exchange.pump()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Send:
+    data: bytes
+    due: float
+    close: bool = False
+
+
+_UNTRACKED = Entry("")
+"""Stands for a response nobody in line asked for (e.g. a 408 before an idle close)."""
+
+
+def _deliver(stub: Stub, exchange: Exchange, send: _Send) -> bool:
+    """Send one piece; False once the connection is closing."""
+    stub.send(Chunk(send.data, send.due))
+    if send.close:
+        exchange.close(stub)
+        return False
+    return True
