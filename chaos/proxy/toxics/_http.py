@@ -245,13 +245,13 @@ class HttpToxic(Toxic):
         return _RequestState() if self._side == "upstream" else _ResponseState()
 
     async def pipe(self, stub: Stub) -> None:
+        if self._side not in ("upstream", "downstream"):
+            raise RuntimeError(f"{self.type} runs through on_link(), on both links of a connection")
         exchange = stub.shared.setdefault((HttpToxic, self._key), Exchange())
         if self._side == "upstream":
             await self._requests(stub, exchange, stub.state)
-        elif self._side == "downstream":
-            await self._responses(stub, exchange, stub.state)
         else:
-            raise RuntimeError(f"{self.type} runs through on_link(), on both links of a connection")
+            await self._responses(stub, exchange, stub.state)
 
     # -- judging -----------------------------------------------------------------------------
 
@@ -319,60 +319,60 @@ class HttpToxic(Toxic):
     @staticmethod
     def _flush(stub: Stub, state: _RequestState, data: bytes, timestamp: float) -> None:
         """Stand aside for good: what is held, then `data`, go on untouched."""
-        if not state.framer.raw:
-            state.framer.go_raw()
-        if state.held:
-            data, state.held = bytes(state.held) + data, bytearray()
+        data = _release(state, data)
         if data:
             stub.send(Chunk(data, timestamp))
 
     def _frame_requests(
         self, stub: Stub, exchange: Exchange, state: _RequestState, chunk: Chunk
     ) -> bool:
-        """Judge and pass on the requests in a chunk; True if an upgrade must be answered first."""
-        data, timestamp, last = chunk.data, chunk.timestamp, 0
-        for event in state.framer.feed(data):
-            kind, pos = event.kind, event.pos
-            if kind is Kind.HEAD:
-                assert event.head is not None
-                if exchange.stand_aside:  # from this request on, bytes flow untouched
-                    self._flush(stub, state, data[last:], timestamp)
-                    return False
-                head_bytes = bytes(state.held) + data[last:pos]
-                state.held = bytearray()
-                entry = state.current = self._judge(event.head, stub)
-                exchange.push(entry)  # before forwarding: its response must find it in line
-                if entry.local is None:
-                    stub.send(Chunk(head_bytes, timestamp))
-                else:
-                    exchange.dropping = True
-            elif kind is Kind.END:
-                ended, state.current = state.current, None
-                self._body(stub, data[last:pos], timestamp, ended)
-                exchange.dropping = False
-                if ended is not None and ended.local is not None and ended.close:
-                    state.discard = True
-                    return False
-                if ended is not None and ended.upgrade and ended.local is None:
-                    state.held += data[pos:]
-                    exchange.verdict = asyncio.get_running_loop().create_future()
-                    return True
-            elif kind is Kind.BAD:
-                self._flush(stub, state, data[last:], timestamp)
-                return False
-            last = pos
-        rest = data[last:]
-        if state.framer.in_head:
-            state.held += rest
-        else:
-            self._body(stub, rest, timestamp, state.current)
-        return False
+        """Judge and pass on the requests in a chunk; True if an upgrade must be answered first.
 
-    @staticmethod
-    def _body(stub: Stub, data: bytes, timestamp: float, entry: Entry | None) -> None:
-        """Body bytes go on unless the proxy answers their request itself."""
-        if data and (entry is None or entry.local is None):
-            stub.send(Chunk(data, timestamp))
+        What goes on leaves in one piece at the end; every request is in line before that.
+        """
+        data, last = chunk.data, 0
+        out: list[bytes | bytearray] = []
+        try:
+            for event in state.framer.feed(data):
+                kind, pos = event.kind, event.pos
+                if kind is Kind.HEAD:
+                    assert event.head is not None
+                    if exchange.stand_aside:  # from this request on, bytes flow untouched
+                        out.append(_release(state, data[last:]))
+                        return False
+                    entry = state.current = self._judge(event.head, stub)
+                    exchange.push(entry)
+                    if entry.local is None:
+                        out += (state.held, data[last:pos])
+                    else:
+                        exchange.dropping = True
+                    state.held = bytearray()
+                elif kind is Kind.END:
+                    ended, state.current = state.current, None
+                    if ended is None or ended.local is None:
+                        out.append(data[last:pos])
+                    exchange.dropping = False
+                    if ended is not None and ended.local is not None and ended.close:
+                        state.discard = True
+                        return False
+                    if ended is not None and ended.upgrade and ended.local is None:
+                        state.held += data[pos:]
+                        exchange.verdict = asyncio.get_running_loop().create_future()
+                        return True
+                elif kind is Kind.BAD:
+                    out.append(_release(state, data[last:]))
+                    return False
+                last = pos
+            rest = data[last:]
+            if state.framer.in_head:
+                state.held += rest
+            elif state.current is None or state.current.local is None:
+                out.append(rest)
+            return False
+        finally:
+            payload = b"".join(out)
+            if payload:
+                stub.send(Chunk(payload, chunk.timestamp))
 
     async def _await_verdict(self, stub: Stub, exchange: Exchange, state: _RequestState) -> None:
         """Hold what follows an upgrade request until its answer says whether HTTP goes on."""
@@ -447,7 +447,9 @@ class HttpToxic(Toxic):
             else:  # BAD: stand aside; answers owed are sent at once, in order
                 exchange.stand_aside = True
                 state.current, state.delay = None, 0.0
-                sends.extend(_Send(e.local, timestamp) for e in exchange.pending if e.local)
+                for owed in exchange.pending:
+                    if owed.local is not None:
+                        _add(sends, _Send(owed.local, timestamp))
                 exchange.pending.clear()
                 exchange.release()
         self._piece(state, sends, data[last:], timestamp)
@@ -457,7 +459,7 @@ class HttpToxic(Toxic):
     @staticmethod
     def _piece(state: _ResponseState, sends: list[_Send], data: bytes, timestamp: float) -> None:
         if data:
-            sends.append(_Send(data, timestamp + state.delay))
+            _add(sends, _Send(data, timestamp + state.delay))
             if state.current is not None and state.current.first_byte:
                 state.delay = 0.0
 
@@ -466,7 +468,7 @@ class HttpToxic(Toxic):
         """Local answers whose turn has come (nothing from upstream ahead of them)."""
         for entry in exchange.locals_due():
             assert entry.local is not None
-            sends.append(_Send(entry.local, timestamp, entry.close))
+            _add(sends, _Send(entry.local, timestamp, entry.close))
 
     @staticmethod
     async def _send(
@@ -490,6 +492,15 @@ class HttpToxic(Toxic):
         exchange.pump()
 
 
+def _release(state: _RequestState, data: bytes) -> bytes:
+    """The request half stands aside for good: what it held, then `data`."""
+    if not state.framer.raw:
+        state.framer.go_raw()
+    if state.held:
+        data, state.held = bytes(state.held) + data, bytearray()
+    return data
+
+
 @dataclasses.dataclass(frozen=True)
 class _Send:
     data: bytes
@@ -499,6 +510,14 @@ class _Send:
 
 _UNTRACKED = Entry("")
 """Stands for a response nobody in line asked for (e.g. a 408 before an idle close)."""
+
+
+def _add(sends: list[_Send], send: _Send) -> None:
+    """Append, joining a piece due at the same time to the one before (one write, not two)."""
+    if sends and sends[-1].due == send.due and not sends[-1].close:
+        sends[-1] = _Send(sends[-1].data + send.data, send.due, send.close)
+    else:
+        sends.append(send)
 
 
 def _deliver(stub: Stub, exchange: Exchange, send: _Send) -> bool:
