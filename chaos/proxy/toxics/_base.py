@@ -20,9 +20,10 @@ TOXICS: dict[str, type[Toxic]] = {}
 T = TypeVar("T", bound="type[Toxic]")
 
 _NUMERIC = {"int64", "int", "float64"}
+_INT_MAX = 2**63 - 1
 _SCHEMAS: dict[str, dict[str, Any]] = {
-    "int64": {"type": "integer", "format": "int64", "minimum": 0},
-    "int": {"type": "integer", "format": "int64", "minimum": 0},
+    "int64": {"type": "integer", "format": "int64", "minimum": 0, "maximum": _INT_MAX},
+    "int": {"type": "integer", "format": "int64", "minimum": 0, "maximum": _INT_MAX},
     "float64": {"type": "number", "format": "double", "minimum": 0},
     "string": {"type": "string"},
     "bool": {"type": "boolean"},
@@ -76,6 +77,8 @@ class Toxic:
     """Removing the toxic closes the connections it ran on (Toxiproxy's timeout does this)."""
     spans_connection: ClassVar[bool] = False
     """Runs on both links of each connection, whatever its stream (the HTTP toxics)."""
+    required: ClassVar[tuple[str, ...]] = ()
+    """Attributes a new toxic must be given (their default is not valid)."""
 
     def on_link(self, stream: str, toxicity: float, key: int) -> Toxic:
         """What a link of `stream` runs for this toxic (`key` is unique to the toxic)."""
@@ -114,15 +117,18 @@ class Toxic:
 
     @classmethod
     def schema(cls) -> dict[str, Any]:
-        """JSON schema of each attribute, by JSON name, with its default."""
+        """JSON schema of each attribute, by JSON name, with its default (unless required)."""
         out: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             go_type = f.metadata.get("go_type", "int64")
-            default = f.default_factory() if callable(f.default_factory) else f.default
-            prop = {**_SCHEMAS[go_type], **f.metadata.get("schema", {}), "default": default}
+            json_name = f.metadata.get("json") or f.name
+            prop = {**_SCHEMAS[go_type], **f.metadata.get("schema", {})}
+            if json_name not in cls.required:  # a required attribute's default is not valid
+                default = f.default_factory() if callable(f.default_factory) else f.default
+                prop["default"] = default
             if f.metadata.get("doc"):
                 prop["description"] = f.metadata["doc"]
-            out[f.metadata.get("json") or f.name] = prop
+            out[json_name] = prop
         return out
 
     def attributes(self) -> dict[str, Any]:

@@ -45,8 +45,11 @@ from chaos.proxy.toxics._http_wire import Framer, Head, Kind
 
 __all__ = ["Entry", "Exchange", "HttpToxic"]
 
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_TOKEN_CHARS = "!#$%&'*+\\-.^_`|~0-9A-Za-z"
+_TOKEN = re.compile(f"[{_TOKEN_CHARS}]+\\Z")
 _GLOB = re.compile(r"[*?\[]")
+TOKEN_SCHEMA = {"pattern": f"^[{_TOKEN_CHARS}]+$"}
+"""An HTTP token (a method, a header name), as a JSON schema."""
 
 
 @dataclasses.dataclass(eq=False)
@@ -156,7 +159,7 @@ class _Budget:
 
 
 def _tokens(raw: str) -> list[str]:
-    return [part.strip() for part in raw.split(",") if part.strip()]
+    return [part.strip(" \t") for part in raw.split(",") if part.strip(" \t")]
 
 
 def _path_of(target: str) -> str:
@@ -174,17 +177,22 @@ class HttpToxic(Toxic):
     spans_connection: ClassVar[bool] = True
 
     method: str = attribute(
-        go_type="string", default="", doc="methods to match, comma-separated; empty: any"
+        go_type="string",
+        default="",
+        doc="methods to match, comma-separated; empty: any",
+        schema={"pattern": f"^[ \\t]*([{_TOKEN_CHARS}]*[ \\t]*,[ \\t]*)*[{_TOKEN_CHARS}]*[ \\t]*$"},
     )
     path: str = attribute(
         go_type="string",
         default="",
         doc="path prefix, or a glob if it has * ? or [ (matched without the query); empty: any",
+        schema={"pattern": "^([/*].*)?$"},
     )
     match_headers: dict[str, str] = attribute(  # noqa: RUF009 (attribute() is a field())
         go_type="map[string]string",
         default={},
         doc="header name to a glob its value must match (`*`: present); all must match",
+        schema={"propertyNames": TOKEN_SCHEMA},
     )
     percentage: float = attribute(
         go_type="float64",

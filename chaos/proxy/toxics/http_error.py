@@ -18,13 +18,19 @@ import re
 
 from chaos.proxy.stub import Stub
 from chaos.proxy.toxics._base import attribute, register
-from chaos.proxy.toxics._http import Entry, HttpToxic
+from chaos.proxy.toxics._http import TOKEN_SCHEMA, Entry, HttpToxic
 from chaos.proxy.toxics._http_wire import Head
 
 __all__ = ["HttpErrorToxic"]
 
 _NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _FRAMING = ("content-length", "transfer-encoding", "connection")
+# Any case of a framing header's name, as a JSON Schema (ECMA) regex has no (?i).
+_FRAMING_SCHEMA = {
+    "pattern": "^("
+    + "|".join("".join(f"[{c.upper()}{c}]" if c.isalpha() else c for c in n) for n in _FRAMING)
+    + ")$"
+}
 
 
 def _reason(status: int) -> str:
@@ -51,6 +57,10 @@ class HttpErrorToxic(HttpToxic):
         default={},
         doc="extra header fields of the answer (not Content-Length, Transfer-Encoding, "
         "Connection: the proxy sets those)",
+        schema={
+            "propertyNames": {**TOKEN_SCHEMA, "not": _FRAMING_SCHEMA},
+            "additionalProperties": {"type": "string", "pattern": "^[^\\r\\n\\u0000]*$"},
+        },
     )
 
     def validate(self) -> None:
