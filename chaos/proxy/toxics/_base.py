@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from chaos.proxy._gojson import GoJsonError, Map, Scalar, Struct, unmarshal
 from chaos.proxy.errors import ApiError, BadRequest
+from chaos.proxy.stream import Chunk
 from chaos.proxy.stub import Stub
 
 __all__ = ["TOXICS", "InvalidAttribute", "Toxic", "attribute", "register"]
@@ -90,6 +91,14 @@ class Toxic:
 
     async def pipe(self, stub: Stub) -> None:
         raise NotImplementedError
+
+    def inline(self, stub: Stub, chunk: Chunk) -> bool:
+        """Handle `chunk` synchronously, at the head of its chain, if nothing has to wait.
+
+        True: handled (what it sends is sent). False: the link queues it for `pipe`. The
+        link only calls this while the toxic's queue is empty; most toxics never can.
+        """
+        return False
 
     def new_state(self) -> Any:
         """Per-connection state that survives interrupts (None if the toxic keeps none)."""

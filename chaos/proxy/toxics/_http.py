@@ -36,7 +36,8 @@ import dataclasses
 import fnmatch
 import re
 from collections import deque
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, NamedTuple
 
 from chaos.proxy.stream import Chunk
 from chaos.proxy.stub import Stub
@@ -52,7 +53,7 @@ TOKEN_SCHEMA = {"pattern": f"^[{_TOKEN_CHARS}]+$"}
 """An HTTP token (a method, a header name), as a JSON schema."""
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, slots=True)
 class Entry:
     """One request of a connection, as the request half decided it."""
 
@@ -85,8 +86,10 @@ class Exchange:
         """Bad HTTP or a tunnel: nobody judges, frames or delays anything any more."""
         self.dropping = False
         """The request half is dropping the body of a request it answered itself."""
-        self.verdict: asyncio.Future[None] | None = None
-        """Set while bytes after an upgrade request wait for its answer."""
+        self.waiting = False
+        """Bytes after an upgrade request are held until its answer says if HTTP goes on."""
+        self.on_release: Callable[[], None] | None = None
+        """What the request half does with them then."""
 
     def push(self, entry: Entry) -> None:
         self.pending.append(entry)
@@ -124,9 +127,17 @@ class Exchange:
         stub.close()
 
     def release(self) -> None:
-        """Wake bytes held behind an upgrade request."""
-        if self.verdict is not None and not self.verdict.done():
-            self.verdict.set_result(None)
+        """Let go of the bytes held behind an upgrade request (it has its answer)."""
+        if self.waiting:
+            self.waiting = False
+            if self.on_release is not None:
+                # Later, not now: the response half is amid a chunk, and what the request half
+                # lets go may be answered locally, which must come after that chunk.
+                asyncio.get_running_loop().call_soon(self.on_release)
+
+    def delays(self) -> bool:
+        """Some request in line has its response delayed."""
+        return any(entry.delay for entry in self.pending)
 
 
 @dataclasses.dataclass
@@ -147,6 +158,8 @@ class _ResponseState:
     delay: float = 0.0
     interim: bool = False
     """The response in progress is a 1xx: the final one follows for the same request."""
+    sending: bool = False
+    """Delayed bytes of a chunk are still being sent (the half's task is busy)."""
 
 
 class _Budget:
@@ -208,6 +221,7 @@ class HttpToxic(Toxic):
         super().__post_init__()
         self._budget = _Budget()
         self._methods = {m.upper() for m in _tokens(self.method)}
+        self._glob = bool(_GLOB.search(self.path))
         self._headers = [(name.lower(), value) for name, value in self.match_headers.items()]
         self._side = ""
         self._toxicity = 1.0
@@ -252,14 +266,36 @@ class HttpToxic(Toxic):
     def new_state(self) -> Any:
         return _RequestState() if self._side == "upstream" else _ResponseState()
 
-    async def pipe(self, stub: Stub) -> None:
+    def _exchange(self, stub: Stub) -> Exchange:
         if self._side not in ("upstream", "downstream"):
             raise RuntimeError(f"{self.type} runs through on_link(), on both links of a connection")
-        exchange = stub.shared.setdefault((HttpToxic, self._key), Exchange())
+        exchange: Exchange = stub.shared.setdefault((HttpToxic, self._key), Exchange())
+        return exchange
+
+    async def pipe(self, stub: Stub) -> None:
+        exchange = self._exchange(stub)
         if self._side == "upstream":
             await self._requests(stub, exchange, stub.state)
         else:
             await self._responses(stub, exchange, stub.state)
+
+    def inline(self, stub: Stub, chunk: Chunk) -> bool:
+        """Handle a chunk at once, without a turn of the loop, if nothing has to wait.
+
+        The link calls this only while this toxic's queue is empty, so nothing is overtaken.
+        """
+        exchange = self._exchange(stub)
+        if self._side == "upstream":
+            self._request_chunk(stub, exchange, stub.state, chunk)
+            return True
+        state: _ResponseState = stub.state
+        if state.sending or state.delay or exchange.delays() or exchange.closed:
+            return False  # the task waits its turn, or has waiting to do
+        for send in self._frame_responses(exchange, state, chunk):
+            if not _deliver(stub, exchange, send):
+                return True
+        exchange.pump()
+        return True
 
     # -- judging -----------------------------------------------------------------------------
 
@@ -269,7 +305,7 @@ class HttpToxic(Toxic):
             return False
         if self.path:
             path = _path_of(target)
-            if _GLOB.search(self.path):
+            if self._glob:
                 if not fnmatch.fnmatchcase(path, self.path):
                     return False
             elif not path.startswith(self.path):
@@ -307,15 +343,8 @@ class HttpToxic(Toxic):
 
     async def _requests(self, stub: Stub, exchange: Exchange, state: _RequestState) -> None:
         try:
-            if exchange.verdict is not None:
-                await self._await_verdict(stub, exchange, state)
             while (chunk := await stub.read()) is not None:
-                if state.framer.raw:
-                    self._flush(stub, state, chunk.data, chunk.timestamp)
-                elif state.discard or exchange.closed:
-                    continue  # the connection is closing after a local answer
-                elif self._frame_requests(stub, exchange, state, chunk):
-                    await self._await_verdict(stub, exchange, state)
+                self._request_chunk(stub, exchange, state, chunk)
             self._flush(stub, state, b"", stub.now())
             stub.close()
         except asyncio.CancelledError:
@@ -323,6 +352,28 @@ class HttpToxic(Toxic):
                 # Held bytes must not be lost if this is a removal: send them, stand aside.
                 self._flush(stub, state, b"", stub.now())
             raise
+
+    def _request_chunk(
+        self, stub: Stub, exchange: Exchange, state: _RequestState, chunk: Chunk
+    ) -> None:
+        """What becomes of one chunk from the client (never waits: held bytes stay in state)."""
+        if state.framer.raw:
+            self._flush(stub, state, chunk.data, chunk.timestamp)
+        elif state.discard or exchange.closed:
+            pass  # the connection is closing after a local answer
+        elif exchange.waiting:
+            state.held += chunk.data  # behind an upgrade request still unanswered
+        elif self._frame_requests(stub, exchange, state, chunk):
+            exchange.waiting = True
+            exchange.on_release = lambda: self._released(stub, exchange, state)
+
+    def _released(self, stub: Stub, exchange: Exchange, state: _RequestState) -> None:
+        """An upgrade request has its answer: the bytes held behind it go on."""
+        held, state.held = bytes(state.held), bytearray()
+        if exchange.stand_aside or state.framer.raw:
+            self._flush(stub, state, held, stub.now())
+        elif held:
+            self._request_chunk(stub, exchange, state, Chunk(held, stub.now()))
 
     @staticmethod
     def _flush(stub: Stub, state: _RequestState, data: bytes, timestamp: float) -> None:
@@ -338,60 +389,51 @@ class HttpToxic(Toxic):
 
         What goes on leaves in one piece at the end; every request is in line before that.
         """
-        data, last = chunk.data, 0
-        out: list[bytes | bytearray] = []
+        data, ts, last = chunk.data, chunk.timestamp, 0
+        out = _Pieces(data, ts)
         try:
             for event in state.framer.feed(data):
                 kind, pos = event.kind, event.pos
                 if kind is Kind.HEAD:
                     assert event.head is not None
                     if exchange.stand_aside:  # from this request on, bytes flow untouched
-                        out.append(_release(state, data[last:]))
+                        out.add(_release(state, data[last:]), ts)
                         return False
                     entry = state.current = self._judge(event.head, stub)
                     exchange.push(entry)
                     if entry.local is None:
-                        out += (state.held, data[last:pos])
+                        if state.held:
+                            out.add(bytes(state.held), ts)
+                        out.take(last, pos, ts)
                     else:
                         exchange.dropping = True
-                    state.held = bytearray()
+                    if state.held:
+                        state.held = bytearray()
                 elif kind is Kind.END:
                     ended, state.current = state.current, None
                     if ended is None or ended.local is None:
-                        out.append(data[last:pos])
+                        out.take(last, pos, ts)
                     exchange.dropping = False
                     if ended is not None and ended.local is not None and ended.close:
                         state.discard = True
                         return False
                     if ended is not None and ended.upgrade and ended.local is None:
                         state.held += data[pos:]
-                        exchange.verdict = asyncio.get_running_loop().create_future()
                         return True
                 elif kind is Kind.BAD:
-                    out.append(_release(state, data[last:]))
+                    out.add(_release(state, data[last:]), ts)
                     return False
                 last = pos
-            rest = data[last:]
             if state.framer.in_head:
-                state.held += rest
+                state.held += data[last:]
             elif state.current is None or state.current.local is None:
-                out.append(rest)
+                out.take(last, len(data), ts)
             return False
         finally:
-            payload = b"".join(out)
-            if payload:
-                stub.send(Chunk(payload, chunk.timestamp))
-
-    async def _await_verdict(self, stub: Stub, exchange: Exchange, state: _RequestState) -> None:
-        """Hold what follows an upgrade request until its answer says whether HTTP goes on."""
-        assert exchange.verdict is not None
-        await exchange.verdict
-        exchange.verdict = None
-        held, state.held = bytes(state.held), bytearray()
-        if exchange.stand_aside:
-            self._flush(stub, state, held, stub.now())
-        elif held and self._frame_requests(stub, exchange, state, Chunk(held, stub.now())):
-            await self._await_verdict(stub, exchange, state)
+            sends = out.done()
+            if sends:
+                payload = sends[0].data if len(sends) == 1 else b"".join(s.data for s in sends)
+                stub.send(Chunk(payload, ts))
 
     # -- the response half -------------------------------------------------------------------
 
@@ -419,16 +461,15 @@ class HttpToxic(Toxic):
         self, exchange: Exchange, state: _ResponseState, chunk: Chunk
     ) -> list[_Send]:
         """What to send for a chunk of responses, in order, each with the time it is due."""
-        data, timestamp = chunk.data, chunk.timestamp
+        data, ts = chunk.data, chunk.timestamp
         if state.framer.raw:
-            return [_Send(data, timestamp)]
-        sends: list[_Send] = []
-        last = 0
+            return [_Send(data, ts)]
+        out, last = _Pieces(data, ts), 0
         for event in state.framer.feed(data):
-            self._piece(state, sends, data[last : event.pos], timestamp)
+            self._piece(state, out, last, event.pos, ts)
             last = event.pos
             if event.kind is Kind.START:
-                self._owed(exchange, sends, timestamp)
+                self._owed(exchange, out, ts)
                 entry = exchange.pending[0] if exchange.pending else _UNTRACKED
                 state.current = entry
                 state.framer.method = entry.method
@@ -451,32 +492,32 @@ class HttpToxic(Toxic):
                 elif answered is not None and answered.upgrade:
                     exchange.release()  # refused: HTTP goes on after it
                 state.current, state.delay = None, 0.0
-                self._owed(exchange, sends, timestamp)
+                self._owed(exchange, out, ts)
             else:  # BAD: stand aside; answers owed are sent at once, in order
                 exchange.stand_aside = True
                 state.current, state.delay = None, 0.0
                 for owed in exchange.pending:
                     if owed.local is not None:
-                        _add(sends, _Send(owed.local, timestamp))
+                        out.add(owed.local, ts)
                 exchange.pending.clear()
                 exchange.release()
-        self._piece(state, sends, data[last:], timestamp)
+        self._piece(state, out, last, len(data), ts)
         exchange.busy = state.current is not None
-        return sends
+        return out.done()
 
     @staticmethod
-    def _piece(state: _ResponseState, sends: list[_Send], data: bytes, timestamp: float) -> None:
-        if data:
-            _add(sends, _Send(data, timestamp + state.delay))
+    def _piece(state: _ResponseState, out: _Pieces, start: int, end: int, ts: float) -> None:
+        if end > start:
+            out.take(start, end, ts + state.delay)
             if state.current is not None and state.current.first_byte:
                 state.delay = 0.0
 
     @staticmethod
-    def _owed(exchange: Exchange, sends: list[_Send], timestamp: float) -> None:
+    def _owed(exchange: Exchange, out: _Pieces, ts: float) -> None:
         """Local answers whose turn has come (nothing from upstream ahead of them)."""
         for entry in exchange.locals_due():
             assert entry.local is not None
-            _add(sends, _Send(entry.local, timestamp, entry.close))
+            out.add(entry.local, ts, entry.close)
 
     @staticmethod
     async def _send(
@@ -484,20 +525,26 @@ class HttpToxic(Toxic):
     ) -> None:
         """Send in order, each piece no earlier than it is due; interrupted, send the rest now."""
         for i, send in enumerate(sends):
-            wait = send.due - stub.now()
-            if wait > 0:
-                exchange.busy = True
+            if send.delayed and (wait := send.due - stub.now()) > 0:
+                exchange.busy = state.sending = True
                 try:
                     await stub.sleep(wait)
                 except asyncio.CancelledError:
+                    state.sending = False
                     for rest in sends[i:]:
                         if not _deliver(stub, exchange, rest):
                             break
                     raise
             if not _deliver(stub, exchange, send):
+                state.sending = False
                 return
+        state.sending = False
         exchange.busy = state.current is not None
         exchange.pump()
+
+
+_UNTRACKED = Entry("")
+"""Stands for a response nobody in line asked for (e.g. a 408 before an idle close)."""
 
 
 def _release(state: _RequestState, data: bytes) -> bytes:
@@ -509,23 +556,50 @@ def _release(state: _RequestState, data: bytes) -> bytes:
     return data
 
 
-@dataclasses.dataclass(frozen=True)
-class _Send:
+class _Send(NamedTuple):
     data: bytes
     due: float
     close: bool = False
+    delayed: bool = False
+    """Due later than the chunk it came in was read: the clock must be asked."""
 
 
-_UNTRACKED = Entry("")
-"""Stands for a response nobody in line asked for (e.g. a 408 before an idle close)."""
+class _Pieces:
+    """What one chunk turns into: ranges of it (joined while contiguous and due together)
+    and bytes of the proxy's own, in order."""
 
+    __slots__ = ("_due", "_end", "_start", "data", "sends", "ts")
 
-def _add(sends: list[_Send], send: _Send) -> None:
-    """Append, joining a piece due at the same time to the one before (one write, not two)."""
-    if sends and sends[-1].due == send.due and not sends[-1].close:
-        sends[-1] = _Send(sends[-1].data + send.data, send.due, send.close)
-    else:
-        sends.append(send)
+    def __init__(self, data: bytes, ts: float) -> None:
+        self.data = data
+        self.ts = ts
+        self.sends: list[_Send] = []
+        self._start = self._end = 0
+        self._due = 0.0
+
+    def take(self, start: int, end: int, due: float) -> None:
+        if end <= start:
+            return
+        if self._end == start and self._due == due and self._end > self._start:
+            self._end = end
+            return
+        self._flush()
+        self._start, self._end, self._due = start, end, due
+
+    def add(self, payload: bytes, due: float, close: bool = False) -> None:
+        if payload:
+            self._flush()
+            self.sends.append(_Send(payload, due, close))
+
+    def done(self) -> list[_Send]:
+        self._flush()
+        return self.sends
+
+    def _flush(self) -> None:
+        if self._end > self._start:
+            piece = self.data[self._start : self._end]  # the whole chunk is not copied
+            self.sends.append(_Send(piece, self._due, delayed=self._due > self.ts))
+            self._start = self._end = 0
 
 
 def _deliver(stub: Stub, exchange: Exchange, send: _Send) -> bool:

@@ -12,10 +12,10 @@ raw too: the bytes that follow are not HTTP.
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from enum import Enum
+from typing import NamedTuple
 
 __all__ = ["MAX_HEAD", "Event", "Framer", "Head", "Kind"]
 
@@ -31,7 +31,7 @@ _VERSIONS = ("HTTP/1.1", "HTTP/1.0")
 
 class Kind(Enum):
     START = "start"
-    """The first byte of a message (leading blank lines count as its bytes)."""
+    """The first byte of a response (leading blank lines count as its bytes)."""
     HEAD = "head"
     """The head is complete (`head`); `pos` is just after its blank line."""
     END = "end"
@@ -40,26 +40,27 @@ class Kind(Enum):
     """Not HTTP the framer can follow; `reason` says why. Everything from here on is raw."""
 
 
-@dataclasses.dataclass(frozen=True)
 class Head:
     """A parsed start line and header fields (names lowercased, values stripped)."""
 
-    line: tuple[str, str, str]
-    """Request: method, target, version. Response: version, status, reason."""
-    headers: tuple[tuple[str, str], ...]
+    __slots__ = ("fields", "line")
+
+    def __init__(self, line: tuple[str, str, str], fields: dict[str, list[str]]) -> None:
+        self.line = line
+        """Request: method, target, version. Response: version, status, reason."""
+        self.fields = fields
+        """Every value of each header field, by lowercase name, in order."""
 
     def values(self, name: str) -> list[str]:
         """Every value of a header field, by its lowercase name."""
-        return [value for key, value in self.headers if key == name]
+        return self.fields.get(name, [])
 
     def tokens(self, name: str) -> list[str]:
         """The comma-separated, lowercased tokens of a header field (`Connection: a, b`)."""
-        return [
-            token.strip().lower()
-            for value in self.values(name)
-            for token in value.split(",")
-            if token.strip()
-        ]
+        values = self.fields.get(name)
+        if not values:
+            return []
+        return [t.strip().lower() for v in values for t in v.split(",") if t.strip()]
 
     @property
     def version(self) -> str:
@@ -73,8 +74,7 @@ class Head:
         return self.version == "HTTP/1.1" or "keep-alive" in tokens
 
 
-@dataclasses.dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     kind: Kind
     pos: int
     """Offset in the bytes just fed: where the message starts, or just after its head / end."""
@@ -97,14 +97,16 @@ class _State(Enum):
     RAW = 8
 
 
+_FIELD = re.compile(r"^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*(.*?)[ \t]*\r?$", re.M)
+
+
 def parse_head(data: bytes, request: bool) -> Head:
     """A head without its final blank line; raises BadHttp."""
-    lines = data.split(b"\n")
-    try:
-        start = lines[0].rstrip(b"\r").decode("ascii")
-        fields = [line.rstrip(b"\r").decode("latin-1") for line in lines[1:]]
-    except UnicodeDecodeError:
-        raise BadHttp("start line is not ASCII") from None
+    text = data.decode("latin-1")
+    start, _, rest = text.partition("\n")
+    start = start.removesuffix("\r")
+    if not start.isascii():
+        raise BadHttp("start line is not ASCII")
     if request:
         parts = start.split(" ")
         if len(parts) != 3 or not _TOKEN.match(parts[0]) or not parts[1]:
@@ -113,19 +115,21 @@ def parse_head(data: bytes, request: bool) -> Head:
             raise BadHttp(f"not HTTP/1.x: {parts[2][:20]!r}")
         line = (parts[0], parts[1], parts[2])
     else:
-        version, _, rest = start.partition(" ")
-        status, _, reason = rest.partition(" ")
+        version, _, after = start.partition(" ")
+        status, _, reason = after.partition(" ")
         if version not in _VERSIONS or len(status) != 3 or not status.isdigit():
             raise BadHttp(f"not a status line: {start[:80]!r}")
         line = (version, status, reason)
-    headers = []
-    for field in fields:
-        name, colon, value = field.partition(":")
-        if not colon or not _TOKEN.match(name):
-            # Includes obsolete line folding (a leading space): refused by RFC 9112 too.
-            raise BadHttp(f"malformed header field: {field[:80]!r}")
-        headers.append((name.lower(), value.strip(" \t")))
-    return Head(line, tuple(headers))
+    fields: dict[str, list[str]] = {}
+    if rest:
+        pairs = _FIELD.findall(rest)
+        if len(pairs) != rest.count("\n") + 1:
+            # A line that is not `name: value`, obsolete line folding included (RFC 9112).
+            bad = next(ln for ln in rest.split("\n") if not _FIELD.fullmatch(ln))
+            raise BadHttp(f"malformed header field: {bad[:80]!r}")
+        for name, value in pairs:
+            fields.setdefault(name.lower(), []).append(value)
+    return Head(line, fields)
 
 
 class Framer:
@@ -185,11 +189,16 @@ class Framer:
                 if state is _State.HEAD:
                     if not self._started:
                         self._started = True
-                        yield Event(Kind.START, pos)
-                    found = yield from self._head(data, pos)
+                        if not self.request:  # only a response's first byte matters
+                            yield Event(Kind.START, pos)
+                    found = self._head(data, pos)
                     if found is None:
                         return
-                    pos = found
+                    pos, head = found
+                    yield Event(Kind.HEAD, pos, head)
+                    self._begin_body(head)
+                    if self.state is _State.HEAD or self.raw:
+                        yield Event(Kind.END, pos)  # no body (after a 101, a tunnel follows)
                     continue
                 line_end = data.find(b"\n", pos)
                 if line_end < 0:
@@ -206,8 +215,8 @@ class Framer:
             self.go_raw()
             yield Event(Kind.BAD, pos, reason=str(exc))
 
-    def _head(self, data: bytes, pos: int) -> Generator[Event, None, int | None]:
-        """Read a head from `pos`; returns where it ended, or None when more bytes are needed."""
+    def _head(self, data: bytes, pos: int) -> tuple[int, Head] | None:
+        """Read a head from `pos`: where it ended and what it says, or None (more to come)."""
         buf = self._buf
         if not buf:
             # Blank lines before a start line are tolerated (RFC 9112 §2.2).
@@ -232,12 +241,7 @@ class Framer:
             head_bytes = bytes(buf[: match.start()])
             after = pos + match.end() - before
             buf.clear()
-        head = parse_head(head_bytes, self.request)
-        yield Event(Kind.HEAD, after, head=head)
-        self._begin_body(head)
-        if self.state is _State.HEAD or self.raw:
-            yield Event(Kind.END, after)  # no body (after a 101, a tunnel follows)
-        return after
+        return after, parse_head(head_bytes, self.request)
 
     def _check_partial(self) -> None:
         """Refuse a head in the making as soon as it cannot be HTTP: a TLS hello or an SSH
