@@ -425,7 +425,7 @@ class _Unmarshaller:
                 except OverflowError:  # an integer literal beyond float64
                     as_float = math.inf
                 if math.isfinite(as_float):
-                    return as_float
+                    return value  # as written: an int stays one (messages then say 101)
                 return self.save(describe(value), typ.go, struct_name, path)
             try:
                 as_float = float(value)
