@@ -306,6 +306,12 @@ class LiveProxy:
         self.writers.append(writer)
         return reader, writer
 
+    async def close(self) -> None:
+        """Close the test's client connections, then stop the proxy."""
+        for writer in self.writers:
+            writer.close()
+        await self.proxy.stop()
+
     async def echo(self, data: bytes, timeout: float = 10.0) -> float:
         """Send `data` on a new connection; seconds until all of it came back."""
         reader, writer = await self.connect()
@@ -339,9 +345,7 @@ async def live_proxy() -> AsyncIterator[LiveProxy]:
     try:
         yield live
     finally:
-        for writer in live.writers:
-            writer.close()
-        await proxy.stop()
+        await live.close()
         upstream.close()
         await upstream.wait_closed()
 
@@ -356,13 +360,6 @@ class HttpProxy(LiveProxy):
     async def client(self) -> HttpClient:
         return HttpClient(*await self.connect())
 
-    async def direct(self) -> HttpClient:
-        """A client of the upstream itself, bypassing the proxy."""
-        host, _, port = self.upstream.address.rpartition(":")
-        reader, writer = await asyncio.open_connection(host, int(port))
-        self.writers.append(writer)
-        return HttpClient(reader, writer)
-
 
 @pytest.fixture
 async def http_proxy() -> AsyncIterator[HttpProxy]:
@@ -375,7 +372,5 @@ async def http_proxy() -> AsyncIterator[HttpProxy]:
     try:
         yield live
     finally:
-        for writer in live.writers:
-            writer.close()
-        await proxy.stop()
+        await live.close()
         await upstream.stop()
