@@ -20,7 +20,11 @@ Traps:
   untouched (answers already owed are sent at once). So does a switch of protocol (101, or 2xx
   to CONNECT): while such a request awaits its answer, the bytes after it are held, unparsed.
 - Added to a live connection, the toxic starts at the next request and assumes none is in
-  flight; requests pipelined across that moment may have their responses paired wrongly.
+  flight; requests pipelined across that moment may have their responses paired wrongly, and
+  if it lands inside a message it sees no HTTP and stands aside for that connection.
+- The request half never waits, and the response half waits only to delay: so each handles a
+  chunk inline (`Toxic.inline`, no turn of the loop) whenever the link lets it, and the cost
+  of an HTTP toxic is mostly its parsing.
 - An interrupt (any toxic of the link changed) in the middle of a request head, or while bytes
   wait for an upgrade's answer, flushes what is held and the toxic stands aside for the
   connection: nothing held may be lost if the toxic is being removed. Removing the toxic closes
