@@ -10,11 +10,12 @@ import pytest
 
 from chaos.proxy.collection import ToxicCollection
 from chaos.proxy.toxics._http import HttpToxic
+from chaos.proxy.toxics.http_error import HttpErrorToxic
 
 from .http_kit import request
 
 if TYPE_CHECKING:
-    from conftest import HttpProxy
+    from conftest import HttpProxy, MakePair
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -103,3 +104,15 @@ async def test_an_unasked_response_passes_through(http_proxy: HttpProxy) -> None
     assert unasked.status == 408
     client.send(request("GET", "/fail"))
     assert (await client.reply()).status == 503
+
+
+async def test_added_inside_a_message_it_stands_aside(pair: MakePair) -> None:
+    p = pair(HttpErrorToxic())  # would answer every request it could read
+    rest_of_a_body = b'rest of a JSON body"}'
+    p.requests.feed(rest_of_a_body + request("GET", "/"))
+    await p.settle()
+    assert p.requests.output.data == rest_of_a_body + request("GET", "/")  # untouched
+    p.requests.feed(request("GET", "/later"))
+    await p.settle()
+    assert p.requests.output.data.endswith(request("GET", "/later"))
+    assert p.responses.output.data == b""
