@@ -146,17 +146,14 @@ def http_row(api: httpx.Client, upstream_port: int, proxy_port: int, count: int)
                 api.delete("/proxies/bench/toxics/bench_http").raise_for_status()
     d50, d99 = pct(samples["direct"], 50), pct(samples["direct"], 99)
     print(f"HTTP keep-alive GET x{rounds * batch}: direct p50 {d50:.1f} µs p99 {d99:.1f} µs")
-    t50 = t99 = 0.0
-    for label in variants:
-        a50, a99 = pct(samples[label], 50) - d50, pct(samples[label], 99) - d99
-        if not t50:
-            t50, t99 = a50, a99
-            print(f"  {label}: ADDED p50 {a50:.1f} µs p99 {a99:.1f} µs")
-        else:
-            print(
-                f"  {label}: ADDED p50 {a50:.1f} µs p99 {a99:.1f} µs = "
-                f"{a50 / t50:.2f}x / {a99 / t99:.2f}x the TCP path's"
-            )
+    added = {label: (pct(v, 50) - d50, pct(v, 99) - d99) for label, v in samples.items()}
+    tcp, *http = variants
+    t50, t99 = added[tcp]
+    print(f"  {tcp}: ADDED p50 {t50:.1f} µs p99 {t99:.1f} µs")
+    for label in http:
+        a50, a99 = added[label]
+        ratio = f"{a50 / t50:.2f}x / {a99 / t99:.2f}x" if t50 > 0 and t99 > 0 else "n/a"
+        print(f"  {label}: ADDED p50 {a50:.1f} µs p99 {a99:.1f} µs = {ratio} the TCP path's")
 
 
 def transfer(port: int, nbytes: int) -> float:
