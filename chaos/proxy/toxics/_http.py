@@ -230,6 +230,7 @@ class HttpToxic(Toxic):
         self._side = ""
         self._toxicity = 1.0
         self._key = 0
+        self._exchange_key: tuple[type, int] = (HttpToxic, 0)
 
     def validate(self) -> None:
         super().validate()
@@ -260,6 +261,7 @@ class HttpToxic(Toxic):
         """This toxic as one link of a connection runs it: its half for `stream`."""
         bound = copy.copy(self)
         bound._side, bound._toxicity, bound._key = stream, toxicity, key
+        bound._exchange_key = (HttpToxic, key)
         return bound
 
     def on_remove(self, shared: dict[Any, Any], key: int) -> bool:
@@ -273,7 +275,9 @@ class HttpToxic(Toxic):
     def _exchange(self, stub: Stub) -> Exchange:
         if self._side not in ("upstream", "downstream"):
             raise RuntimeError(f"{self.type} runs through on_link(), on both links of a connection")
-        exchange: Exchange = stub.shared.setdefault((HttpToxic, self._key), Exchange())
+        exchange: Exchange | None = stub.shared.get(self._exchange_key)
+        if exchange is None:
+            exchange = stub.shared[self._exchange_key] = Exchange()
         return exchange
 
     async def pipe(self, stub: Stub) -> None:
