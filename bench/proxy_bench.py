@@ -6,8 +6,13 @@ Starts `chaos-proxy` as its own process (like toxiproxy-server) and an echo/sink
 another, then measures on loopback:
   1. added round-trip latency, p50/p99, of 64-byte ping-pong (proxied minus direct);
   2. throughput in MB/s of a one-way transfer (default 1 GiB), direct and proxied;
-  3. the error of a 20 ms downstream latency toxic, p50/p99 (proxied RTT - direct RTT - 20 ms).
-With --url, benchmarks an already running Toxiproxy-compatible server (a real Toxiproxy too).
+  3. the error of a 20 ms downstream latency toxic, p50/p99 (proxied RTT - direct RTT - 20 ms);
+  4. the cost of the HTTP toxics: added latency per request of a keep-alive HTTP/1.1 request
+     stream through the proxy with no toxic (the TCP path), then with an http_error toxic that
+     matches no request, then one whose percentage is 0 (every request parsed and judged), and
+     the ratio of each to the TCP path's added latency (target: at most 2x).
+With --url, benchmarks an already running Toxiproxy-compatible server (a real Toxiproxy too;
+it has no HTTP toxics, so row 4 shows only the TCP path).
 """
 
 from __future__ import annotations
@@ -26,8 +31,19 @@ import httpx
 
 SERVER = r"""
 import socket, sys, threading
+REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 def handle(c):
     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    mode = c.recv(1, socket.MSG_PEEK)
+    if mode not in (b"e", b"s"):  # HTTP/1.1 keep-alive: GETs without bodies, one reply each
+        buf = b""
+        while True:
+            while b"\r\n\r\n" not in buf:
+                if not (d := c.recv(65536)):
+                    return c.close()
+                buf += d
+            _, _, buf = buf.partition(b"\r\n\r\n")
+            c.sendall(REPLY)
     mode = c.recv(1)
     if mode == b"e":  # echo
         while d := c.recv(65536):
@@ -76,6 +92,69 @@ def pingpong(port: int, count: int) -> list[float]:
             rtts.append((time.perf_counter_ns() - t) / 1000)
     s.close()
     return rtts
+
+
+HTTP_REQUEST = b"GET /bench HTTP/1.1\r\nHost: bench\r\nUser-Agent: proxy_bench\r\n\r\n"
+HTTP_REPLY_SIZE = len(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+
+def http_requests(port: int, count: int) -> list[float]:
+    """Round-trip times in µs of `count` GETs, one after another on one keep-alive connection."""
+    s = socket.create_connection(("127.0.0.1", port))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    rtts = []
+    for i in range(count + 200):
+        t = time.perf_counter_ns()
+        s.sendall(HTTP_REQUEST)
+        got = 0
+        while got < HTTP_REPLY_SIZE:
+            chunk = s.recv(HTTP_REPLY_SIZE - got)
+            if not chunk:
+                raise SystemExit("the HTTP upstream closed the connection")
+            got += len(chunk)
+        if i >= 200:  # warm-up excluded
+            rtts.append((time.perf_counter_ns() - t) / 1000)
+    s.close()
+    return rtts
+
+
+def http_row(api: httpx.Client, upstream_port: int, proxy_port: int, count: int) -> None:
+    """Added latency per request with no toxic, then with http toxics that act on nothing.
+
+    The variants take turns in rounds (one batch each per round), so a load that comes and
+    goes on a shared machine weighs on all of them alike.
+    """
+    variants: dict[str, dict[str, object] | None] = {
+        "TCP path (no toxic)": None,
+        "http_error matching no request": {"path": "/never"},
+        "http_error at percentage 0": {"percentage": 0},
+    }
+    rounds = 10
+    batch = max(100, count // rounds)
+    samples: dict[str, list[float]] = {"direct": [], **{label: [] for label in variants}}
+    for _ in range(rounds):
+        samples["direct"] += http_requests(upstream_port, batch)
+        for label, attributes in variants.items():
+            if attributes is not None:
+                body = {"type": "http_error", "name": "bench_http", "attributes": attributes}
+                r = api.post("/proxies/bench/toxics", json=body)
+                if r.status_code != 200:
+                    print(f"HTTP toxics not supported by this server ({r.text.strip()})")
+                    return
+            samples[label] += http_requests(proxy_port, batch)
+            if attributes is not None:
+                api.delete("/proxies/bench/toxics/bench_http").raise_for_status()
+    d50, d99 = pct(samples["direct"], 50), pct(samples["direct"], 99)
+    print(f"HTTP keep-alive GET x{rounds * batch}: direct p50 {d50:.1f} µs p99 {d99:.1f} µs")
+    added = {label: (pct(v, 50) - d50, pct(v, 99) - d99) for label, v in samples.items()}
+    tcp, *http = variants
+    t50, t99 = added[tcp]
+    print(f"  {tcp}: ADDED p50 {t50:.1f} µs p99 {t99:.1f} µs")
+    for label in http:
+        a50, a99 = added[label]
+        r50 = f"{a50 / t50:.2f}x" if t50 > 0 else "n/a"
+        r99 = f"{a99 / t99:.2f}x" if t99 > 0 else "n/a"  # noise can push a p99 below direct's
+        print(f"  {label}: ADDED p50 {a50:.1f} µs p99 {a99:.1f} µs = {r50} / {r99} the TCP path's")
 
 
 def transfer(port: int, nbytes: int) -> float:
@@ -172,6 +251,8 @@ def main() -> None:
             f"latency toxic 20 ms x{n}: error p50 {pct(errors, 50) / 1000:+.2f} ms "
             f"p99 {pct(errors, 99) / 1000:+.2f} ms"
         )
+        api.delete("/proxies/bench/toxics/latency_downstream").raise_for_status()
+        http_row(api, upstream_port, proxy_port, max(1000, args.pings // 4))
         api.delete("/proxies/bench")
     finally:
         echo.kill()

@@ -3,10 +3,13 @@
     with Toxiproxy() as api:                      # $TOXIPROXY_URL or http://127.0.0.1:8474
         proxy = api.create_proxy("db", upstream="127.0.0.1:5432")
         proxy.add_toxic("latency", attributes={"latency": 200})
+        proxy.add_http_error(503, percentage=30, path="/push")   # our server only
 
-`AsyncToxiproxy` has the same methods, awaited. `create_proxy(..., toxics=[...])` makes a proxy
-born with its toxics on our server; a real Toxiproxy ignores them, so the client adds them one by
-one (warning `ServerIgnoredToxicsWarning`) and deletes the proxy if one fails.
+`AsyncToxiproxy` has the same methods, awaited. `add_http_error` and `add_http_latency` add the
+HTTP toxics with typed arguments (`HttpMatch`: which requests); a real Toxiproxy has no such
+toxics (`InvalidToxic`). `create_proxy(..., toxics=[...])` makes a proxy born with its toxics
+on our server; a real Toxiproxy ignores them, so the client adds them one by one (warning
+`ServerIgnoredToxicsWarning`) and deletes the proxy if one fails.
 
 Errors: status and the server's error text map to a class; the message carries the server's
 text, status, method and path:
@@ -54,7 +57,7 @@ from chaos.client._errors import (
     UnsupportedByServer,
 )
 from chaos.client._models import Connection, ConnectionToxic, Proxy, Toxic
-from chaos.client._ops import ServerIgnoredToxicsWarning
+from chaos.client._ops import HttpMatch, ServerIgnoredToxicsWarning
 
 __all__ = [
     "DEFAULT_URL",
@@ -67,6 +70,7 @@ __all__ = [
     "Connection",
     "ConnectionToxic",
     "Forbidden",
+    "HttpMatch",
     "InvalidResponse",
     "InvalidStream",
     "InvalidToxic",

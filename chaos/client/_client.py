@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import httpx
 
@@ -13,7 +13,7 @@ from chaos import __version__
 from chaos.client import _ops
 from chaos.client._errors import ToxiproxyError, TransportError
 from chaos.client._models import Connection, Proxy, Toxic
-from chaos.client._ops import Op, Request
+from chaos.client._ops import HttpMatch, Op, Request
 
 T = TypeVar("T")
 
@@ -191,6 +191,49 @@ class Toxiproxy:
     ) -> Toxic:
         """Add a toxic (named `<type>_<stream>` unless `name` is given); applies to live links."""
         return self._run(_ops.add_toxic(proxy, type, stream, toxicity, attributes, name))
+
+    def add_http_error(
+        self,
+        proxy: str | Proxy,
+        status: int = 503,
+        *,
+        body: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        toxicity: float = 1.0,
+        stream: str = "downstream",
+        name: str | None = None,
+        **match: Unpack[HttpMatch],
+    ) -> Toxic:
+        """Answer matching requests with `status` instead of forwarding them (our server only).
+
+        `match`: which requests (`method`, `path`, `match_headers`) and how many (`percentage`
+        rolled per request, at most `count` in all); see `HttpMatch`.
+        """
+        attributes = {"status": status, "body": body, "headers": headers, **match}
+        return self._run(
+            _ops.add_http_toxic(proxy, "http_error", stream, toxicity, name, attributes)
+        )
+
+    def add_http_latency(
+        self,
+        proxy: str | Proxy,
+        latency: int,
+        *,
+        jitter: int | None = None,
+        first_byte: bool | None = None,
+        toxicity: float = 1.0,
+        stream: str = "downstream",
+        name: str | None = None,
+        **match: Unpack[HttpMatch],
+    ) -> Toxic:
+        """Delay the responses of matching requests by `latency` ms (our server only).
+
+        With `first_byte`, only the start of each response waits; `match` as for add_http_error.
+        """
+        attributes = {"latency": latency, "jitter": jitter, "first_byte": first_byte, **match}
+        return self._run(
+            _ops.add_http_toxic(proxy, "http_latency", stream, toxicity, name, attributes)
+        )
 
     def update_toxic(
         self,

@@ -138,6 +138,14 @@ class Proxy:
         """Add a toxic to this proxy (same arguments as the client's `add_toxic`)."""
         return self._bound().add_toxic(self.name, type, **kwargs)
 
+    def add_http_error(self, status: int = 503, **kwargs: Any) -> Any:
+        """Add an http_error toxic (same arguments as the client's `add_http_error`)."""
+        return self._bound().add_http_error(self.name, status, **kwargs)
+
+    def add_http_latency(self, latency: int, **kwargs: Any) -> Any:
+        """Add an http_latency toxic (same arguments as the client's `add_http_latency`)."""
+        return self._bound().add_http_latency(self.name, latency, **kwargs)
+
     def update_toxic(self, toxic: str, **kwargs: Any) -> Any:
         """Update one of this proxy's toxics (same arguments as the client's `update_toxic`)."""
         return self._bound().update_toxic(self.name, toxic, **kwargs)

@@ -12,7 +12,7 @@ import json
 import warnings
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 from urllib.parse import quote
 
 from chaos.client._errors import ApiError, InvalidResponse, ToxiproxyError, api_error
@@ -62,6 +62,21 @@ class Response:
 
 
 Op = Generator[Request, Response, T]
+
+
+class HttpMatch(TypedDict, total=False):
+    """Which requests an HTTP toxic acts on (each left out: the server's default, any)."""
+
+    method: str
+    """Methods, comma-separated (`GET,HEAD`)."""
+    path: str
+    """A path prefix (`/api`), or a glob if it has `*`, `?` or `[` (`/users/*/avatar`)."""
+    match_headers: Mapping[str, str]
+    """Header name to a glob its value must match (`*`: present); all must match."""
+    percentage: float
+    """Percent of the matching requests, rolled per request (times the toxicity)."""
+    count: int
+    """At most this many requests in all, the first ones selected (0: no limit)."""
 
 
 class ServerIgnoredToxicsWarning(UserWarning):
@@ -260,6 +275,22 @@ def add_toxic(
         body["name"] = name
     response = yield Request("POST", _path("proxies", name_of(proxy), "toxics"), body)
     return response.parse(Toxic.from_json, response.json())
+
+
+def add_http_toxic(
+    proxy: str | Proxy,
+    type: str,
+    stream: str,
+    toxicity: float,
+    name: str | None,
+    attributes: Mapping[str, Any],
+) -> Op[Toxic]:
+    """An HTTP toxic (pytest-chaos servers): attributes given as None are left to the server.
+
+    A real Toxiproxy has no HTTP toxics and answers `invalid toxic type` (`InvalidToxic`).
+    """
+    given = {key: value for key, value in attributes.items() if value is not None}
+    return add_toxic(proxy, type, stream, toxicity, given, name)
 
 
 def update_toxic(

@@ -425,7 +425,7 @@ class _Unmarshaller:
                 except OverflowError:  # an integer literal beyond float64
                     as_float = math.inf
                 if math.isfinite(as_float):
-                    return as_float
+                    return value  # as written: an int stays one (messages then say 101)
                 return self.save(describe(value), typ.go, struct_name, path)
             try:
                 as_float = float(value)
@@ -440,8 +440,14 @@ class _Unmarshaller:
         if isinstance(typ, Map):
             if kind != "object":
                 return self.save(kind, typ.go, struct_name, path)
-            entries = {k: self.value(v, typ.elem, struct_name, path) for k, v in value.items()}
-            return {k: v for k, v in entries.items() if v is not ABSENT}
+            entries: dict[str, Any] = {}
+            for key, item in value.items():
+                decoded = self.value(item, typ.elem, struct_name, path)
+                if decoded is ABSENT and typ.elem == Scalar("string"):
+                    decoded = ""  # Go stores a null element as its zero value
+                if decoded is not ABSENT:
+                    entries[key] = decoded
+            return entries
         if isinstance(typ, Opaque):
             return value if kind == "object" else self.save(kind, typ.go, struct_name, path)
         if isinstance(typ, Slice):

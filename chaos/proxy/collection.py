@@ -1,8 +1,15 @@
-"""A proxy's toxics, by stream, in insertion order, and how they are added, updated, removed."""
+"""A proxy's toxics, by stream, in insertion order, and how they are added, updated, removed.
+
+A toxic that spans the connection (the HTTP toxics) is listed under its stream but runs on both
+links: `chain()` puts it at the head of the upstream chain and at the tail of the downstream
+chain, in reverse order of creation, so those toxics nest, the oldest outermost. Its links do
+not roll its toxicity (it applies per request, see `toxics._http`).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -12,6 +19,7 @@ from chaos.proxy.toxics import TOXICS, Toxic
 __all__ = ["STREAMS", "ToxicCollection", "ToxicSpec", "parse_stream"]
 
 STREAMS = ("upstream", "downstream")
+_uids = itertools.count(1)
 
 
 def parse_stream(raw: str) -> str:
@@ -33,6 +41,15 @@ class ToxicSpec:
     """The spelling the client used, echoed back as Toxiproxy does."""
     toxicity: float
     toxic: Toxic
+    uid: int = dataclasses.field(default_factory=lambda: next(_uids))
+    """Unique to this toxic, kept through updates (a re-added name gets a new one)."""
+
+    def on_link(self, stream: str) -> ToxicSpec:
+        """The spec a link of `stream` runs."""
+        if not self.toxic.spans_connection:
+            return self
+        toxic = self.toxic.on_link(stream, self.toxicity, self.uid)
+        return dataclasses.replace(self, toxic=toxic, toxicity=1.0)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,7 +61,10 @@ class ToxicSpec:
         }
 
 
-Apply = Callable[[str, tuple[ToxicSpec, ...], bool], Awaitable[None]]
+Close = bool | Callable[[dict[Any, Any]], bool]
+"""Whether a chain change closes a connection: for all of them, or asked of each one's
+shared state."""
+Apply = Callable[[str, tuple[ToxicSpec, ...], Close], Awaitable[None]]
 
 
 class ToxicCollection:
@@ -65,7 +85,20 @@ class ToxicCollection:
         raise ToxicNotFound()
 
     def chain(self, stream: str) -> tuple[ToxicSpec, ...]:
-        return tuple(self.chains[stream])
+        """What a link of `stream` runs, in order from its source to its destination."""
+        own = [spec for spec in self.chains[stream] if not spec.toxic.spans_connection]
+        spanning = self._spanning()
+        if not spanning:
+            return tuple(own)
+        bound = [spec.on_link(stream) for spec in spanning]
+        return tuple(bound + own) if stream == "upstream" else tuple(own + bound[::-1])
+
+    def _spanning(self) -> list[ToxicSpec]:
+        return sorted((s for s in self.all() if s.toxic.spans_connection), key=lambda s: s.uid)
+
+    def _streams(self, spec: ToxicSpec) -> tuple[str, ...]:
+        """The links a change of `spec` touches (downstream first: answers have a way out)."""
+        return ("downstream", "upstream") if spec.toxic.spans_connection else (spec.stream,)
 
     @staticmethod
     def build(
@@ -95,7 +128,8 @@ class ToxicCollection:
         if spec.name in self.names():
             raise ToxicExists()
         self.chains[spec.stream].append(spec)
-        await self._apply(spec.stream, self.chain(spec.stream), False)
+        for stream in self._streams(spec):
+            await self._apply(stream, self.chain(stream), False)
         return spec
 
     async def update(
@@ -109,22 +143,44 @@ class ToxicCollection:
         )
         chain = self.chains[old.stream]
         chain[chain.index(old)] = new
-        await self._apply(old.stream, self.chain(old.stream), False)
+        for stream in self._streams(new):
+            await self._apply(stream, self.chain(stream), False)
         return new
 
     async def remove(self, name: str) -> None:
         old = self.get(name)
         self.chains[old.stream].remove(old)
-        await self._apply(old.stream, self.chain(old.stream), old.toxic.closes_on_remove)
+        for stream in self._streams(old):
+            await self._apply(stream, self.chain(stream), _closing([old], stream))
 
     async def clear(self) -> None:
-        for stream in STREAMS:
-            removed = self.chains[stream]
-            if not removed:
-                continue
-            self.chains[stream] = []
-            close = any(spec.toxic.closes_on_remove for spec in removed)
-            await self._apply(stream, (), close)
+        removed = self.all()
+        self.chains = {s: [] for s in STREAMS}
+        for stream in ("downstream", "upstream"):
+            if any(stream in self._streams(spec) for spec in removed):
+                await self._apply(stream, (), _closing(removed, stream))
 
     def to_json(self) -> list[dict[str, Any]]:
         return [spec.to_json() for spec in self.all()]
+
+
+def _closing(removed: list[ToxicSpec], stream: str) -> Close:
+    """Whether removing `removed` closes a connection, when the links of `stream` change.
+
+    A TCP toxic decides on its own stream; a spanning one decides per connection, once, as its
+    downstream half goes (it then forgets the connection's state).
+    """
+    close = any(
+        s.toxic.closes_on_remove
+        for s in removed
+        if s.stream == stream and not s.toxic.spans_connection
+    )
+    spanning = [s for s in removed if s.toxic.spans_connection]
+    if not spanning or stream != "downstream":
+        return close
+
+    def per_connection(shared: dict[Any, Any]) -> bool:
+        verdicts = [s.toxic.on_remove(shared, s.uid) for s in spanning]  # all of them: they forget
+        return close or any(verdicts)
+
+    return per_connection

@@ -107,6 +107,8 @@ class Connection:
         self.client_flow = Flow()
         self.server_flow = Flow()
         self.links: dict[str, Link] = {}
+        self.shared: dict[Any, Any] = {}
+        """Given to both links: toxics that span the two directions keep their state here."""
         self._lost: set[str] = set()
         self._open_task: asyncio.Task[None] | None = None
         self.closed = False
@@ -151,6 +153,7 @@ class Connection:
             on_reset=self.reset,
             rng=self._rng,
             clock=self._clock,
+            shared=self.shared,
         )
         self.links["downstream"] = Link(
             "downstream",
@@ -160,6 +163,7 @@ class Connection:
             on_reset=self.reset,
             rng=self._rng,
             clock=self._clock,
+            shared=self.shared,
         )
         for stream, link in self.links.items():
             link.start(self._chains(stream))

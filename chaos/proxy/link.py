@@ -14,6 +14,7 @@ re-fed chunks are not delayed twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from chaos.proxy.flow import Flow
 from chaos.proxy.stream import EOF, Chunk, ChunkQueue
 from chaos.proxy.stub import Clock, LoopClock, Stub
+from chaos.proxy.toxics import Toxic
 from chaos.proxy.toxics.noop import passthrough
 
 if TYPE_CHECKING:
@@ -56,6 +58,7 @@ class Link:
         on_reset: Callable[[], None],
         rng: random.Random,
         clock: Clock | None = None,
+        shared: dict[Any, Any] | None = None,
     ) -> None:
         self.stream = stream
         self.source = source
@@ -66,8 +69,12 @@ class Link:
         self.clock: Clock = clock or LoopClock()
         self.specs: tuple[ToxicSpec, ...] = ()
         self.states: dict[str, Any] = {}
+        self.shared: dict[Any, Any] = {} if shared is None else shared
+        """State of the whole connection, one dict for both its links (see `Stub.shared`)."""
         self.applied: list[tuple[str, str, bool]] = []
         self._head: ChunkQueue | None = None
+        self._inline: Callable[[Chunk], bool] | None = None
+        """The first toxic's synchronous path, if it has one (see `Toxic.inline`)."""
         self._queues: list[ChunkQueue] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
@@ -86,8 +93,10 @@ class Link:
         self.received_chunks += 1
         if self._head is None:
             self._deliver_data(data)
-        else:
-            self._head.put(Chunk(data, self.clock.now()))
+            return
+        chunk = Chunk(data, self.clock.now())
+        if self._inline is None or self._head or not self._inline(chunk):
+            self._head.put(chunk)
 
     def feed_eof(self) -> None:
         """The source ended (EOF, error or closed)."""
@@ -150,6 +159,7 @@ class Link:
         without them the link rolls once its old toxics have stopped.
         """
         async with self._lock:
+            self._inline = None  # the old chain is going: everything waits for the new one
             tasks = list(self._tasks)
             for task in tasks:
                 task.cancel()
@@ -188,6 +198,7 @@ class Link:
         if len(rolls) != len(specs):
             raise ValueError(f"{len(rolls)} toxicity rolls for a chain of {len(specs)} toxics")
         self.specs = specs
+        self._inline = None
         self._tasks.clear()
         self.applied = []
         names = {spec.name for spec in specs}
@@ -205,8 +216,11 @@ class Link:
             output = self._queues[i + 1] if i + 1 < len(specs) else self
             if spec.name not in self.states:
                 self.states[spec.name] = spec.toxic.new_state()
-            stub = Stub(self._queues[i], output, self, self.rng, self.clock, self.states[spec.name])
+            state = self.states[spec.name]
+            stub = Stub(self._queues[i], output, self, self.rng, self.clock, state, self.shared)
             self.applied.append((spec.name, spec.toxic.type, rolls[i]))
+            if i == 0 and rolls[0] and type(spec.toxic).inline is not Toxic.inline:
+                self._inline = functools.partial(spec.toxic.inline, stub)
             task = asyncio.get_running_loop().create_task(self._run(spec, stub, rolls[i]))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -233,5 +247,6 @@ class Link:
     def cancel(self) -> None:
         """Stop every toxic task now (the connection is gone); no chain is built after this."""
         self.cancelled = True
+        self._inline = None
         for task in list(self._tasks):
             task.cancel()

@@ -9,7 +9,7 @@ from collections import Counter
 from typing import Any
 
 from chaos.proxy.address import BACKLOG, bind
-from chaos.proxy.collection import STREAMS, ToxicCollection, ToxicSpec
+from chaos.proxy.collection import STREAMS, Close, ToxicCollection, ToxicSpec
 from chaos.proxy.connection import Connection
 from chaos.proxy.stub import Clock
 
@@ -92,15 +92,19 @@ class Proxy:
             conn.close()
         return len(conns)
 
-    async def _apply(self, stream: str, chain: tuple[ToxicSpec, ...], close_after: bool) -> None:
-        conns = sorted(self.connections, key=lambda c: c.seq)
-        links = [c.links[stream] for c in conns if stream in c.links]
+    async def _apply(self, stream: str, chain: tuple[ToxicSpec, ...], close_after: Close) -> None:
+        conns = [c for c in sorted(self.connections, key=lambda c: c.seq) if stream in c.links]
+        links = [c.links[stream] for c in conns]
         # Roll here, oldest connection first: the links rebuild in whatever order their old
         # toxics stop, and a seeded server must draw in the same order every run.
         rolls = [link.roll(chain) for link in links]
+        closes = [close_after(c.shared) if callable(close_after) else close_after for c in conns]
         if links:
             await asyncio.gather(
-                *(link.update(chain, close_after, r) for link, r in zip(links, rolls, strict=True))
+                *(
+                    link.update(chain, close, r)
+                    for link, close, r in zip(links, closes, rolls, strict=True)
+                )
             )
 
     def totals(self) -> dict[str, int]:

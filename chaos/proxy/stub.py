@@ -62,9 +62,13 @@ class LoopClock:
 
 
 class Stub:
-    """One toxic's input, output, per-connection state, random source and clock."""
+    """One toxic's input, output, per-connection state, random source and clock.
 
-    __slots__ = ("clock", "closed", "input", "link", "output", "rng", "state")
+    `state` is this toxic's on this link; `shared` is one dict for both links of a connection
+    (the HTTP toxics pair requests read on one link with responses read on the other).
+    """
+
+    __slots__ = ("clock", "closed", "input", "link", "output", "rng", "shared", "state")
 
     def __init__(
         self,
@@ -74,6 +78,7 @@ class Stub:
         rng: random.Random,
         clock: Clock,
         state: Any = None,
+        shared: dict[Any, Any] | None = None,
     ) -> None:
         self.input = input
         self.output = output
@@ -81,6 +86,7 @@ class Stub:
         self.rng = rng
         self.clock = clock
         self.state = state
+        self.shared = {} if shared is None else shared
         self.closed = False
 
     async def read(self) -> Chunk | None:

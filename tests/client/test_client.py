@@ -254,6 +254,29 @@ async def test_extensions_on_our_server(api: Api, extended: bool) -> None:
         await api.connections("ghost")
 
 
+async def test_http_toxics_with_typed_arguments(api: Api, extended: bool) -> None:
+    proxy: Proxy = await api.create_proxy("web", UPSTREAM)
+    if not extended:
+        with pytest.raises(InvalidToxic):  # a real Toxiproxy has no HTTP toxics
+            await api.add_http_error("web", 503, percentage=30)
+        return
+    error = await api.add_http_error("web", 429, percentage=30, path="/push", body="slow down")
+    assert error.name == "http_error_downstream" and error.type == "http_error"
+    assert error.attributes["status"] == 429 and error.attributes["percentage"] == 30
+    assert error.attributes["count"] == 0  # not given: the server's default
+    latency = await settle(
+        proxy.add_http_latency(200, first_byte=True, method="GET", name="slow", stream="upstream")
+    )
+    assert (latency.name, latency.stream, latency.attributes["latency"]) == (
+        "slow",
+        "upstream",
+        200,
+    )
+    assert latency.attributes["first_byte"] is True and latency.attributes["method"] == "GET"
+    listed = {t.name: t.type for t in await api.toxics("web")}
+    assert listed == {"http_error_downstream": "http_error", "slow": "http_latency"}
+
+
 async def test_proxy_handle_convenience_methods(api: Api) -> None:
     proxy: Proxy = await api.create_proxy("handle", UPSTREAM)
     assert proxy.client is api.client

@@ -268,3 +268,24 @@ async def test_openapi_returns_the_document(scripted: Scripted) -> None:
     assert script.requests[0].url.path == "/openapi.json"
     with pytest.raises(InvalidResponse):
         await api.openapi()
+
+
+async def test_http_toxics_send_only_the_attributes_given(scripted: Scripted) -> None:
+    api, script = scripted(answer(200, TOXIC), answer(200, TOXIC))
+    await api.add_http_error("p", 503, count=2, match_headers={"X-Fault": "on"})
+    await api.add_http_latency("p", 250, toxicity=0.5, name="slow")
+    assert [sent(r) for r in script.requests] == [
+        {
+            "type": "http_error",
+            "stream": "downstream",
+            "toxicity": 1.0,
+            "attributes": {"status": 503, "count": 2, "match_headers": {"X-Fault": "on"}},
+        },
+        {
+            "type": "http_latency",
+            "stream": "downstream",
+            "toxicity": 0.5,
+            "attributes": {"latency": 250},
+            "name": "slow",
+        },
+    ]

@@ -13,6 +13,8 @@ from urllib.parse import unquote
 
 import httpx
 
+from chaos.proxy.toxics import TOXICS
+
 TOXIC_DEFAULTS: dict[str, dict[str, int]] = {
     "latency": {"latency": 0, "jitter": 0},
     "bandwidth": {"rate": 0},
@@ -23,6 +25,8 @@ TOXIC_DEFAULTS: dict[str, dict[str, int]] = {
     "limit_data": {"bytes": 0},
     "noop": {},
 }
+# Our server's own toxic types: the fake answers with their defaults when `extended`.
+EXTENDED_DEFAULTS = {name: TOXICS[name]().attributes() for name in ("http_error", "http_latency")}
 ERROR_HEADERS = {"Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff"}
 
 
@@ -180,11 +184,12 @@ class FakeToxiproxy:
             raise error(400, "stream was invalid, can be either upstream or downstream")
         kind = body.get("type")
         name = body.get("name") or f"{kind}_{stream}"
-        if kind not in TOXIC_DEFAULTS:
+        defaults = {**TOXIC_DEFAULTS, **(EXTENDED_DEFAULTS if self.extended else {})}
+        if kind not in defaults:
             raise error(400, "invalid toxic type")
         if any(t["name"] == name for t in proxy["toxics"]):
             raise error(409, "toxic already exists")
-        attributes = {**TOXIC_DEFAULTS[kind], **(body.get("attributes") or {})}
+        attributes = {**defaults[kind], **(body.get("attributes") or {})}
         toxicity = body.get("toxicity", 1.0)
         return {
             "attributes": attributes,

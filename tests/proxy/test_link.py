@@ -10,6 +10,9 @@ import pytest
 from chaos.proxy.collection import ToxicCollection, ToxicSpec
 from chaos.proxy.flow import Flow
 from chaos.proxy.link import Link
+from chaos.proxy.stream import Chunk
+from chaos.proxy.stub import Stub
+from chaos.proxy.toxics import Toxic
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -85,3 +88,52 @@ async def test_no_chain_is_built_on_a_link_cancelled_during_an_update() -> None:
     await settle()
     others = asyncio.all_tasks() - {asyncio.current_task()}
     assert not others, f"toxic tasks left waiting on a dead link: {others}"
+
+
+class Inline(Toxic):
+    """Handles chunks at once unless told to defer; `pipe` marks what it handled late."""
+
+    type = "inline-test"
+
+    def __init__(self, defer: set[bytes]) -> None:
+        self.defer = defer
+        self.inlined: list[bytes] = []
+
+    def inline(self, stub: Stub, chunk: Chunk) -> bool:
+        if chunk.data in self.defer:
+            return False
+        self.inlined.append(chunk.data)
+        stub.send(chunk)
+        return True
+
+    async def pipe(self, stub: Stub) -> None:
+        while (chunk := await stub.read()) is not None:
+            stub.send(Chunk(chunk.data.upper(), chunk.timestamp))
+        stub.close()
+
+
+async def test_the_first_toxic_may_handle_chunks_inline_but_never_overtakes() -> None:
+    sink, toxic = Sink(), Inline(defer={b"b"})
+    link = new_link(sink)
+    link.start((ToxicSpec("i", "downstream", "downstream", 1.0, toxic),))
+    link.feed(b"a")  # inline: written before feed returns
+    assert sink.writes == [b"a"]
+    link.feed(b"b")  # deferred to the task...
+    link.feed(b"c")  # ...so c queues behind it instead of going first
+    await settle()
+    assert sink.writes == [b"a", b"B", b"C"]
+    assert toxic.inlined == [b"a"]
+    await link.update(())  # without the toxic, no inline path is left
+    link.feed(b"d")
+    assert sink.writes[-1] == b"d" and toxic.inlined == [b"a"]
+
+
+async def test_a_toxic_whose_roll_failed_is_not_run_inline() -> None:
+    sink, toxic = Sink(), Inline(defer=set())
+    link = new_link(sink)
+    spec = ToxicSpec("i", "downstream", "downstream", 1.0, toxic)
+    await link.update((spec,), active=(False,))
+    link.feed(b"x")
+    await settle()
+    assert sink.writes == [b"x"] and toxic.inlined == []
+    link.cancel()

@@ -1,29 +1,34 @@
-"""GET /openapi.json: an OpenAPI 3.1 description of every endpoint, schema and error."""
+"""GET /openapi.json: an OpenAPI 3.1 description of every endpoint, schema and error.
+
+Links lead from the operations that create a proxy or a toxic to those that need its name,
+so a stateful tool (schemathesis) can reach every operation. Toxiproxy answers that OpenAPI
+cannot state are said in descriptions: errors are JSON sent as text/plain; a wrong method gets
+a bodiless 405 without Allow; /metrics answers every method alike (404 when it is not enabled).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import chaos
-from chaos.proxy.toxics import TOXICS
+from chaos.proxy.api._openapi_schemas import ref, schemas
 
 __all__ = ["OPENAPI", "build_openapi"]
 
-_REF = "#/components/schemas/"
 _TEXT = "text/plain; charset=utf-8"
 
 
-def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": _REF + name}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _json(schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+        **extra,
+    }
 
 
 def _error(description: str) -> dict[str, Any]:
     """An API error: JSON text sent as text/plain (Go's http.Error), with a trailing newline."""
-    return {"description": description, "content": {_TEXT: {"schema": _ref("Error")}}}
+    return {"description": description, "content": {_TEXT: {"schema": ref("Error")}}}
 
 
 def _empty(description: str) -> dict[str, Any]:
@@ -31,6 +36,7 @@ def _empty(description: str) -> dict[str, Any]:
 
 
 _NOT_FOUND_PROXY = _error("`proxy not found`")
+_NOT_FOUND_TOXIC = _error("`proxy not found` or `toxic not found`")
 _FORBIDDEN = {
     "description": "A browser user agent (`Mozilla/...`): plain text `User agent not allowed`",
     "content": {_TEXT: {"schema": {"type": "string"}}},
@@ -56,210 +62,78 @@ def _op(
     responses = {**responses, "403": _FORBIDDEN, "503": _TIMEOUT}
     op: dict[str, Any] = {"operationId": op_id, "summary": summary, "responses": responses}
     if body is not None:
-        op["requestBody"] = {"required": False, "content": {"application/json": {"schema": body}}}
+        # An empty body is `bad request body: EOF`: every body here is required.
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     return op
 
 
-def _toxic_attributes() -> dict[str, Any]:
-    schemas: dict[str, Any] = {}
-    for name, cls in sorted(TOXICS.items()):
-        schemas[f"{cls.go_struct or name}Attributes"] = {
-            "type": "object",
-            "description": f"Attributes of the `{name}` toxic (every key always present)",
-            "required": [json_name for json_name, _, _ in cls.fields()],
-            "additionalProperties": False,
-            "properties": {
-                json_name: {"type": "integer", "minimum": 0, "format": go_type}
-                for json_name, _, go_type in cls.fields()
-            },
-        }
-    return schemas
-
-
-def _schemas() -> dict[str, Any]:
-    attributes = _toxic_attributes()
-    toxic_types = sorted(TOXICS)
-    stream = {
-        "type": "string",
-        "description": "`upstream` (client to server) or `downstream`, any case; echoed as sent",
-    }
-    toxic_props = {
-        # anyOf: toxics with the same attribute keys (timeout, reset_peer) are alike.
-        "attributes": {"anyOf": [_ref(name) for name in attributes]} if attributes else {},
-        "name": {"type": "string"},
-        "type": {"type": "string", "enum": toxic_types},
-        "stream": stream,
-        "toxicity": {"type": "number", "description": "Chance the toxic applies (float32)"},
-    }
+def _links(targets: list[str], **parameters: str) -> dict[str, Any]:
+    """Links to `targets` (operation ids), passing the same parameters to each."""
     return {
-        **attributes,
-        "Error": {
-            "type": "object",
-            "required": ["error", "status"],
-            "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
-        },
-        "Version": {
-            "type": "object",
-            "required": ["version"],
-            "properties": {"version": {"type": "string"}},
-        },
-        "Toxic": {
-            "type": "object",
-            "required": list(toxic_props),
-            "properties": toxic_props,
-        },
-        "ToxicCreate": {
-            "type": "object",
-            "description": "Defaults: stream downstream, name `<type>_<stream>`, toxicity 1, "
-            "attributes all 0",
-            "properties": {
-                **toxic_props,
-                "attributes": {"type": ["object", "null"]},
-                "type": {"type": "string"},
-            },
-        },
-        "ToxicUpdate": {
-            "type": "object",
-            "description": "Attributes merged over the current ones; toxicity kept unless sent",
-            "properties": {
-                "attributes": {"type": ["object", "null"]},
-                "toxicity": {"type": "number"},
-            },
-        },
-        "Proxy": {
-            "type": "object",
-            "required": ["name", "listen", "upstream", "enabled", "toxics"],
-            "properties": {
-                "name": {"type": "string"},
-                "listen": {"type": "string", "description": "Bound address when enabled"},
-                "upstream": {"type": "string"},
-                "enabled": {"type": "boolean"},
-                "toxics": {"type": "array", "items": _ref("Toxic")},
-            },
-        },
-        "ProxyCreate": {
-            "type": "object",
-            "description": "name and upstream required; enabled defaults to true; an empty "
-            "listen binds every interface on an ephemeral port; toxics are our extension",
-            "properties": {
-                "name": {"type": "string", "pattern": "^[^/]*$"},
-                "listen": {"type": "string"},
-                "upstream": {"type": "string"},
-                "enabled": {"type": "boolean"},
-                "toxics": {"type": ["array", "null"], "items": _ref("ToxicCreate")},
-            },
-        },
-        "ProxyUpdate": {
-            "type": "object",
-            "description": "Omitted fields keep their values; a changed address restarts the "
-            "proxy (dropping its connections); name is ignored",
-            "properties": {
-                "listen": {"type": "string"},
-                "upstream": {"type": "string"},
-                "enabled": {"type": "boolean"},
-            },
-        },
-        "ProxyMap": {"type": "object", "additionalProperties": _ref("Proxy")},
-        "PopulateResult": {
-            "type": "object",
-            "required": ["proxies"],
-            "description": "On failure also `error` and `status`; `proxies` lists those "
-            "processed before it (null if none)",
-            "properties": {
-                "error": {"type": "string"},
-                "status": {"type": "integer"},
-                "proxies": {"type": ["array", "null"], "items": _ref("Proxy")},
-            },
-        },
-        "Connection": {
-            "type": "object",
-            "required": ["id", "client", "upstream", "opened_at", "toxics", "bytes"],
-            "properties": {
-                "id": {"type": "string"},
-                "client": {"type": ["string", "null"]},
-                "upstream": {"type": ["string", "null"]},
-                "opened_at": {"type": "number", "description": "Unix time, seconds"},
-                "toxics": {
-                    "type": "object",
-                    "description": "Per stream, the toxics running on this connection and "
-                    "whether their toxicity roll made them active",
-                    "additionalProperties": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["name", "type", "active"],
-                            "properties": {
-                                "name": {"type": "string"},
-                                "type": {"type": "string"},
-                                "active": {"type": "boolean"},
-                            },
-                        },
-                    },
-                },
-                "bytes": {
-                    "type": "object",
-                    "description": "Bytes sent so far, per stream",
-                    "additionalProperties": {"type": "integer"},
-                },
-            },
-        },
+        target[0].upper() + target[1:]: {"operationId": target, "parameters": dict(parameters)}
+        for target in targets
     }
 
 
-def _paths() -> dict[str, Any]:
+def _or_null(name: str) -> dict[str, Any]:
+    """An update body: `null` changes nothing, as Go decodes it."""
+    return {"oneOf": [ref(name), {"type": "null"}]}
+
+
+_PROXY_OPS = [
+    "getProxy",
+    "updateProxy",
+    "updateProxyPost",
+    "listToxics",
+    "createToxic",
+    "listConnections",
+    "cutConnections",
+    "deleteProxy",
+]
+_TOXIC_OPS = ["getToxic", "updateToxic", "updateToxicPost", "deleteToxic"]
+
+
+def _proxy_paths() -> dict[str, Any]:
     proxy = _param("proxy", "Proxy name (URL-escaped)")
-    toxic = _param("toxic", "Toxic name (URL-escaped)")
+    updated = {
+        "200": _json(ref("Proxy"), "Updated"),
+        "400": _BAD_BODY,
+        "404": _NOT_FOUND_PROXY,
+        "500": _BIND,
+    }
+    created = _json(ref("Proxy"), "Created", links=_links(_PROXY_OPS, proxy="$response.body#/name"))
     return {
-        "/version": {
-            "get": _op(
-                "version",
-                'Server version: `{"version": "<v>"}` and a newline',
-                {"200": _json(_ref("Version"), "The version")},
-            )
-        },
         "/proxies": {
-            "get": _op("listProxies", "Every proxy, by name", {"200": _json(_ref("ProxyMap"), "")}),
+            "get": _op("listProxies", "Every proxy, by name", {"200": _json(ref("ProxyMap"), "")}),
             "post": _op(
                 "createProxy",
                 "Create a proxy (and start it unless disabled)",
                 {
-                    "201": _json(_ref("Proxy"), "Created"),
+                    "201": created,
                     "400": _error("Bad body, missing name/upstream, `/` in name, bad toxic"),
                     "409": _error("`proxy already exists` (or a toxic name used twice)"),
                     "500": _BIND,
                 },
-                _ref("ProxyCreate"),
+                ref("ProxyCreate"),
             ),
         },
         "/proxies/{proxy}": {
             "parameters": [proxy],
             "get": _op(
-                "getProxy",
-                "One proxy",
-                {"200": _json(_ref("Proxy"), ""), "404": _NOT_FOUND_PROXY},
+                "getProxy", "One proxy", {"200": _json(ref("Proxy"), ""), "404": _NOT_FOUND_PROXY}
             ),
             "patch": _op(
                 "updateProxy",
                 "Change listen, upstream or enabled (POST also accepted, deprecated)",
-                {
-                    "200": _json(_ref("Proxy"), "Updated"),
-                    "400": _BAD_BODY,
-                    "404": _NOT_FOUND_PROXY,
-                    "500": _BIND,
-                },
-                _ref("ProxyUpdate"),
+                updated,
+                _or_null("ProxyUpdate"),
             ),
             "post": {
                 **_op(
                     "updateProxyPost",
                     "Same as PATCH (deprecated)",
-                    {
-                        "200": _json(_ref("Proxy"), "Updated"),
-                        "400": _BAD_BODY,
-                        "404": _NOT_FOUND_PROXY,
-                        "500": _BIND,
-                    },
-                    _ref("ProxyUpdate"),
+                    updated,
+                    _or_null("ProxyUpdate"),
                 ),
                 "deprecated": True,
             },
@@ -269,70 +143,13 @@ def _paths() -> dict[str, Any]:
                 {"204": _empty("Deleted"), "404": _NOT_FOUND_PROXY},
             ),
         },
-        "/proxies/{proxy}/toxics": {
-            "parameters": [proxy],
-            "get": _op(
-                "listToxics",
-                "Toxics of a proxy: upstream ones, then downstream, in insertion order",
-                {
-                    "200": _json({"type": "array", "items": _ref("Toxic")}, ""),
-                    "404": _NOT_FOUND_PROXY,
-                },
-            ),
-            "post": _op(
-                "createToxic",
-                "Add a toxic; it applies at once to live connections",
-                {
-                    "200": _json(_ref("Toxic"), "Created (200, as Toxiproxy answers)"),
-                    "400": _error("Bad body, bad stream, `invalid toxic type`, bad attribute"),
-                    "404": _NOT_FOUND_PROXY,
-                    "409": _error("`toxic already exists`"),
-                },
-                _ref("ToxicCreate"),
-            ),
-        },
-        "/proxies/{proxy}/toxics/{toxic}": {
-            "parameters": [proxy, toxic],
-            "get": _op(
-                "getToxic",
-                "One toxic",
-                {"200": _json(_ref("Toxic"), ""), "404": _error("proxy or toxic not found")},
-            ),
-            "patch": _op(
-                "updateToxic",
-                "Merge attributes, replace toxicity if sent",
-                {
-                    "200": _json(_ref("Toxic"), "Updated"),
-                    "400": _BAD_BODY,
-                    "404": _error("proxy or toxic not found"),
-                },
-                _ref("ToxicUpdate"),
-            ),
-            "post": {
-                **_op(
-                    "updateToxicPost",
-                    "Same as PATCH",
-                    {
-                        "200": _json(_ref("Toxic"), "Updated"),
-                        "400": _BAD_BODY,
-                        "404": _error("proxy or toxic not found"),
-                    },
-                    _ref("ToxicUpdate"),
-                ),
-            },
-            "delete": _op(
-                "deleteToxic",
-                "Remove a toxic (queued data flows on; a timeout toxic closes its connections)",
-                {"204": _empty("Removed"), "404": _error("proxy or toxic not found")},
-            ),
-        },
         "/proxies/{proxy}/connections": {
             "parameters": [proxy],
             "get": _op(
                 "listConnections",
                 "Live connections through a proxy (our extension)",
                 {
-                    "200": _json({"type": "array", "items": _ref("Connection")}, ""),
+                    "200": _json({"type": "array", "items": ref("Connection")}, ""),
                     "404": _NOT_FOUND_PROXY,
                 },
             ),
@@ -342,38 +159,112 @@ def _paths() -> dict[str, Any]:
                 {"204": _empty("Closed"), "404": _NOT_FOUND_PROXY},
             ),
         },
+    }
+
+
+def _toxic_paths() -> dict[str, Any]:
+    proxy = _param("proxy", "Proxy name (URL-escaped)")
+    toxic = _param("toxic", "Toxic name (URL-escaped)")
+    updated = {"200": _json(ref("Toxic"), "Updated"), "400": _BAD_BODY, "404": _NOT_FOUND_TOXIC}
+    created = _json(
+        ref("Toxic"),
+        "Created (200, as Toxiproxy answers)",
+        links=_links(_TOXIC_OPS, proxy="$request.path.proxy", toxic="$response.body#/name"),
+    )
+    return {
+        "/proxies/{proxy}/toxics": {
+            "parameters": [proxy],
+            "get": _op(
+                "listToxics",
+                "Toxics of a proxy: upstream ones, then downstream, in insertion order",
+                {
+                    "200": _json({"type": "array", "items": ref("Toxic")}, ""),
+                    "404": _NOT_FOUND_PROXY,
+                },
+            ),
+            "post": _op(
+                "createToxic",
+                "Add a toxic; it applies at once to live connections",
+                {
+                    "200": created,
+                    "400": _error("Bad body, bad stream, `invalid toxic type`, bad attribute"),
+                    "404": _NOT_FOUND_PROXY,
+                    "409": _error("`toxic already exists`"),
+                },
+                ref("ToxicCreate"),
+            ),
+        },
+        "/proxies/{proxy}/toxics/{toxic}": {
+            "parameters": [proxy, toxic],
+            "get": _op(
+                "getToxic", "One toxic", {"200": _json(ref("Toxic"), ""), "404": _NOT_FOUND_TOXIC}
+            ),
+            "patch": _op(
+                "updateToxic",
+                "Merge attributes, replace toxicity if sent",
+                updated,
+                _or_null("ToxicUpdate"),
+            ),
+            "post": _op("updateToxicPost", "Same as PATCH", updated, _or_null("ToxicUpdate")),
+            "delete": _op(
+                "deleteToxic",
+                "Remove a toxic (queued data flows on; a timeout toxic closes its connections; "
+                "an HTTP toxic those where it still owes an answer)",
+                {"204": _empty("Removed"), "404": _NOT_FOUND_TOXIC},
+            ),
+        },
+    }
+
+
+def _server_paths() -> dict[str, Any]:
+    return {
+        "/version": {
+            "get": _op(
+                "version",
+                'Server version: `{"version": "<v>"}` and a newline',
+                {"200": _json(ref("Version"), "The version")},
+            )
+        },
         "/populate": {
             "post": _op(
                 "populate",
                 "Create or replace many proxies; unchanged existing ones are kept as they are",
                 {
-                    "201": _json(_ref("PopulateResult"), "All processed"),
-                    "400": _json(_ref("PopulateResult"), "Bad body or entry (nothing created)"),
-                    "409": _json(_ref("PopulateResult"), "Toxic name used twice in an entry"),
-                    "500": _json(_ref("PopulateResult"), "A proxy could not start"),
+                    "201": _json(ref("PopulateResult"), "All processed"),
+                    "400": _json(ref("PopulateResult"), "Bad body or entry (nothing created)"),
+                    "409": _json(ref("PopulateResult"), "Toxic name used twice in an entry"),
+                    "500": _json(ref("PopulateResult"), "A proxy could not start"),
                 },
-                {"type": ["array", "null"], "items": _ref("ProxyCreate")},
+                {"type": ["array", "null"], "items": ref("ProxyCreate")},
             )
         },
         "/reset": {
             "post": _op(
                 "reset",
-                "Enable every proxy and remove every toxic (then report the first failure)",
+                "Enable every proxy and remove every toxic (then report the first failure); "
+                "any body is ignored",
                 {"204": _empty("Reset"), "500": _BIND},
             )
         },
         "/metrics": {
-            "get": _op(
-                "metrics",
-                "Prometheus metrics; only served with proxy or runtime metrics enabled",
-                {
-                    "200": {
-                        "description": "Prometheus text exposition",
-                        "content": {"text/plain": {"schema": {"type": "string"}}},
+            "get": {
+                **_op(
+                    "metrics",
+                    "Prometheus metrics; only served with proxy or runtime metrics enabled",
+                    {
+                        "200": {
+                            "description": "Prometheus text exposition",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        },
+                        "404": {
+                            "description": "Metrics not enabled: `404 page not found`",
+                            "content": {_TEXT: {"schema": {"type": "string"}}},
+                        },
                     },
-                    "404": {"description": "Metrics not enabled: `404 page not found`"},
-                },
-            )
+                ),
+                "description": "Toxiproxy routes /metrics without a method: every method gets "
+                "this answer (200 when enabled, 404 when not), never a 405.",
+            }
         },
         "/openapi.json": {
             "get": _op(
@@ -394,11 +285,13 @@ def build_openapi() -> dict[str, Any]:
             "version": chaos.__version__,
             "description": "Toxiproxy 2.12's HTTP API plus a few extensions. Errors are JSON "
             "objects sent as text/plain with a trailing newline; unknown paths give "
-            "`404 page not found`, wrong methods an empty 405.",
+            "`404 page not found`; a wrong method gets an empty 405 (no Allow header, as "
+            "Toxiproxy's router answers); `//x` and paths with `.` or `..` segments are "
+            "redirected (301) to their cleaned form.",
         },
         "servers": [{"url": "http://127.0.0.1:8474"}],
-        "paths": _paths(),
-        "components": {"schemas": _schemas()},
+        "paths": {**_server_paths(), **_proxy_paths(), **_toxic_paths()},
+        "components": {"schemas": schemas()},
     }
 
 

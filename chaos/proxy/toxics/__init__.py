@@ -3,6 +3,8 @@
 # Each module registers itself on import.
 from chaos.proxy.toxics import (  # noqa: F401
     bandwidth,
+    http_error,
+    http_latency,
     latency,
     limit_data,
     noop,

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from chaos.proxy._gojson import GoJsonError, Map, Scalar, Struct, unmarshal
 from chaos.proxy.errors import ApiError, BadRequest
+from chaos.proxy.stream import Chunk
 from chaos.proxy.stub import Stub
 
 __all__ = ["TOXICS", "InvalidAttribute", "Toxic", "attribute", "register"]
@@ -20,9 +21,10 @@ TOXICS: dict[str, type[Toxic]] = {}
 T = TypeVar("T", bound="type[Toxic]")
 
 _NUMERIC = {"int64", "int", "float64"}
+_INT_MAX = 2**63 - 1
 _SCHEMAS: dict[str, dict[str, Any]] = {
-    "int64": {"type": "integer", "format": "int64", "minimum": 0},
-    "int": {"type": "integer", "format": "int64", "minimum": 0},
+    "int64": {"type": "integer", "format": "int64", "minimum": 0, "maximum": _INT_MAX},
+    "int": {"type": "integer", "format": "int64", "minimum": 0, "maximum": _INT_MAX},
     "float64": {"type": "number", "format": "double", "minimum": 0},
     "string": {"type": "string"},
     "bool": {"type": "boolean"},
@@ -66,7 +68,7 @@ def _go_type(go_type: str) -> Any:
 class Toxic:
     """A fault applied to one direction of every connection of a proxy.
 
-    Subclasses are dataclasses of integer attributes, set `type` (the API name) and
+    Subclasses are dataclasses of attributes (see `attribute`), set `type` (the API name) and
     `go_struct` (Toxiproxy's struct name, for identical error messages) and implement `pipe`.
     """
 
@@ -74,9 +76,29 @@ class Toxic:
     go_struct: ClassVar[str] = ""
     closes_on_remove: ClassVar[bool] = False
     """Removing the toxic closes the connections it ran on (Toxiproxy's timeout does this)."""
+    spans_connection: ClassVar[bool] = False
+    """Runs on both links of each connection, whatever its stream (the HTTP toxics)."""
+    required: ClassVar[tuple[str, ...]] = ()
+    """Attributes a new toxic must be given (their default is not valid)."""
+
+    def on_link(self, stream: str, toxicity: float, key: int) -> Toxic:
+        """What a link of `stream` runs for this toxic (`key` is unique to the toxic)."""
+        return self
+
+    def on_remove(self, shared: dict[Any, Any], key: int) -> bool:
+        """Called for each live connection when the toxic goes; True closes the connection."""
+        return self.closes_on_remove
 
     async def pipe(self, stub: Stub) -> None:
         raise NotImplementedError
+
+    def inline(self, stub: Stub, chunk: Chunk) -> bool:
+        """Handle `chunk` synchronously, at the head of its chain, if nothing has to wait.
+
+        True: handled (what it sends is sent). False: the link queues it for `pipe`. The
+        link only calls this while the toxic's queue is empty; most toxics never can.
+        """
+        return False
 
     def new_state(self) -> Any:
         """Per-connection state that survives interrupts (None if the toxic keeps none)."""
@@ -104,15 +126,18 @@ class Toxic:
 
     @classmethod
     def schema(cls) -> dict[str, Any]:
-        """JSON schema of each attribute, by JSON name, with its default."""
+        """JSON schema of each attribute, by JSON name, with its default (unless required)."""
         out: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             go_type = f.metadata.get("go_type", "int64")
-            default = f.default_factory() if callable(f.default_factory) else f.default
-            prop = {**_SCHEMAS[go_type], **f.metadata.get("schema", {}), "default": default}
+            json_name = f.metadata.get("json") or f.name
+            prop = {**_SCHEMAS[go_type], **f.metadata.get("schema", {})}
+            if json_name not in cls.required:  # a required attribute's default is not valid
+                default = f.default_factory() if callable(f.default_factory) else f.default
+                prop["default"] = default
             if f.metadata.get("doc"):
                 prop["description"] = f.metadata["doc"]
-            out[f.metadata.get("json") or f.name] = prop
+            out[json_name] = prop
         return out
 
     def attributes(self) -> dict[str, Any]:

@@ -17,6 +17,12 @@ from chaos.proxy.stub import Stub
 from chaos.proxy.toxics._base import Toxic, attribute, register
 
 
+def draw(latency: int, jitter: int, rng: random.Random) -> float:
+    """One draw of a delay in seconds, ms +/- jitter ms; a jitter larger than it floors at 0."""
+    spread = jitter * (2.0 * rng.random() - 1.0) if jitter else 0.0
+    return max(latency + spread, 0.0) / 1000.0
+
+
 @register
 @dataclasses.dataclass(kw_only=True)
 class LatencyToxic(Toxic):
@@ -29,9 +35,7 @@ class LatencyToxic(Toxic):
     jitter: int = attribute(doc="spread in milliseconds, drawn uniformly in [-jitter, +jitter)")
 
     def delay(self, rng: random.Random) -> float:
-        """One draw of the delay, in seconds; a jitter larger than the latency floors at 0."""
-        spread = self.jitter * (2.0 * rng.random() - 1.0) if self.jitter else 0.0
-        return max(self.latency + spread, 0.0) / 1000.0
+        return draw(self.latency, self.jitter, rng)
 
     async def pipe(self, stub: Stub) -> None:
         while (chunk := await stub.read()) is not None:

@@ -27,8 +27,11 @@ class SlicerToxic(Toxic):
 
     type = "slicer"
     go_struct = "SlicerToxic"
+    required = ("average_size",)
 
-    average_size: int = attribute(go_type="int", doc="target slice size in bytes, > 0")
+    average_size: int = attribute(
+        go_type="int", doc="target slice size in bytes, > 0", schema={"minimum": 1}
+    )
     size_variation: int = attribute(go_type="int", doc="+/- bytes, at most average_size")
     delay: int = attribute(go_type="int", doc="microseconds to pause after each slice")
 

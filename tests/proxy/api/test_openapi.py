@@ -84,3 +84,40 @@ async def test_real_responses_match_their_schemas(client: httpx.AsyncClient, ech
     (conn,) = assert_json(await client.get("/proxies/s/connections"))
     validate("Connection", conn)
     writer.close()
+
+
+async def test_required_fields_and_bodies_are_marked(client: httpx.AsyncClient) -> None:
+    doc = assert_json(await client.get("/openapi.json"))
+    schemas = doc["components"]["schemas"]
+    assert schemas["ProxyCreate"]["required"] == ["name", "upstream"]
+    r = await client.post("/proxies", json={})
+    assert r.status_code == 400 and "missing required field: name" in r.text
+    for path, method in [
+        ("/populate", "post"),
+        ("/proxies", "post"),
+        ("/proxies/{proxy}", "patch"),
+    ]:
+        assert doc["paths"][path][method]["requestBody"]["required"] is True
+    assert (await client.post("/populate")).status_code == 400  # no body: `bad request body: EOF`
+    slicer = schemas["SlicerToxicCreate"]
+    assert slicer["required"] == ["type", "attributes"]
+
+
+async def test_links_lead_to_every_operation_that_needs_a_name(client: httpx.AsyncClient) -> None:
+    doc = assert_json(await client.get("/openapi.json"))
+    by_id = {
+        op["operationId"]: (path, method)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    links = {
+        **doc["paths"]["/proxies"]["post"]["responses"]["201"]["links"],
+        **doc["paths"]["/proxies/{proxy}/toxics"]["post"]["responses"]["200"]["links"],
+    }
+    targets = {by_id[link["operationId"]] for link in links.values()}
+    needing_a_name = {(p, m) for p, m in by_id.values() if "{" in p}
+    assert targets == needing_a_name
+    for link in links.values():
+        path, _ = by_id[link["operationId"]]
+        assert set(link["parameters"]) == {part[1:-1] for part in path.split("/") if "{" in part}

@@ -275,3 +275,56 @@ async def test_removing_timeout_toxic_closes_connection(
     assert (await client.delete("/proxies/p/toxics/timeout_upstream")).status_code == 204
     assert await asyncio.wait_for(reader.read(10), 5) == b""
     writer.close()
+
+
+async def test_http_toxics_show_every_attribute_default(
+    client: httpx.AsyncClient, proxy: object
+) -> None:
+    r = await add(client, {"type": "http_error", "stream": "upstream"})
+    assert r.content == (
+        b'{"attributes":{"method":"","path":"","match_headers":{},"percentage":100,"count":0,'
+        b'"status":503,"body":"","headers":{}},"name":"http_error_upstream",'
+        b'"type":"http_error","stream":"upstream","toxicity":1}'
+    )
+    toxic = assert_json(await add(client, {"type": "http_latency", "attributes": {"latency": 5}}))
+    assert toxic["attributes"] == {
+        "method": "",
+        "path": "",
+        "match_headers": {},
+        "percentage": 100,
+        "count": 0,
+        "latency": 5,
+        "jitter": 0,
+        "first_byte": False,
+    }
+
+
+async def test_http_toxic_errors_and_partial_update(
+    client: httpx.AsyncClient, proxy: object
+) -> None:
+    assert_error(
+        await add(client, {"type": "http_error", "attributes": {"status": 42}}),
+        400,
+        "invalid attribute: http_error status 42 is not valid "
+        "(hint: a final status within 200..599, e.g. 503)",
+    )
+    assert_error(
+        await add(client, {"type": "http_error", "attributes": {"headers": {"X": 1}}}),
+        400,
+        "bad request body: json: cannot unmarshal number into Go struct field "
+        "HttpErrorToxic.attributes.headers of type string",
+    )
+    body = {"type": "http_error", "attributes": {"path": "/a", "headers": {"Retry-After": "1"}}}
+    assert_json(await add(client, body))
+    url = "/proxies/p/toxics/http_error_downstream"
+    toxic = assert_json(await client.patch(url, json={"attributes": {"percentage": 12.5}}))
+    assert toxic["attributes"]["path"] == "/a" and toxic["attributes"]["percentage"] == 12.5
+    assert toxic["attributes"]["headers"] == {"Retry-After": "1"}
+    toxic = assert_json(await client.patch(url, json={"attributes": {"headers": {"A": "b"}}}))
+    assert toxic["attributes"]["headers"] == {"A": "b"}  # a map sent replaces the old one
+    assert_error(
+        await client.patch(url, json={"attributes": {"percentage": 101}}),
+        400,
+        "invalid attribute: http_error percentage 101 is not valid "
+        "(hint: a percentage is within 0..100)",
+    )

@@ -5,7 +5,8 @@ deadline, and `Harness.run` jumps time to the next deadline whenever every task 
 a 10 s latency test takes microseconds and no test ever sleeps on real time.
 
 `live_proxy` is the real thing for the `*_timing.py` tests: an echo server on a free loopback
-port behind an in-process `Proxy`, on the test's own event loop, all stopped afterwards.
+port behind an in-process `Proxy`, on the test's own event loop, all stopped afterwards;
+`http_proxy` is the same in front of a real HTTP/1.1 server (see `http_kit`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from chaos.proxy.proxy import Proxy
 from chaos.proxy.stream import EOF, Chunk, ChunkQueue
 from chaos.proxy.stub import Stub
 from chaos.proxy.toxics import Toxic
+from tests.proxy.toxics.http_kit import HttpClient, HttpUpstream
 
 START = 1000.0
 # Loop turns that let every ready task run to its next real wait (the toxics need a handful).
@@ -110,15 +112,22 @@ class FakeLink:
 class Harness:
     """Runs one toxic's `pipe` on a stub fed by hand, on virtual time."""
 
-    def __init__(self, toxic: Toxic, seed: int = 7) -> None:
+    def __init__(
+        self,
+        toxic: Toxic,
+        seed: int = 7,
+        clock: FakeClock | None = None,
+        rng: random.Random | None = None,
+        shared: dict[Any, Any] | None = None,
+    ) -> None:
         self.toxic = toxic
-        self.clock = FakeClock()
+        self.clock = clock or FakeClock()
         self.input = ChunkQueue()
         self.output = Recorder(self.clock)
         self.link = FakeLink()
-        self.stub = Stub(
-            self.input, self.output, self.link, random.Random(seed), self.clock, toxic.new_state()
-        )
+        rng = rng or random.Random(seed)
+        state = toxic.new_state()
+        self.stub = Stub(self.input, self.output, self.link, rng, self.clock, state, shared)
         self.task: asyncio.Task[None] | None = None
 
     def start(self, toxic: Toxic | None = None) -> None:
@@ -201,6 +210,63 @@ async def harness() -> AsyncIterator[MakeHarness]:
             await asyncio.wait((h.task,))
 
 
+class PairHarness:
+    """Both halves of an HTTP toxic on one connection, on one virtual clock.
+
+    `requests` is the upstream link's half (fed what the client sends, outputs what reaches
+    the server), `responses` the downstream one's (fed what the server sends).
+    """
+
+    def __init__(self, toxic: Toxic, seed: int = 7, toxicity: float = 1.0) -> None:
+        clock, rng, self.shared = FakeClock(), random.Random(seed), {}
+        self.toxic = toxic
+        self.requests, self.responses = (
+            Harness(toxic.on_link(stream, toxicity, 1), clock=clock, rng=rng, shared=self.shared)
+            for stream in ("upstream", "downstream")
+        )
+        self.clock = clock
+
+    def start(self) -> None:
+        self.requests.start()
+        self.responses.start()
+
+    async def settle(self) -> None:
+        await self.requests.settle()
+        await self.responses.settle()
+
+    async def advance(self, seconds: float) -> None:
+        await self.requests.advance(seconds)
+        await self.settle()
+
+    async def interrupt(self) -> None:
+        """Cancel both halves as the links do when a toxic changes; restart with `start`."""
+        await self.requests.interrupt()
+        await self.responses.interrupt()
+
+
+MakePair = Callable[..., PairHarness]
+"""The `pair` fixture: `pair(toxic, seed=7, toxicity=1.0)` -> a started PairHarness."""
+
+
+@pytest.fixture
+async def pair() -> AsyncIterator[MakePair]:
+    """Factory of started pair harnesses; their tasks are cancelled afterwards."""
+    made: list[PairHarness] = []
+
+    def make(toxic: Toxic, seed: int = 7, toxicity: float = 1.0) -> PairHarness:
+        p = PairHarness(toxic, seed, toxicity)
+        p.start()
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        for h in (p.requests, p.responses):
+            if h.task is not None and not h.task.done():
+                h.task.cancel()
+                await asyncio.wait((h.task,))
+
+
 class LiveProxy:
     """An echo upstream behind a real proxy; connections are tracked and closed on teardown."""
 
@@ -240,6 +306,12 @@ class LiveProxy:
         self.writers.append(writer)
         return reader, writer
 
+    async def close(self) -> None:
+        """Close the test's client connections, then stop the proxy."""
+        for writer in self.writers:
+            writer.close()
+        await self.proxy.stop()
+
     async def echo(self, data: bytes, timeout: float = 10.0) -> float:
         """Send `data` on a new connection; seconds until all of it came back."""
         reader, writer = await self.connect()
@@ -273,8 +345,32 @@ async def live_proxy() -> AsyncIterator[LiveProxy]:
     try:
         yield live
     finally:
-        for writer in live.writers:
-            writer.close()
-        await proxy.stop()
+        await live.close()
         upstream.close()
         await upstream.wait_closed()
+
+
+class HttpProxy(LiveProxy):
+    """A real proxy in front of `HttpUpstream`, with HTTP clients."""
+
+    def __init__(self, proxy: Proxy, upstream: HttpUpstream) -> None:
+        super().__init__(proxy)
+        self.upstream = upstream
+
+    async def client(self) -> HttpClient:
+        return HttpClient(*await self.connect())
+
+
+@pytest.fixture
+async def http_proxy() -> AsyncIterator[HttpProxy]:
+    """A started proxy (seeded rolls) in front of an HTTP upstream; both stopped afterwards."""
+    upstream = HttpUpstream()
+    await upstream.start()
+    proxy = Proxy("web", "127.0.0.1:0", upstream.address, rng=random.Random(7))
+    await proxy.start()
+    live = HttpProxy(proxy, upstream)
+    try:
+        yield live
+    finally:
+        await live.close()
+        await upstream.stop()

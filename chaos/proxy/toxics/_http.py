@@ -1,0 +1,619 @@
+"""What the HTTP toxics share: matching, per-request selection, and the two halves.
+
+An HTTP toxic sees whole exchanges, so it runs on both links of a connection, whatever its
+`stream` (which then only names it and orders it in listings): its request half reads requests
+on the upstream link, its response half reads responses on the downstream link. The halves of
+one connection meet in an `Exchange` kept in `Stub.shared`: a line of the requests in the order
+the client sent them, each forwarded or answered by the proxy. A response from upstream belongs
+to the oldest forwarded request still unanswered; an answer the proxy makes waits in that line
+until every response ahead of it has been passed on, so pipelined responses keep their order.
+
+Several HTTP toxics nest like middleware, the oldest outermost: request halves at the head of
+the upstream chain (nearest the client), response halves at the tail of the downstream chain in
+reverse order, so an inner toxic only sees what the outer ones let through, and TCP toxics sit
+between the HTTP toxics and the server (a request answered by the proxy never meets them).
+
+Traps:
+- Each request is judged when its head is complete; its body is then forwarded or dropped as
+  it streams, never buffered. A response is never held, only delayed.
+- Bad HTTP on either side makes the toxic stand aside for that connection: bytes flow on
+  untouched (answers already owed are sent at once). So does a switch of protocol (101, or 2xx
+  to CONNECT): while such a request awaits its answer, the bytes after it are held, unparsed.
+- Added to a live connection, the toxic starts at the next request and assumes none is in
+  flight; requests pipelined across that moment may have their responses paired wrongly, and
+  if it lands inside a message it sees no HTTP and stands aside for that connection.
+- The request half never waits, and the response half waits only to delay: so each handles a
+  chunk inline (`Toxic.inline`, no turn of the loop) whenever the link lets it, and the cost
+  of an HTTP toxic is mostly its parsing.
+- An interrupt (any toxic of the link changed) in the middle of a request head, or while bytes
+  wait for an upgrade's answer, flushes what is held and the toxic stands aside for the
+  connection: nothing held may be lost if the toxic is being removed. Removing the toxic closes
+  (after what is queued) the connections where the proxy still owes an answer or is dropping a
+  request's body: the client could never again tell which response answers which request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import fnmatch
+import re
+from collections import deque
+from collections.abc import Callable
+from typing import Any, ClassVar, NamedTuple
+
+from chaos.proxy.stream import Chunk
+from chaos.proxy.stub import Stub
+from chaos.proxy.toxics._base import InvalidAttribute, Toxic, attribute
+from chaos.proxy.toxics._http_wire import Framer, Head, Kind
+
+__all__ = ["Entry", "Exchange", "HttpToxic"]
+
+_TOKEN_CHARS = "!#$%&'*+\\-.^_`|~0-9A-Za-z"
+_TOKEN = re.compile(f"[{_TOKEN_CHARS}]+\\Z")
+_GLOB = re.compile(r"[*?\[]")
+TOKEN_SCHEMA = {"pattern": f"^[{_TOKEN_CHARS}]+$"}
+"""An HTTP token (a method, a header name), as a JSON schema."""
+
+
+@dataclasses.dataclass(eq=False, slots=True)
+class Entry:
+    """One request of a connection, as the request half decided it."""
+
+    method: str
+    local: bytes | None = None
+    """The proxy's own answer: the request is not forwarded."""
+    close: bool = False
+    """The connection ends after the local answer."""
+    delay: float = 0.0
+    """Seconds to hold the response (http_latency)."""
+    first_byte: bool = False
+    """Hold only the response's first bytes, not all of it."""
+    upgrade: bool = False
+    """Upgrade or CONNECT: a 101 or 2xx answer turns the connection into a tunnel."""
+    started: bool = False
+    """Its response has begun (a 1xx came): the first-byte delay is spent."""
+
+
+class Exchange:
+    """The line of requests of one connection, shared by the two halves of one toxic."""
+
+    def __init__(self) -> None:
+        self.pending: deque[Entry] = deque()
+        self.responder: Stub | None = None
+        """The response half's stub while it runs: local answers are sent through it."""
+        self.busy = False
+        """The response half is inside a response, or still sending delayed bytes."""
+        self.closed = False
+        self.stand_aside = False
+        """Bad HTTP or a tunnel: nobody judges, frames or delays anything any more."""
+        self.dropping = False
+        """The request half is dropping the body of a request it answered itself."""
+        self.waiting = False
+        """Bytes after an upgrade request are held until its answer says if HTTP goes on."""
+        self.on_release: Callable[[], None] | None = None
+        """What the request half does with them then."""
+
+    def push(self, entry: Entry) -> None:
+        self.pending.append(entry)
+        if entry.local is not None:
+            self.pump()
+
+    def owes(self) -> bool:
+        """Removing the toxic now would lose an answer or leak half a dropped request."""
+        return self.dropping or any(e.local is not None for e in self.pending)
+
+    def locals_due(self) -> list[Entry]:
+        """Pop the local answers at the head of the line (nothing from upstream ahead of them)."""
+        due = []
+        while self.pending and self.pending[0].local is not None:
+            due.append(self.pending.popleft())
+        return due
+
+    def pump(self) -> None:
+        """Send due local answers now, if the response half is between responses."""
+        stub = self.responder
+        if stub is None or self.busy or self.closed:
+            return
+        for entry in self.locals_due():
+            assert entry.local is not None
+            stub.send(Chunk(entry.local, stub.now()))
+            if entry.close:
+                self.close(stub)
+                return
+
+    def close(self, stub: Stub) -> None:
+        """A local answer ended the connection: the client is told with FIN after it."""
+        self.closed = True
+        self.pending.clear()
+        self.release()
+        stub.close()
+
+    def release(self) -> None:
+        """Let go of the bytes held behind an upgrade request (it has its answer)."""
+        if self.waiting:
+            self.waiting = False
+            if self.on_release is not None:
+                # Later, not now: the response half is amid a chunk, and what the request half
+                # lets go may be answered locally, which must come after that chunk.
+                asyncio.get_running_loop().call_soon(self.on_release)
+
+    def delays(self) -> bool:
+        """Some request in line has its response delayed."""
+        return any(entry.delay for entry in self.pending)
+
+
+@dataclasses.dataclass
+class _RequestState:
+    framer: Framer = dataclasses.field(default_factory=lambda: Framer(request=True))
+    held: bytearray = dataclasses.field(default_factory=bytearray)
+    """Bytes of a head not complete yet (judged once it is), or bytes behind an upgrade."""
+    current: Entry | None = None
+    discard: bool = False
+    """A local answer closes the connection: whatever the client sends after is dropped."""
+
+
+@dataclasses.dataclass
+class _ResponseState:
+    framer: Framer = dataclasses.field(default_factory=lambda: Framer(request=False))
+    current: Entry | None = None
+    """The request the response in progress answers (from its first byte to its end)."""
+    delay: float = 0.0
+    interim: bool = False
+    """The response in progress is a 1xx: the final one follows for the same request."""
+    sending: bool = False
+    """Delayed bytes of a chunk are still being sent (the half's task is busy)."""
+
+
+class _Budget:
+    """How many requests a toxic with `count` may still act on (shared by every connection)."""
+
+    __slots__ = ("used",)
+
+    def __init__(self) -> None:
+        self.used = 0
+
+
+def _tokens(raw: str) -> list[str]:
+    return [part.strip(" \t") for part in raw.split(",") if part.strip(" \t")]
+
+
+def _path_of(target: str) -> str:
+    """The path of a request target, without query (absolute-form targets too)."""
+    if "://" in target:
+        rest = target.split("://", 1)[1]
+        target = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+    return target.split("?", 1)[0]
+
+
+@dataclasses.dataclass(kw_only=True)
+class HttpToxic(Toxic):
+    """Base of the HTTP toxics: which requests they act on, and the two halves that act."""
+
+    spans_connection: ClassVar[bool] = True
+
+    method: str = attribute(
+        go_type="string",
+        default="",
+        doc="methods to match, comma-separated; empty: any",
+        schema={"pattern": f"^[ \\t]*([{_TOKEN_CHARS}]*[ \\t]*,[ \\t]*)*[{_TOKEN_CHARS}]*[ \\t]*$"},
+    )
+    path: str = attribute(
+        go_type="string",
+        default="",
+        doc="path prefix, or a glob if it has * ? or [ (matched without the query); empty: any",
+        schema={"pattern": "^([/*].*)?$"},
+    )
+    match_headers: dict[str, str] = attribute(  # noqa: RUF009 (attribute() is a field())
+        go_type="map[string]string",
+        default={},
+        doc="header name to a glob its value must match (`*`: present); all must match",
+        schema={"propertyNames": TOKEN_SCHEMA},
+    )
+    percentage: float = attribute(
+        go_type="float64",
+        default=100.0,
+        doc="percent of matching requests acted on, rolled per request (times toxicity)",
+        schema={"maximum": 100},
+    )
+    count: int = attribute(
+        doc="act on at most this many requests in all (the first ones selected); 0: no limit"
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._budget = _Budget()
+        self._methods = {m.upper() for m in _tokens(self.method)}
+        self._glob = bool(_GLOB.search(self.path))
+        self._headers = [(name.lower(), value) for name, value in self.match_headers.items()]
+        self._side = ""
+        self._toxicity = 1.0
+        self._key = 0
+        self._exchange_key: tuple[type, int] = (HttpToxic, 0)
+
+    def validate(self) -> None:
+        super().validate()
+        for token in _tokens(self.method):
+            if not _TOKEN.match(token):
+                self.refuse("method", self.method, "a method or a comma-separated list, e.g. GET")
+        if self.path and self.path[0] not in "/*":
+            self.refuse("path", self.path, "a path starts with /, e.g. /api or /api/*/items")
+        for name in self.match_headers:
+            if not _TOKEN.match(name):
+                self.refuse("match_headers", name, "header names are tokens, e.g. X-Request-Id")
+        if self.percentage > 100:
+            self.refuse("percentage", self.percentage, "a percentage is within 0..100")
+
+    def refuse(self, name: str, value: Any, hint: str) -> None:
+        raise InvalidAttribute(
+            f"invalid attribute: {self.type} {name} {value!r} is not valid (hint: {hint})"
+        )
+
+    def carry_over(self, base: Toxic) -> None:
+        """An update keeps the number of requests acted on, unless `count` itself changed."""
+        if isinstance(base, HttpToxic) and base.count == self.count:
+            self._budget = base._budget
+
+    # -- what links run ----------------------------------------------------------------------
+
+    def on_link(self, stream: str, toxicity: float, key: int) -> HttpToxic:
+        """This toxic as one link of a connection runs it: its half for `stream`."""
+        bound = copy.copy(self)
+        bound._side, bound._toxicity, bound._key = stream, toxicity, key
+        bound._exchange_key = (HttpToxic, key)
+        return bound
+
+    def on_remove(self, shared: dict[Any, Any], key: int) -> bool:
+        """Forget a connection's exchange; True if the connection must close (see module)."""
+        exchange = shared.pop((HttpToxic, key), None)
+        return isinstance(exchange, Exchange) and exchange.owes()
+
+    def new_state(self) -> Any:
+        return _RequestState() if self._side == "upstream" else _ResponseState()
+
+    def _exchange(self, stub: Stub) -> Exchange:
+        if self._side not in ("upstream", "downstream"):
+            raise RuntimeError(f"{self.type} runs through on_link(), on both links of a connection")
+        exchange: Exchange | None = stub.shared.get(self._exchange_key)
+        if exchange is None:
+            exchange = stub.shared[self._exchange_key] = Exchange()
+        return exchange
+
+    async def pipe(self, stub: Stub) -> None:
+        exchange = self._exchange(stub)
+        if self._side == "upstream":
+            await self._requests(stub, exchange, stub.state)
+        else:
+            await self._responses(stub, exchange, stub.state)
+
+    def inline(self, stub: Stub, chunk: Chunk) -> bool:
+        """Handle a chunk at once, without a turn of the loop, if nothing has to wait.
+
+        The link calls this only while this toxic's queue is empty, so nothing is overtaken.
+        """
+        exchange = self._exchange(stub)
+        if self._side == "upstream":
+            self._request_chunk(stub, exchange, stub.state, chunk)
+            return True
+        state: _ResponseState = stub.state
+        if state.sending or state.delay or exchange.delays() or exchange.closed:
+            return False  # the task waits its turn, or has waiting to do
+        for send in self._frame_responses(exchange, state, chunk):
+            if not _deliver(stub, exchange, send):
+                return True
+        exchange.pump()
+        return True
+
+    # -- judging -----------------------------------------------------------------------------
+
+    def matches(self, head: Head) -> bool:
+        method, target, _ = head.line
+        if self._methods and method.upper() not in self._methods:
+            return False
+        if self.path:
+            path = _path_of(target)
+            if self._glob:
+                if not fnmatch.fnmatchcase(path, self.path):
+                    return False
+            elif not path.startswith(self.path):
+                return False
+        for name, pattern in self._headers:
+            if not any(fnmatch.fnmatchcase(v, pattern) for v in head.values(name)):
+                return False
+        return True
+
+    def selected(self, head: Head, stub: Stub) -> bool:
+        """Whether this request is acted on: it matches, the count allows, the roll says so."""
+        if not self.matches(head) or (self.count and self._budget.used >= self.count):
+            return False
+        chance = self._toxicity * self.percentage / 100.0
+        if chance <= 0 or (chance < 1 and stub.rng.random() >= chance):
+            return False
+        self._budget.used += 1
+        return True
+
+    def act(self, head: Head, entry: Entry, stub: Stub) -> None:
+        """Fill in what to do with a selected request (answer it, delay its response)."""
+        raise NotImplementedError
+
+    def _judge(self, head: Head, stub: Stub) -> Entry:
+        method = head.line[0].upper()
+        upgrade = method == "CONNECT" or (
+            bool(head.values("upgrade")) and "upgrade" in head.tokens("connection")
+        )
+        entry = Entry(method, upgrade=upgrade)
+        if self.selected(head, stub):
+            self.act(head, entry, stub)
+        return entry
+
+    # -- the request half --------------------------------------------------------------------
+
+    async def _requests(self, stub: Stub, exchange: Exchange, state: _RequestState) -> None:
+        try:
+            while (chunk := await stub.read()) is not None:
+                self._request_chunk(stub, exchange, state, chunk)
+            self._flush(stub, state, b"", stub.now())
+            stub.close()
+        except asyncio.CancelledError:
+            if state.held:
+                # Held bytes must not be lost if this is a removal: send them, stand aside.
+                self._flush(stub, state, b"", stub.now())
+            raise
+
+    def _request_chunk(
+        self, stub: Stub, exchange: Exchange, state: _RequestState, chunk: Chunk
+    ) -> None:
+        """What becomes of one chunk from the client (never waits: held bytes stay in state)."""
+        if state.framer.raw:
+            self._flush(stub, state, chunk.data, chunk.timestamp)
+        elif state.discard or exchange.closed:
+            pass  # the connection is closing after a local answer
+        elif exchange.waiting:
+            state.held += chunk.data  # behind an upgrade request still unanswered
+        elif self._frame_requests(stub, exchange, state, chunk):
+            exchange.waiting = True
+            exchange.on_release = lambda: self._released(stub, exchange, state)
+
+    def _released(self, stub: Stub, exchange: Exchange, state: _RequestState) -> None:
+        """An upgrade request has its answer: the bytes held behind it go on."""
+        held, state.held = bytes(state.held), bytearray()
+        if exchange.stand_aside or state.framer.raw:
+            self._flush(stub, state, held, stub.now())
+        elif held:
+            self._request_chunk(stub, exchange, state, Chunk(held, stub.now()))
+
+    @staticmethod
+    def _flush(stub: Stub, state: _RequestState, data: bytes, timestamp: float) -> None:
+        """Stand aside for good: what is held, then `data`, go on untouched."""
+        data = _release(state, data)
+        if data:
+            stub.send(Chunk(data, timestamp))
+
+    def _frame_requests(
+        self, stub: Stub, exchange: Exchange, state: _RequestState, chunk: Chunk
+    ) -> bool:
+        """Judge and pass on the requests in a chunk; True if an upgrade must be answered first.
+
+        What goes on leaves in one piece at the end; every request is in line before that.
+        """
+        data, ts, last = chunk.data, chunk.timestamp, 0
+        out = _Pieces(data, ts)
+        try:
+            for event in state.framer.feed(data):
+                kind, pos = event.kind, event.pos
+                if kind is Kind.HEAD:
+                    assert event.head is not None
+                    if exchange.stand_aside:  # from this request on, bytes flow untouched
+                        out.add(_release(state, data[last:]), ts)
+                        return False
+                    entry = state.current = self._judge(event.head, stub)
+                    exchange.push(entry)
+                    if entry.local is None:
+                        if state.held:
+                            out.add(bytes(state.held), ts)
+                        out.take(last, pos, ts)
+                    else:
+                        exchange.dropping = True
+                    if state.held:
+                        state.held = bytearray()
+                elif kind is Kind.END:
+                    ended, state.current = state.current, None
+                    if ended is None or ended.local is None:
+                        out.take(last, pos, ts)
+                    exchange.dropping = False
+                    if ended is not None and ended.local is not None and ended.close:
+                        state.discard = True
+                        return False
+                    if ended is not None and ended.upgrade and ended.local is None:
+                        state.held += data[pos:]
+                        return True
+                elif kind is Kind.BAD:
+                    out.add(_release(state, data[last:]), ts)
+                    return False
+                last = pos
+            if state.framer.in_head:
+                state.held += data[last:]
+            elif state.current is None or state.current.local is None:
+                out.take(last, len(data), ts)
+            return False
+        finally:
+            sends = out.done()
+            if sends:
+                payload = sends[0].data if len(sends) == 1 else b"".join(s.data for s in sends)
+                stub.send(Chunk(payload, ts))
+
+    # -- the response half -------------------------------------------------------------------
+
+    async def _responses(self, stub: Stub, exchange: Exchange, state: _ResponseState) -> None:
+        exchange.responder = stub
+        exchange.busy = state.current is not None
+        try:
+            exchange.pump()
+            while not exchange.closed and (chunk := await stub.read()) is not None:
+                sends = self._frame_responses(exchange, state, chunk)
+                await self._send(stub, exchange, state, sends)
+            if exchange.closed:
+                return
+            # Upstream closed: answers still owed go out before the EOF.
+            for entry in exchange.pending:
+                if entry.local is not None:
+                    stub.send(Chunk(entry.local, stub.now()))
+            exchange.pending.clear()
+            stub.close()
+        finally:
+            if exchange.responder is stub:
+                exchange.responder = None
+
+    def _frame_responses(
+        self, exchange: Exchange, state: _ResponseState, chunk: Chunk
+    ) -> list[_Send]:
+        """What to send for a chunk of responses, in order, each with the time it is due."""
+        data, ts = chunk.data, chunk.timestamp
+        if state.framer.raw:
+            return [_Send(data, ts)]
+        out, last = _Pieces(data, ts), 0
+        for event in state.framer.feed(data):
+            self._piece(state, out, last, event.pos, ts)
+            last = event.pos
+            if event.kind is Kind.START:
+                self._owed(exchange, out, ts)
+                entry = exchange.pending[0] if exchange.pending else _UNTRACKED
+                state.current = entry
+                state.framer.method = entry.method
+                # A 1xx already began this answer: a first-byte delay is spent.
+                state.delay = 0.0 if entry.started and entry.first_byte else entry.delay
+                entry.started = True
+            elif event.kind is Kind.HEAD:
+                assert event.head is not None
+                final = not event.head.line[1].startswith("1") or event.head.line[1] == "101"
+                if final and exchange.pending and exchange.pending[0] is state.current:
+                    exchange.pending.popleft()
+                state.interim = not final
+            elif event.kind is Kind.END:
+                answered = state.current
+                if state.framer.raw:  # switched protocols: both halves stand aside
+                    exchange.stand_aside = True
+                    exchange.release()
+                elif state.interim:
+                    continue
+                elif answered is not None and answered.upgrade:
+                    exchange.release()  # refused: HTTP goes on after it
+                state.current, state.delay = None, 0.0
+                self._owed(exchange, out, ts)
+            else:  # BAD: stand aside; answers owed are sent at once, in order
+                exchange.stand_aside = True
+                state.current, state.delay = None, 0.0
+                for owed in exchange.pending:
+                    if owed.local is not None:
+                        out.add(owed.local, ts)
+                exchange.pending.clear()
+                exchange.release()
+        self._piece(state, out, last, len(data), ts)
+        exchange.busy = state.current is not None
+        return out.done()
+
+    @staticmethod
+    def _piece(state: _ResponseState, out: _Pieces, start: int, end: int, ts: float) -> None:
+        if end > start:
+            out.take(start, end, ts + state.delay)
+            if state.current is not None and state.current.first_byte:
+                state.delay = 0.0
+
+    @staticmethod
+    def _owed(exchange: Exchange, out: _Pieces, ts: float) -> None:
+        """Local answers whose turn has come (nothing from upstream ahead of them)."""
+        for entry in exchange.locals_due():
+            assert entry.local is not None
+            out.add(entry.local, ts, entry.close)
+
+    @staticmethod
+    async def _send(
+        stub: Stub, exchange: Exchange, state: _ResponseState, sends: list[_Send]
+    ) -> None:
+        """Send in order, each piece no earlier than it is due; interrupted, send the rest now."""
+        for i, send in enumerate(sends):
+            if send.delayed and (wait := send.due - stub.now()) > 0:
+                exchange.busy = state.sending = True
+                try:
+                    await stub.sleep(wait)
+                except asyncio.CancelledError:
+                    state.sending = False
+                    for rest in sends[i:]:
+                        if not _deliver(stub, exchange, rest):
+                            break
+                    raise
+            if not _deliver(stub, exchange, send):
+                state.sending = False
+                return
+        state.sending = False
+        exchange.busy = state.current is not None
+        exchange.pump()
+
+
+_UNTRACKED = Entry("")
+"""Stands for a response nobody in line asked for (e.g. a 408 before an idle close)."""
+
+
+def _release(state: _RequestState, data: bytes) -> bytes:
+    """The request half stands aside for good: what it held, then `data`."""
+    if not state.framer.raw:
+        state.framer.go_raw()
+    if state.held:
+        data, state.held = bytes(state.held) + data, bytearray()
+    return data
+
+
+class _Send(NamedTuple):
+    data: bytes
+    due: float
+    close: bool = False
+    delayed: bool = False
+    """Due later than the chunk it came in was read: the clock must be asked."""
+
+
+class _Pieces:
+    """What one chunk turns into: ranges of it (joined while contiguous and due together)
+    and bytes of the proxy's own, in order."""
+
+    __slots__ = ("_due", "_end", "_start", "data", "sends", "ts")
+
+    def __init__(self, data: bytes, ts: float) -> None:
+        self.data = data
+        self.ts = ts
+        self.sends: list[_Send] = []
+        self._start = self._end = 0
+        self._due = 0.0
+
+    def take(self, start: int, end: int, due: float) -> None:
+        if end <= start:
+            return
+        if self._end == start and self._due == due and self._end > self._start:
+            self._end = end
+            return
+        self._flush()
+        self._start, self._end, self._due = start, end, due
+
+    def add(self, payload: bytes, due: float, close: bool = False) -> None:
+        if payload:
+            self._flush()
+            self.sends.append(_Send(payload, due, close))
+
+    def done(self) -> list[_Send]:
+        self._flush()
+        return self.sends
+
+    def _flush(self) -> None:
+        if self._end > self._start:
+            piece = self.data[self._start : self._end]  # the whole chunk is not copied
+            self.sends.append(_Send(piece, self._due, delayed=self._due > self.ts))
+            self._start = self._end = 0
+
+
+def _deliver(stub: Stub, exchange: Exchange, send: _Send) -> bool:
+    """Send one piece; False once the connection is closing."""
+    stub.send(Chunk(send.data, send.due))
+    if send.close:
+        exchange.close(stub)
+        return False
+    return True

@@ -1,0 +1,312 @@
+"""HTTP/1.1 message framing, incremental: where each request or response starts and ends.
+
+The framer never buffers a body: it reports positions in the bytes it is fed (a message
+starts, its head is complete, it ends) and keeps only a copy of a head or chunk-size line
+being read, to parse it. Whoever feeds it decides what to do with the bytes in between.
+
+Anything it cannot frame with certainty (not HTTP/1.x, a malformed head, bad chunk sizes,
+conflicting lengths) is reported once as `BAD`; the framer then stays `raw` for good, and its
+user stands aside. After a response that switches protocols (101, or 2xx to CONNECT) it is
+raw too: the bytes that follow are not HTTP.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from enum import Enum
+from typing import NamedTuple
+
+__all__ = ["MAX_HEAD", "Event", "Framer", "Head", "Kind"]
+
+MAX_HEAD = 64 * 1024
+"""Longest head (start line and headers) or trailer section accepted; longer is BAD."""
+MAX_LINE = 4096
+"""Longest chunk-size line (with extensions) accepted."""
+
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_VERSIONS = ("HTTP/1.1", "HTTP/1.0")
+
+
+class Kind(Enum):
+    START = "start"
+    """The first byte of a response (leading blank lines count as its bytes)."""
+    HEAD = "head"
+    """The head is complete (`head`); `pos` is just after its blank line."""
+    END = "end"
+    """The message is complete."""
+    BAD = "bad"
+    """Not HTTP the framer can follow; `reason` says why. Everything from here on is raw."""
+
+
+class Head:
+    """A parsed start line and header fields (names lowercased, values stripped)."""
+
+    __slots__ = ("fields", "line")
+
+    def __init__(self, line: tuple[str, str, str], fields: dict[str, list[str]]) -> None:
+        self.line = line
+        """Request: method, target, version. Response: version, status, reason."""
+        self.fields = fields
+        """Every value of each header field, by lowercase name, in order."""
+
+    def values(self, name: str) -> list[str]:
+        """Every value of a header field, by its lowercase name."""
+        return self.fields.get(name, [])
+
+    def tokens(self, name: str) -> list[str]:
+        """The comma-separated, lowercased tokens of a header field (`Connection: a, b`)."""
+        values = self.fields.get(name)
+        if not values:
+            return []
+        return [t.strip().lower() for v in values for t in v.split(",") if t.strip()]
+
+    @property
+    def version(self) -> str:
+        return self.line[2] if self.line[2].startswith("HTTP/") else self.line[0]
+
+    def keep_alive(self) -> bool:
+        """Whether the connection stays open after this message (RFC 9112 §9.3)."""
+        tokens = self.tokens("connection")
+        if "close" in tokens:
+            return False
+        return self.version == "HTTP/1.1" or "keep-alive" in tokens
+
+
+class Event(NamedTuple):
+    kind: Kind
+    pos: int
+    """Offset in the bytes just fed: where the message starts, or just after its head / end."""
+    head: Head | None = None
+    reason: str = ""
+
+
+class BadHttp(Exception):
+    """What the framer cannot follow."""
+
+
+class _State(Enum):
+    HEAD = 1
+    LENGTH = 2
+    CHUNK_LINE = 3
+    CHUNK_DATA = 4
+    CHUNK_CRLF = 5
+    TRAILER = 6
+    UNTIL_EOF = 7
+    RAW = 8
+
+
+_FIELD = re.compile(r"^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*(.*?)[ \t]*\r?$", re.M)
+
+
+def parse_head(data: bytes, request: bool) -> Head:
+    """A head without its final blank line; raises BadHttp."""
+    text = data.decode("latin-1")
+    start, _, rest = text.partition("\n")
+    start = start.removesuffix("\r")
+    if not start.isascii():
+        raise BadHttp("start line is not ASCII")
+    if request:
+        parts = start.split(" ")
+        if len(parts) != 3 or not _TOKEN.match(parts[0]) or not parts[1]:
+            raise BadHttp(f"not a request line: {start[:80]!r}")
+        if parts[2] not in _VERSIONS:
+            raise BadHttp(f"not HTTP/1.x: {parts[2][:20]!r}")
+        line = (parts[0], parts[1], parts[2])
+    else:
+        version, _, after = start.partition(" ")
+        status, _, reason = after.partition(" ")
+        if version not in _VERSIONS or len(status) != 3 or not status.isdigit():
+            raise BadHttp(f"not a status line: {start[:80]!r}")
+        line = (version, status, reason)
+    fields: dict[str, list[str]] = {}
+    if rest:
+        pairs = _FIELD.findall(rest)
+        if len(pairs) != rest.count("\n") + 1:
+            # A line that is not `name: value`, obsolete line folding included (RFC 9112).
+            bad = next(ln for ln in rest.split("\n") if not _FIELD.fullmatch(ln))
+            raise BadHttp(f"malformed header field: {bad[:80]!r}")
+        for name, value in pairs:
+            fields.setdefault(name.lower(), []).append(value)
+    return Head(line, fields)
+
+
+class Framer:
+    """Follows one direction of an HTTP/1.1 connection: requests, or responses.
+
+    `feed(data)` yields `Event`s with offsets into `data`. For responses, set `method` to the
+    request's method when a response's HEAD event arrives (before iterating on): a response
+    to HEAD has no body, and 2xx to CONNECT opens a tunnel.
+    """
+
+    __slots__ = ("_buf", "_started", "method", "raw", "remaining", "request", "state")
+
+    def __init__(self, request: bool) -> None:
+        self.request = request
+        self.state = _State.HEAD
+        self.remaining = 0
+        self.method: str | None = None
+        self.raw = False
+        self._buf = bytearray()
+        self._started = False
+
+    @property
+    def in_head(self) -> bool:
+        """Between messages or inside a head (no byte of a body pending)."""
+        return self.state is _State.HEAD
+
+    @property
+    def until_eof(self) -> bool:
+        """The body in progress ends when the connection does (a response without length)."""
+        return self.state is _State.UNTIL_EOF
+
+    def go_raw(self) -> None:
+        """Stop framing for good (the caller stands aside)."""
+        self.state = _State.RAW
+        self.raw = True
+        self._buf.clear()
+
+    def feed(self, data: bytes) -> Iterator[Event]:
+        pos, end = 0, len(data)
+        try:
+            while pos < end:
+                state = self.state
+                if state is _State.RAW or state is _State.UNTIL_EOF:
+                    return
+                if state is _State.LENGTH or state is _State.CHUNK_DATA:
+                    take = min(self.remaining, end - pos)
+                    pos += take
+                    self.remaining -= take
+                    if self.remaining:
+                        return
+                    if state is _State.CHUNK_DATA:
+                        self.state = _State.CHUNK_CRLF
+                        continue
+                    self._next_message()
+                    yield Event(Kind.END, pos)
+                    continue
+                if state is _State.HEAD:
+                    if not self._started:
+                        self._started = True
+                        if not self.request:  # only a response's first byte matters
+                            yield Event(Kind.START, pos)
+                    found = self._head(data, pos)
+                    if found is None:
+                        return
+                    pos, head = found
+                    yield Event(Kind.HEAD, pos, head)
+                    self._begin_body(head)
+                    if self.state is _State.HEAD or self.raw:
+                        yield Event(Kind.END, pos)  # no body (after a 101, a tunnel follows)
+                    continue
+                line_end = data.find(b"\n", pos)
+                if line_end < 0:
+                    self._buf += data[pos:]
+                    limit = MAX_HEAD if state is _State.TRAILER else MAX_LINE
+                    if len(self._buf) > limit:
+                        raise BadHttp(f"chunked framing line longer than {limit} bytes")
+                    return
+                line = bytes(self._buf + data[pos:line_end]).rstrip(b"\r")
+                self._buf.clear()
+                pos = line_end + 1
+                yield from self._chunk_line(line, pos)
+        except BadHttp as exc:
+            self.go_raw()
+            yield Event(Kind.BAD, pos, reason=str(exc))
+
+    def _head(self, data: bytes, pos: int) -> tuple[int, Head] | None:
+        """Read a head from `pos`: where it ended and what it says, or None (more to come)."""
+        buf = self._buf
+        if not buf:
+            # Blank lines before a start line are tolerated (RFC 9112 §2.2).
+            while pos < len(data) and data[pos] in b"\r\n":
+                pos += 1
+            if pos == len(data):
+                return None
+            match = _HEAD_END.search(data, pos)
+            if match is None:
+                buf += data[pos:]
+                self._check_partial()
+                return None
+            head_bytes = data[pos : match.start()]
+            after = match.end()
+        else:
+            before = len(buf)
+            buf += data[pos:]
+            match = _HEAD_END.search(buf, max(0, before - 3))
+            if match is None:
+                self._check_partial()
+                return None
+            head_bytes = bytes(buf[: match.start()])
+            after = pos + match.end() - before
+            buf.clear()
+        return after, parse_head(head_bytes, self.request)
+
+    def _check_partial(self) -> None:
+        """Refuse a head in the making as soon as it cannot be HTTP: a TLS hello or an SSH
+        banner must not wait here for a blank line that never comes."""
+        buf = self._buf
+        if len(buf) > MAX_HEAD:
+            raise BadHttp(f"head longer than {MAX_HEAD} bytes")
+        line_end = buf.find(b"\n")
+        if line_end >= 0:
+            parse_head(bytes(buf[:line_end]), self.request)  # the start line is complete
+            return
+        if self.request:
+            method = bytes(buf).split(b" ", 1)[0]
+            if len(method) > 32 or not _TOKEN.match(method.decode("latin-1")):
+                raise BadHttp(f"not a request line: {bytes(buf[:40])!r}")
+        elif not (b"HTTP/1." + b" " * 8).startswith(bytes(buf[:7])):
+            raise BadHttp(f"not a status line: {bytes(buf[:40])!r}")
+
+    def _begin_body(self, head: Head) -> None:
+        """Choose how the body of `head` is framed (RFC 9112 §6.3)."""
+        self._started = False
+        if not self.request:
+            status = int(head.line[1])
+            if status == 101 or (self.method == "CONNECT" and 200 <= status < 300):
+                self.go_raw()  # a tunnel: what follows is another protocol
+                return
+            if self.method == "HEAD" or status < 200 or status in (204, 304):
+                return  # no body (a 1xx is followed by the final response)
+        coding = head.tokens("transfer-encoding")
+        if coding:
+            if coding[-1] == "chunked":
+                self.state = _State.CHUNK_LINE
+            elif self.request:
+                raise BadHttp(f"request body coding {coding!r} has no length")
+            else:
+                self.state = _State.UNTIL_EOF
+            return
+        lengths = {value.strip() for value in head.values("content-length")}
+        if len(lengths) > 1:
+            raise BadHttp(f"conflicting Content-Length values {sorted(lengths)}")
+        if lengths:
+            (length,) = lengths
+            if not length.isdigit():
+                raise BadHttp(f"Content-Length {length[:20]!r} is not a number")
+            if int(length):
+                self.state, self.remaining = _State.LENGTH, int(length)
+        elif not self.request:
+            self.state = _State.UNTIL_EOF
+
+    def _chunk_line(self, line: bytes, pos: int) -> Iterator[Event]:
+        """One line of chunked framing: a size, the CRLF after data, or a trailer line."""
+        if self.state is _State.CHUNK_CRLF:
+            if line:
+                raise BadHttp("chunk data not followed by CRLF")
+            self.state = _State.CHUNK_LINE
+        elif self.state is _State.CHUNK_LINE:
+            size = line.split(b";", 1)[0].strip()
+            if not size or len(size) > 16 or size.strip(b"0123456789abcdefABCDEF"):
+                raise BadHttp(f"bad chunk size line {line[:40]!r}")
+            self.remaining = int(size, 16)
+            self.state = _State.CHUNK_DATA if self.remaining else _State.TRAILER
+        elif not line:  # the blank line after the trailer section ends the message
+            self._next_message()
+            yield Event(Kind.END, pos)
+
+    def _next_message(self) -> None:
+        self.state = _State.HEAD
+        self._started = False

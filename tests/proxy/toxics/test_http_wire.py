@@ -1,0 +1,158 @@
+"""HTTP/1.1 framing: message boundaries in any split of the bytes, bodies never buffered."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chaos.proxy.toxics._http_wire import MAX_HEAD, Framer, Kind, parse_head
+
+from .http_kit import request
+
+PIPELINE = (
+    request("GET", "/a")
+    + request("POST", "/b", body=b"x" * 20)
+    + request("PUT", "/c", body=b"chunked body, odd sizes", chunked=True)
+    + b"\r\n"  # a stray CRLF between requests is tolerated
+    + b"GET /d HTTP/1.0\r\n\r\n"
+)
+
+
+def frame(framer: Framer, *pieces: bytes) -> list[tuple[str, int, str]]:
+    """Events of feeding `pieces` one after another, with offsets into their concatenation."""
+    out, base = [], 0
+    for piece in pieces:
+        for event in framer.feed(piece):
+            label = event.head.line[1] if event.head is not None else event.reason
+            out.append((event.kind.value, base + event.pos, label))
+        base += len(piece)
+    return out
+
+
+def test_pipelined_requests_are_told_apart() -> None:
+    events = frame(Framer(request=True), PIPELINE)
+    heads = [(pos, label) for kind, pos, label in events if kind == "head"]
+    ends = [pos for kind, pos, _ in events if kind == "end"]
+    assert [label for _, label in heads] == ["/a", "/b", "/c", "/d"]
+    assert ends[-1] == len(PIPELINE)
+    assert len(ends) == 4 and all(e >= h for (h, _), e in zip(heads, ends, strict=True))
+    assert not [kind for kind, _, _ in events if kind == "start"]  # a request's start: unused
+
+
+@given(st.lists(st.integers(0, len(PIPELINE)), max_size=12))
+def test_any_split_gives_the_same_boundaries(cuts: list[int]) -> None:
+    bounds = sorted(set(cuts))
+    pieces = [PIPELINE[a:b] for a, b in zip([0, *bounds], [*bounds, len(PIPELINE)], strict=True)]
+    assert frame(Framer(request=True), *pieces) == frame(Framer(request=True), PIPELINE)
+
+
+def test_a_body_is_not_kept() -> None:
+    framer = Framer(request=True)
+    head = b"POST /up HTTP/1.1\r\nContent-Length: 10000000\r\n\r\n"
+    assert [e.kind for e in framer.feed(head)] == [Kind.HEAD]
+    for _ in range(99):
+        assert list(framer.feed(b"y" * 100_000)) == []
+        assert not framer._buf
+    assert [e.kind for e in framer.feed(b"y" * 100_000 + GET)] == [Kind.END, Kind.HEAD, Kind.END]
+
+
+GET = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"
+
+
+def responses(method: str, *data: bytes) -> list[tuple[str, int, str]]:
+    framer = Framer(request=False)
+    framer.method = method
+    return frame(framer, *data)
+
+
+def test_response_to_head_and_204_304_have_no_body() -> None:
+    with_length = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+    assert [k for k, _, _ in responses("HEAD", with_length)] == ["start", "head", "end"]
+    for status in (b"204 No Content", b"304 Not Modified"):
+        reply = b"HTTP/1.1 " + status + b"\r\n\r\n"
+        assert [k for k, _, _ in responses("GET", reply)] == ["start", "head", "end"]
+
+
+def test_interim_then_final_response() -> None:
+    data = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
+    events = responses("POST", data)
+    assert [(k, label) for k, _, label in events if k == "head"] == [
+        ("head", "100"),
+        ("head", "201"),
+    ]
+    assert events[-1] == ("end", len(data), "")
+
+
+def test_a_response_without_length_lasts_until_close() -> None:
+    framer = Framer(request=False)
+    events = frame(framer, b"HTTP/1.0 200 OK\r\n\r\nstreamed", b" on and on")
+    assert [k for k, _, _ in events] == ["start", "head"]
+    assert framer.until_eof
+
+
+@pytest.mark.parametrize(
+    ("method", "reply"),
+    [
+        ("GET", b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: ws\r\n\r\n\x81\x05hello"),
+        ("CONNECT", b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x01 tls"),
+    ],
+)
+def test_a_switch_of_protocol_leaves_the_rest_raw(method: str, reply: bytes) -> None:
+    framer = Framer(request=False)
+    framer.method = method
+    events = frame(framer, reply, b"GET / HTTP/1.1\r\n\r\n")
+    assert [k for k, _, _ in events] == ["start", "head", "end"]
+    assert framer.raw
+
+
+def test_chunked_response_with_trailers() -> None:
+    data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwiki\r\n0\r\nX-T: 1\r\n\r\n"
+    events = responses("GET", data[:30], data[30:51], data[51:])
+    assert events[-1] == ("end", len(data), "")
+
+
+@pytest.mark.parametrize(
+    ("request_side", "data", "reason"),
+    [
+        (True, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "not HTTP/1.x"),
+        (True, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", "not a request line"),
+        (True, b"HELLO there\r\n", "not a request line"),
+        (True, b"HELLO / SMTP/1.0\r\n", "not HTTP/1.x"),
+        (True, b"GET / HTTP/1.1\r\nbad header\r\n\r\n", "malformed header field"),
+        (True, b"GET / HTTP/1.1\r\n folded: x\r\n\r\n", "malformed header field"),
+        (True, b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "conflicting"),
+        (True, b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "is not a number"),
+        (True, b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "has no length"),
+        (True, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size"),
+        (True, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n", "not followed"),
+        (False, b"SSH-2.0-OpenSSH_9.6\r\n", "not a status line"),
+        (False, b"\x00\x00", "not a status line"),
+        (False, b"HTTP/1.1 20 OK\r\n\r\n", "not a status line"),
+    ],
+)
+def test_what_cannot_be_framed_is_bad_once_then_raw(
+    request_side: bool, data: bytes, reason: str
+) -> None:
+    framer = Framer(request=request_side)
+    events = frame(framer, data)
+    assert events[-1][0] == "bad" and reason in events[-1][2]
+    assert framer.raw and frame(framer, GET) == []
+
+
+def test_a_head_longer_than_the_limit_is_bad() -> None:
+    framer = Framer(request=True)
+    events = frame(framer, b"GET / HTTP/1.1\r\n", b"X-Big: " + b"a" * MAX_HEAD)
+    assert events[-1][0] == "bad" and "head longer than" in events[-1][2]
+
+
+def test_head_fields_and_keep_alive() -> None:
+    head = parse_head(
+        b"GET /x?q=1 HTTP/1.0\r\nConnection: Keep-Alive, foo\r\nX-A:  1 \r\nx-a: 2", True
+    )
+    assert head.line == ("GET", "/x?q=1", "HTTP/1.0")
+    assert head.values("x-a") == ["1", "2"]
+    assert head.keep_alive()
+    assert not parse_head(b"GET / HTTP/1.0", True).keep_alive()
+    assert not parse_head(b"GET / HTTP/1.1\r\nConnection: close", True).keep_alive()
+    assert parse_head(b"HTTP/1.1 404 Not Found", False).line == ("HTTP/1.1", "404", "Not Found")
