@@ -75,6 +75,7 @@ _EXPERIMENT = (
     "ProbeError",
     "ProbeHints",
     "ProxyHandle",
+    "RateProfile",
     "RawHttpTarget",
     "RecordingTarget",
     "RequestFailed",
@@ -88,6 +89,7 @@ _EXPERIMENT = (
     "assert_cascade",
     "assert_contained",
     "assert_recovered",
+    "burst",
     "check_cascade",
     "check_contained",
     "check_ledger",
@@ -101,6 +103,7 @@ _EXPERIMENT = (
     "prometheus_value",
     "raw_http_target",
     "recording_target",
+    "steps",
     "wait_until",
 )
 _RUNTIME = (
@@ -209,6 +212,9 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
         ProxyHandle as ProxyHandle,
     )
     from chaos.experiment import (
+        RateProfile as RateProfile,
+    )
+    from chaos.experiment import (
         RawHttpTarget as RawHttpTarget,
     )
     from chaos.experiment import (
@@ -248,6 +254,9 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
         assert_recovered as assert_recovered,
     )
     from chaos.experiment import (
+        burst as burst,
+    )
+    from chaos.experiment import (
         check_cascade as check_cascade,
     )
     from chaos.experiment import (
@@ -285,6 +294,9 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
     )
     from chaos.experiment import (
         recording_target as recording_target,
+    )
+    from chaos.experiment import (
+        steps as steps,
     )
     from chaos.experiment import (
         wait_until as wait_until,

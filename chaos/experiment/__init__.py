@@ -20,6 +20,7 @@ from chaos.experiment._probes import (
     probe,
     prometheus_value,
 )
+from chaos.experiment._profiles import RateProfile, burst, steps
 from chaos.experiment._proxy_handle import ProxyHandle
 from chaos.experiment._recording_target import RecordingTarget, recording_target
 from chaos.experiment._settle import SettleTimeout, wait_until
@@ -82,6 +83,7 @@ __all__ = [
     "ProbeError",
     "ProbeHints",
     "ProxyHandle",
+    "RateProfile",
     "RawHttpTarget",
     "RecordingTarget",
     "RequestFailed",
@@ -96,6 +98,7 @@ __all__ = [
     "assert_cascade",
     "assert_contained",
     "assert_recovered",
+    "burst",
     "check_cascade",
     "check_contained",
     "check_ledger",
@@ -112,5 +115,6 @@ __all__ = [
     "raw_http_target",
     "recording_target",
     "run_phases",
+    "steps",
     "wait_until",
 ]
