@@ -1,10 +1,10 @@
 """Rate profiles: an offered load that changes during a run (`steps`, `burst`).
 
 A profile is piecewise constant. Its offsets count in seconds from the first time the load
-enters the phase named `phase` ("fault" by default: `run_phases` enters it when the fault is
-applied), so a surge stays on the phase it belongs to even when an earlier phase runs long.
-Before that phase begins the profile offers its `before` rate. `phase=None` counts from the
-run's first request instead.
+enters the phase named `phase` ("fault" by default: `run_phases` enters it as it applies the
+fault, or once `Plan.settle` is over), so a surge stays on the phase it belongs to even when an
+earlier phase runs long. Before that phase begins the profile offers its `before` rate.
+`phase=None` counts from the run's first request instead.
 """
 
 from __future__ import annotations
