@@ -77,6 +77,7 @@ _EXPERIMENT = (
     "ProbeError",
     "ProbeHints",
     "ProxyHandle",
+    "RateProfile",
     "RawHttpTarget",
     "RecordingTarget",
     "RequestFailed",
@@ -91,6 +92,7 @@ _EXPERIMENT = (
     "assert_contained",
     "assert_lag_recovered",
     "assert_recovered",
+    "burst",
     "check_cascade",
     "check_contained",
     "check_lag_recovered",
@@ -107,6 +109,7 @@ _EXPERIMENT = (
     "raw_http_target",
     "recording_target",
     "settle_ledger",
+    "steps",
     "wait_until",
 )
 _RUNTIME = (
@@ -221,6 +224,9 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
         ProxyHandle as ProxyHandle,
     )
     from chaos.experiment import (
+        RateProfile as RateProfile,
+    )
+    from chaos.experiment import (
         RawHttpTarget as RawHttpTarget,
     )
     from chaos.experiment import (
@@ -261,6 +267,9 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
     )
     from chaos.experiment import (
         assert_recovered as assert_recovered,
+    )
+    from chaos.experiment import (
+        burst as burst,
     )
     from chaos.experiment import (
         check_cascade as check_cascade,
@@ -309,6 +318,9 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
     )
     from chaos.experiment import (
         settle_ledger as settle_ledger,
+    )
+    from chaos.experiment import (
+        steps as steps,
     )
     from chaos.experiment import (
         wait_until as wait_until,
