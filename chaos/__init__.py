@@ -159,225 +159,80 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict sees chaos.X
     from chaos.experiment import (
         CascadeNotObserved as CascadeNotObserved,
-    )
-    from chaos.experiment import (
         ContainmentBroken as ContainmentBroken,
-    )
-    from chaos.experiment import (
         DeliveryLag as DeliveryLag,
-    )
-    from chaos.experiment import (
         Experiment as Experiment,
-    )
-    from chaos.experiment import (
         FakeClock as FakeClock,
-    )
-    from chaos.experiment import (
         Fault as Fault,
-    )
-    from chaos.experiment import (
         FaultEvent as FaultEvent,
-    )
-    from chaos.experiment import (
         HintedProbe as HintedProbe,
-    )
-    from chaos.experiment import (
         HttpTarget as HttpTarget,
-    )
-    from chaos.experiment import (
         HypothesisFailed as HypothesisFailed,
-    )
-    from chaos.experiment import (
         InsufficientData as InsufficientData,
-    )
-    from chaos.experiment import (
         LedgerResult as LedgerResult,
-    )
-    from chaos.experiment import (
         LedgerViolation as LedgerViolation,
-    )
-    from chaos.experiment import (
         MetricNotFound as MetricNotFound,
-    )
-    from chaos.experiment import (
         NotRecovered as NotRecovered,
-    )
-    from chaos.experiment import (
         PhaseLag as PhaseLag,
-    )
-    from chaos.experiment import (
         PhaseResult as PhaseResult,
-    )
-    from chaos.experiment import (
         Plan as Plan,
-    )
-    from chaos.experiment import (
         Probe as Probe,
-    )
-    from chaos.experiment import (
         ProbeError as ProbeError,
-    )
-    from chaos.experiment import (
         ProbeHints as ProbeHints,
-    )
-    from chaos.experiment import (
         ProxyHandle as ProxyHandle,
-    )
-    from chaos.experiment import (
         RateProfile as RateProfile,
-    )
-    from chaos.experiment import (
         RawHttpTarget as RawHttpTarget,
-    )
-    from chaos.experiment import (
         RecordingTarget as RecordingTarget,
-    )
-    from chaos.experiment import (
         RequestFailed as RequestFailed,
-    )
-    from chaos.experiment import (
         Run as Run,
-    )
-    from chaos.experiment import (
         Sampler as Sampler,
-    )
-    from chaos.experiment import (
         SettleTimeout as SettleTimeout,
-    )
-    from chaos.experiment import (
         Target as Target,
-    )
-    from chaos.experiment import (
         Timeline as Timeline,
-    )
-    from chaos.experiment import (
         Tolerance as Tolerance,
-    )
-    from chaos.experiment import (
         Verdict as Verdict,
-    )
-    from chaos.experiment import (
         assert_cascade as assert_cascade,
-    )
-    from chaos.experiment import (
         assert_contained as assert_contained,
-    )
-    from chaos.experiment import (
         assert_lag_recovered as assert_lag_recovered,
-    )
-    from chaos.experiment import (
         assert_recovered as assert_recovered,
-    )
-    from chaos.experiment import (
         burst as burst,
-    )
-    from chaos.experiment import (
         check_cascade as check_cascade,
-    )
-    from chaos.experiment import (
         check_contained as check_contained,
-    )
-    from chaos.experiment import (
         check_lag_recovered as check_lag_recovered,
-    )
-    from chaos.experiment import (
         check_ledger as check_ledger,
-    )
-    from chaos.experiment import (
         check_recovered as check_recovered,
-    )
-    from chaos.experiment import (
         delivery_lag as delivery_lag,
-    )
-    from chaos.experiment import (
         fault as fault,
-    )
-    from chaos.experiment import (
         http_metric as http_metric,
-    )
-    from chaos.experiment import (
         http_target as http_target,
-    )
-    from chaos.experiment import (
         judge as judge,
-    )
-    from chaos.experiment import (
         negative_control as negative_control,
-    )
-    from chaos.experiment import (
         probe as probe,
-    )
-    from chaos.experiment import (
         prometheus_value as prometheus_value,
-    )
-    from chaos.experiment import (
         raw_http_target as raw_http_target,
-    )
-    from chaos.experiment import (
         recording_target as recording_target,
-    )
-    from chaos.experiment import (
         settle_ledger as settle_ledger,
-    )
-    from chaos.experiment import (
         steps as steps,
-    )
-    from chaos.experiment import (
         wait_until as wait_until,
     )
-    from chaos.pytest_plugin import ChaosConfig as ChaosConfig
-    from chaos.pytest_plugin import get_config as get_config
+    from chaos.pytest_plugin import ChaosConfig as ChaosConfig, get_config as get_config
     from chaos.runtime import (
         Broker as Broker,
-    )
-    from chaos.runtime import (
         CallableReady as CallableReady,
-    )
-    from chaos.runtime import (
         HttpReady as HttpReady,
-    )
-    from chaos.runtime import (
         ManagedProcess as ManagedProcess,
-    )
-    from chaos.runtime import (
         NotReady as NotReady,
-    )
-    from chaos.runtime import (
         PortAllocator as PortAllocator,
-    )
-    from chaos.runtime import (
         PortExhausted as PortExhausted,
-    )
-    from chaos.runtime import (
         QueueConsumerReady as QueueConsumerReady,
-    )
-    from chaos.runtime import (
         RabbitMQError as RabbitMQError,
-    )
-    from chaos.runtime import (
         RabbitMQNode as RabbitMQNode,
-    )
-    from chaos.runtime import (
         RabbitMQNotInstalled as RabbitMQNotInstalled,
-    )
-    from chaos.runtime import (
         Readiness as Readiness,
-    )
-    from chaos.runtime import (
         ServiceError as ServiceError,
-    )
-    from chaos.runtime import (
         ServiceExited as ServiceExited,
-    )
-    from chaos.runtime import (
         ServiceNotReady as ServiceNotReady,
-    )
-    from chaos.runtime import (
         TcpReady as TcpReady,
-    )
-    from chaos.runtime import (
         allocate_port as allocate_port,
-    )
-    from chaos.runtime import (
         wait_for_port as wait_for_port,
     )

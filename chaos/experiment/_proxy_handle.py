@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from chaos._timeline import FaultEvent, Timeline
-from chaos.client import Proxy as ProxyModel
-from chaos.client import ToxicNotFound, Toxiproxy
+from chaos.client import Proxy as ProxyModel, ToxicNotFound, Toxiproxy
 
 __all__ = ["ProxyHandle"]
 

@@ -31,8 +31,8 @@ from chaos.pytest_plugin._recording import (  # noqa: F401  (fixture and hooks, 
     pytest_runtest_makereport,
     pytest_sessionfinish,
     pytest_sessionstart,
+    pytest_terminal_summary as _experiments_summary,
 )
-from chaos.pytest_plugin._recording import pytest_terminal_summary as _experiments_summary
 from chaos.pytest_plugin._stash import BROKERS, DOCKER_RUNS, RECORDS, SKIPPED_QUEUES
 
 __all__ = ["ChaosConfig", "factories", "get_config"]

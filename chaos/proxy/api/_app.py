@@ -14,8 +14,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import chaos
-from chaos.proxy.api import _metrics
-from chaos.proxy.api import _responses as resp
+from chaos.proxy.api import _metrics, _responses as resp
 from chaos.proxy.api._routes import ANY, ROUTES, Handler, Request, Route, match
 from chaos.proxy.api._xid import new_xid
 from chaos.proxy.errors import ApiError

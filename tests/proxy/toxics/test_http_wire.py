@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from chaos.proxy.toxics._http_wire import MAX_HEAD, Framer, Kind, parse_head
 

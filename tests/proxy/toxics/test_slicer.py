@@ -6,8 +6,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from chaos.proxy.errors import ApiError
 from chaos.proxy.toxics import TOXICS
