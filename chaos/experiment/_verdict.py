@@ -270,6 +270,20 @@ def _check_within(name: str, baseline: Phase, candidate: Phase, tol: Tolerance) 
             inconclusive=True,
         )
     limit_ms = tol.latency_limit_ms(base_ms)
+    smallest_ms = tol.smallest_regression_ms(base_ms)
+    behind_ms = max(getattr(ph, "max_lag_s", 0.0) for ph in (baseline, candidate)) * 1000
+    if behind_ms > smallest_ms / 2:
+        # Latency counts from the scheduled time: a generator this far behind adds its own lag
+        # to what it measures, as large as the regression the tolerance must resolve.
+        return Verdict(
+            name,
+            False,
+            f"the load generator fell {behind_ms:.0f} ms behind its schedule, more than half "
+            f"the {smallest_ms:.0f} ms regression this tolerance must resolve: the test machine "
+            "was too busy to measure (lower the rate, or free the machine)",
+            {"generator_lag_ms": _r(behind_ms), f"smallest_regression_{p}_ms": _r(smallest_ms)},
+            inconclusive=True,
+        )
     cand_ms = candidate.latency.percentile(tol.percentile) if candidate.latency.count else None
     err_limit = tol.error_rate_limit(baseline.error_rate)
     figures: dict[str, Any] = {

@@ -278,3 +278,13 @@ def test_the_tolerance_catches_the_regression_it_states() -> None:
 def test_clean_baseline_must_be_positive() -> None:
     with pytest.raises(ValueError, match="clean_baseline_ms must be > 0"):
         Tolerance(clean_baseline_ms=0)
+
+
+def test_a_generator_far_behind_its_schedule_makes_the_verdict_inconclusive() -> None:
+    fault = make_phase("fault", [9.0] * 100)
+    fault.max_lag_s = 0.4  # the load generator itself was 400 ms late: the machine was busy
+    tol = Tolerance()  # resolves +110 ms over a 5 ms baseline
+    with pytest.raises(InsufficientData, match=r"fell 400 ms behind its schedule"):
+        assert_contained(BASELINE, fault, tol)
+    fault.max_lag_s = 0.05  # below half the regression it must resolve: judged as usual
+    assert assert_contained(BASELINE, fault, tol).passed
