@@ -18,13 +18,12 @@ from chaos import (
     Experiment,
     HttpTarget,
     RecordingTarget,
-    Tolerance,
     assert_contained,
     assert_lag_recovered,
     delivery_lag,
     negative_control,
 )
-from fixtures.plans import CLEAN_BASELINE_MS, FEED_RATE, LAG_UNDER_S, PLAN, REACTION_RATE
+from fixtures.plans import FEED_RATE, LAG_UNDER_S, PLAN, REACTION_RATE, tolerance
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment(pair="latency", path="async")
@@ -36,13 +35,7 @@ DELAY_MS = 500
 # accepted after the bound, the evidence that lag stayed down.
 LAG_WITHIN_S = 1.5
 # One stray stale-connection error in 60 requests must not flip the verdict: 5% slack.
-CONTAINED = Tolerance(
-    percentile=99,
-    ratio=3.0,
-    slack_ms=150,
-    error_rate_slack=0.05,
-    clean_baseline_ms=CLEAN_BASELINE_MS,
-)
+CONTAINED = tolerance(150)
 
 
 @pytest.mark.parametrize(

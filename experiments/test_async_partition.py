@@ -15,25 +15,18 @@ from chaos import (
     Experiment,
     HttpTarget,
     RecordingTarget,
-    Tolerance,
     assert_contained,
     assert_lag_recovered,
     delivery_lag,
 )
-from fixtures.plans import CLEAN_BASELINE_MS, FEED_RATE, LAG_UNDER_S, PLAN, REACTION_RATE
+from fixtures.plans import FEED_RATE, LAG_UNDER_S, PLAN, REACTION_RATE, tolerance
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment(pair="partition", path="async")
 
 
 # One stray stale-connection error in 60 requests must not flip the verdict: 5% slack.
-CONTAINED = Tolerance(
-    percentile=99,
-    ratio=3.0,
-    slack_ms=150,
-    error_rate_slack=0.05,
-    clean_baseline_ms=CLEAN_BASELINE_MS,
-)
+CONTAINED = tolerance(150)
 OPEN = 2.0
 RETRY_ATTEMPTS = 3  # the worker's default WORKER_RETRY_ATTEMPTS
 # Once the breaker lets a push through the backlog drains at once: lag was under 1 s from the

@@ -18,13 +18,12 @@ from chaos import (
     ContainmentBroken,
     Experiment,
     RecordingTarget,
-    Tolerance,
     assert_contained,
     assert_lag_recovered,
     delivery_lag,
     negative_control,
 )
-from fixtures.plans import CLEAN_BASELINE_MS, LAG_UNDER_S, PLAN, REACTION_RATE
+from fixtures.plans import LAG_UNDER_S, PLAN, REACTION_RATE, tolerance
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment()
@@ -37,13 +36,7 @@ DRAIN_PLAN = dataclasses.replace(PLAN, recovery=LAG_WITHIN_S + 1.0)
 
 
 # Requests in flight when the broker dies wait out one publish timeout: judge p90, not p99.
-ACCEPTED = Tolerance(
-    percentile=90,
-    ratio=3.0,
-    slack_ms=300,
-    error_rate_slack=0.05,
-    clean_baseline_ms=CLEAN_BASELINE_MS,
-)
+ACCEPTED = tolerance(300, percentile=90)
 
 
 @pytest.mark.parametrize("outbox", [True, negative_control(False, "outbox", ContainmentBroken)])

@@ -16,12 +16,11 @@ import pytest
 from chaos import (
     Experiment,
     RecordingTarget,
-    Tolerance,
     assert_contained,
     assert_lag_recovered,
     delivery_lag,
 )
-from fixtures.plans import CLEAN_BASELINE_MS, LAG_UNDER_S, PLAN, REACTION_RATE
+from fixtures.plans import LAG_UNDER_S, PLAN, REACTION_RATE, tolerance
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment()
@@ -33,13 +32,7 @@ LAG_WITHIN_S = 5.0
 DRAIN_PLAN = dataclasses.replace(PLAN, recovery=LAG_WITHIN_S + 1.0)
 
 # The first publishes wait out one publish timeout before the outbox takes over: 5% slack.
-CONTAINED = Tolerance(
-    percentile=99,
-    ratio=3.0,
-    slack_ms=600,
-    error_rate_slack=0.05,
-    clean_baseline_ms=CLEAN_BASELINE_MS,
-)
+CONTAINED = tolerance(600)
 
 
 def test_broker_partition_is_contained(

@@ -22,12 +22,12 @@ from chaos import (
     Plan,
     RecordingTarget,
     Run,
-    Tolerance,
     assert_contained,
     burst,
     fault,
     judge,
 )
+from fixtures.plans import tolerance
 from fixtures.system import System
 
 BASE_RATE = 4.0
@@ -39,7 +39,7 @@ PLAN = Plan(baseline=6.0, fault=SURGE_S, recovery=3.0)
 PUSH_MS, PUSH_AT_ONCE = 100, 1
 # The surge requests the provider cannot serve, 10/s of 20/s, must show as drops: 10% at least.
 MIN_DROPPED = 0.10
-CONTAINED = Tolerance(percentile=99, ratio=3.0, slack_ms=150, error_rate_slack=0.05)
+CONTAINED = tolerance(150)
 
 
 def _surge(experiment: Experiment, system: System, reactions: RecordingTarget, mode: str) -> Run:

@@ -19,11 +19,10 @@ from chaos import (
     HttpTarget,
     Plan,
     RecordingTarget,
-    Tolerance,
     assert_contained,
     negative_control,
 )
-from fixtures.plans import CLEAN_BASELINE_MS, FEED_RATE, PLAN, REACTION_RATE
+from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE, tolerance
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment()
@@ -32,13 +31,7 @@ pytestmark = pytest.mark.experiment()
 # The first seconds of the fault trip the breaker (a few slow calls hold gateway slots): a
 # "settle" phase of their own. The hypothesis is about the steady state once it is open.
 BREAKER_PLAN = Plan(baseline=PLAN.baseline, settle=4.0, fault=5.0, recovery=4.0)
-FEED_CONTAINED = Tolerance(
-    percentile=99,
-    ratio=3.0,
-    slack_ms=250,
-    error_rate_slack=0.05,
-    clean_baseline_ms=CLEAN_BASELINE_MS,
-)
+FEED_CONTAINED = tolerance(250)
 TRANSITIONS = [("closed", "open"), ("open", "half-open"), ("half-open", "closed")]
 
 

@@ -14,11 +14,10 @@ from chaos import (
     Experiment,
     HttpTarget,
     RecordingTarget,
-    Tolerance,
     assert_cascade,
     assert_recovered,
 )
-from fixtures.plans import CLEAN_BASELINE_MS, FEED_RATE, PLAN, REACTION_RATE
+from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE, tolerance
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment(pair="latency", path="sync")
@@ -43,7 +42,5 @@ def test_latency_on_sync_chain_cascades_to_gateway(
     assert_recovered(
         run.phase("reactions", "baseline"),
         run.phase("reactions", "recovery"),
-        Tolerance(
-            ratio=3.0, slack_ms=250, error_rate_slack=0.05, clean_baseline_ms=CLEAN_BASELINE_MS
-        ),
+        tolerance(250),
     )
