@@ -94,6 +94,9 @@ class TestSharedNode:
         node.delete_queues(["durable-q"])
         publish(node, "durable-q", [b"one", b"two"])
         assert node.queue_depth("durable-q") == 2
+        # Confirms cover the messages, not the queue's declaration: Mnesia writes that through a
+        # delayed-write log (flushed within ~2 s), so a kill -9 right now could lose the queue.
+        node.rabbitmqctl("eval", "mnesia:sync_log().")
         beam = node.beam_pid
         assert beam is not None
         with node.crashed():
