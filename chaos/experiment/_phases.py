@@ -5,9 +5,6 @@ depth = probe(lambda: broker.queue_depth("orders"), title="Orders queued", unit=
 run = run_phases(plan, loads={"reactions": (target, 30)}, fault=lambda: edge.latency(300),
                  probes={"orders_queued": depth})
 assert_cascade(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), 300)
-
-A load's rate may be a profile: `(target, chaos.burst(30, 150, at=0, duration=3))` offers
-150/s for the first 3 s of the fault phase (offsets count from its start), 30/s otherwise.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ from typing import Any, Protocol
 
 from chaos.experiment._load import LoadGenerator, LoadResults, PhaseResult, Target
 from chaos.experiment._probes import Probe, ProbeData, Sampler
-from chaos.experiment._profiles import RateProfile, peak_rate
 
 __all__ = ["PHASES", "Experiment", "Fault", "Plan", "Run", "run_phases"]
 
@@ -115,7 +111,7 @@ class Run:
 
 def run_phases(
     plan: Plan,
-    loads: Mapping[str, tuple[Target, float | RateProfile]],
+    loads: Mapping[str, tuple[Target, float]],
     fault: Fault,
     probes: Mapping[str, Probe] | None = None,
     probe_interval: float = 0.25,
@@ -123,8 +119,6 @@ def run_phases(
 ) -> Run:
     """Load every target at its rate through baseline, fault (inside `fault()`), recovery.
 
-    A rate is requests per second or a `RateProfile` (`chaos.steps`, `chaos.burst`), whose
-    offsets count from the start of its phase ("fault" unless it says otherwise).
     `progress(text)` is called about twice a second with the phase and the elapsed time.
     """
     show = progress or (lambda text: None)
@@ -135,8 +129,7 @@ def run_phases(
             duration=plan.total + plan.max_rollback,
             timeout=plan.request_timeout,
             phase="warmup" if plan.warmup else "baseline",
-            # Enough for the peak rate: a surge must meet the system, not the generator's limit.
-            max_in_flight=max(16, int(peak_rate(rate) * plan.request_timeout) + 1),
+            max_in_flight=max(16, int(rate * plan.request_timeout) + 1),
         )
         for name, (target, rate) in loads.items()
     }
@@ -232,7 +225,7 @@ class Experiment(Protocol):
     def __call__(
         self,
         plan: Plan,
-        loads: Mapping[str, tuple[Target, float | RateProfile]],
+        loads: Mapping[str, tuple[Target, float]],
         fault: Fault,
         probes: Mapping[str, Probe] | None = None,
         probe_interval: float = 0.25,
