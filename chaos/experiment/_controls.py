@@ -9,9 +9,7 @@ import pytest
 from chaos.experiment._ledger import LedgerViolation
 from chaos.experiment._verdict import HypothesisFailed
 
-__all__ = ["CONTROL_MARKER", "negative_control"]
-
-CONTROL_MARKER = "chaos_control"
+__all__ = ["negative_control"]
 
 
 def negative_control(

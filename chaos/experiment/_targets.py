@@ -131,17 +131,8 @@ class HttpTarget:
             await owned.aclose()
 
 
-def http_target(
-    client: httpx.AsyncClient | None,
-    method: str,
-    url: str,
-    *,
-    json: Any = None,
-    headers: dict[str, str] | None = None,
-    timeout: float = 5.0,
-) -> HttpTarget:
-    """Build an HttpTarget (see there); `timeout` applies only to a client it creates itself."""
-    return HttpTarget(client, method, url, json=json, headers=headers, timeout=timeout)
+http_target = HttpTarget
+"""Build an HttpTarget (see there): the lower-case name, like `recording_target`."""
 
 
 class RawHttpTarget:

@@ -7,6 +7,7 @@ then the environment variable (where one exists), then the ini value, then the d
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,6 +179,7 @@ CONFIG: pytest.StashKey[ChaosConfig] = pytest.StashKey()
 """The session's resolved settings in `config.stash`."""
 
 
+@functools.cache
 def options() -> tuple[Option, ...]:
     """The table: one `Option` per setting, in field order."""
     return tuple(

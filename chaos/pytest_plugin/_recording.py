@@ -46,16 +46,15 @@ def _experiment_marks(item: pytest.Item) -> dict[str, Any]:
     return merged
 
 
-def _is_control(item: pytest.Item) -> bool:
-    """Only a strict xfail made by `chaos.negative_control` proves a protection necessary."""
+def _protection(item: pytest.Item) -> str | None:
+    """The protection a `chaos.negative_control` removes; None for anything else.
+
+    Only a strict xfail made by it proves a protection necessary.
+    """
     xfail = item.get_closest_marker("xfail")
     strict = xfail is not None and xfail.kwargs.get("strict", item.config.getini("xfail_strict"))
-    return bool(strict) and item.get_closest_marker("chaos_control") is not None
-
-
-def _protection(item: pytest.Item) -> str | None:
     marker = item.get_closest_marker("chaos_control")
-    return str(marker.kwargs["protection"]) if marker is not None and _is_control(item) else None
+    return str(marker.kwargs["protection"]) if strict and marker is not None else None
 
 
 def _progress(config: pytest.Config, name: str) -> Callable[[str], None]:
@@ -82,6 +81,7 @@ def experiment(request: pytest.FixtureRequest, chaos: Timeline) -> Iterator[Expe
     from chaos.report._journal import ExperimentRecord
 
     item = request.node
+    protection = _protection(item)
     marked = _experiment_marks(item)
     record = ExperimentRecord(
         id=item.nodeid,
@@ -91,8 +91,8 @@ def experiment(request: pytest.FixtureRequest, chaos: Timeline) -> Iterator[Expe
         module_doc=_docstring(getattr(item, "module", None)),
         pair=marked.get("pair"),
         path=marked.get("path"),
-        negative_control=_is_control(item),
-        protection=_protection(item),
+        negative_control=protection is not None,
+        protection=protection,
         timeline=chaos,
     )
     item.stash[RECORD] = record
