@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -58,7 +59,9 @@ class RecordingTarget(HttpTarget):
         self.body = json
         self.id_header = id_header
         self.unknown_statuses = frozenset(unknown_statuses)
-        self.prefix = id_prefix or f"r{os.getpid()}-{id(self) & 0xFFFF:x}"
+        # Random, not id(self): CPython reuses a freed target's address, so the next test's
+        # target repeated its ids, and a system that deduplicates dropped them as "lost".
+        self.prefix = id_prefix or f"r{os.getpid()}-{secrets.token_hex(4)}"
         self.accepted: set[str] = set()
         self.accepted_at: dict[str, float] = {}
         self.unknown: set[str] = set()

@@ -97,3 +97,15 @@ def test_queue_consumer_ready_waits_for_the_consumers() -> None:
     ready.check()
     with pytest.raises(ValueError, match="consumers=0"):
         chaos.QueueConsumerReady(_Broker(), "orders", consumers=0)
+
+
+def test_a_new_target_never_repeats_an_earlier_targets_ids() -> None:
+    # Each test makes its own target and drops it; CPython then often puts the next one at the
+    # same address. Ids derived from id(self) repeated across tests, and the sample system's
+    # deduplication dropped the repeats: reactions "lost" on Docker (CI, 3 of 4 runs).
+    prefixes = set()
+    for _ in range(200):
+        target = chaos.recording_target("GET", "http://shop/", id_header="X-Id")
+        prefixes.add(target.prefix)
+        del target
+    assert len(prefixes) == 200
