@@ -77,6 +77,7 @@ _EXPERIMENT = (
     "ProbeError",
     "ProbeHints",
     "ProxyHandle",
+    "RateProfile",
     "RawHttpTarget",
     "RecordingTarget",
     "RequestFailed",
@@ -91,6 +92,7 @@ _EXPERIMENT = (
     "assert_contained",
     "assert_lag_recovered",
     "assert_recovered",
+    "burst",
     "check_cascade",
     "check_contained",
     "check_lag_recovered",
@@ -107,6 +109,7 @@ _EXPERIMENT = (
     "raw_http_target",
     "recording_target",
     "settle_ledger",
+    "steps",
     "wait_until",
 )
 _RUNTIME = (
@@ -177,6 +180,7 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
         ProbeError as ProbeError,
         ProbeHints as ProbeHints,
         ProxyHandle as ProxyHandle,
+        RateProfile as RateProfile,
         RawHttpTarget as RawHttpTarget,
         RecordingTarget as RecordingTarget,
         RequestFailed as RequestFailed,
@@ -191,6 +195,7 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
         assert_contained as assert_contained,
         assert_lag_recovered as assert_lag_recovered,
         assert_recovered as assert_recovered,
+        burst as burst,
         check_cascade as check_cascade,
         check_contained as check_contained,
         check_lag_recovered as check_lag_recovered,
@@ -207,6 +212,7 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
         raw_http_target as raw_http_target,
         recording_target as recording_target,
         settle_ledger as settle_ledger,
+        steps as steps,
         wait_until as wait_until,
     )
     from chaos.pytest_plugin import ChaosConfig as ChaosConfig, get_config as get_config

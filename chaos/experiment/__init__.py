@@ -22,6 +22,7 @@ from chaos.experiment._probes import (
     probe,
     prometheus_value,
 )
+from chaos.experiment._profiles import RateProfile, burst, steps
 from chaos.experiment._proxy_handle import ProxyHandle
 from chaos.experiment._recording_target import RecordingTarget, recording_target
 from chaos.experiment._settle import SettleTimeout, wait_until
@@ -89,6 +90,7 @@ __all__ = [
     "ProbeError",
     "ProbeHints",
     "ProxyHandle",
+    "RateProfile",
     "RawHttpTarget",
     "RecordingTarget",
     "RequestFailed",
@@ -104,6 +106,7 @@ __all__ = [
     "assert_contained",
     "assert_lag_recovered",
     "assert_recovered",
+    "burst",
     "check_cascade",
     "check_contained",
     "check_lag_recovered",
@@ -123,5 +126,6 @@ __all__ = [
     "recording_target",
     "run_phases",
     "settle_ledger",
+    "steps",
     "wait_until",
 ]

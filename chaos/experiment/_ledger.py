@@ -47,8 +47,18 @@ class LedgerResult:
         """Nothing lost and nothing unexpected (duplicates are judged by `assert_ok`)."""
         return not self.lost and not self.unexpected
 
-    def assert_ok(self, allow_duplicates: bool = True) -> LedgerResult:
-        """Raise LedgerViolation with a readable summary unless the ledger is clean."""
+    def assert_ok(self, allow_duplicates: bool = False, *, max_duplicated: int = 0) -> LedgerResult:
+        """Raise LedgerViolation with a readable summary unless the ledger is clean.
+
+        A message delivered twice is a violation: a system that deduplicates promises none.
+        `max_duplicated` tolerates that many ids delivered twice (messages in doubt, e.g. the
+        one a consumer was pushing when it was killed: delivered, but never recorded as such);
+        `allow_duplicates=True` any number (a system that promises only at-least-once).
+        """
+        if isinstance(max_duplicated, bool) or not (
+            isinstance(max_duplicated, int) and max_duplicated >= 0
+        ):
+            raise ValueError(f"max_duplicated must be an int >= 0, got {max_duplicated!r}")
         problems: list[str] = []
         if self.lost:
             problems.append(f"{len(self.lost)} lost (accepted, never delivered): {_ids(self.lost)}")
@@ -57,11 +67,12 @@ class LedgerResult:
                 f"{len(self.unexpected)} unexpected (delivered, never accepted): "
                 f"{_ids(self.unexpected)}"
             )
-        if self.duplicated and not allow_duplicates:
+        if len(self.duplicated) > max_duplicated and not allow_duplicates:
             shown = ", ".join(f"{k} x{v}" for k, v in sorted(self.duplicated.items())[:_SHOWN_IDS])
             more = len(self.duplicated) - _SHOWN_IDS
+            allowed = f" (at most {max_duplicated} allowed)" if max_duplicated else ""
             problems.append(
-                f"{len(self.duplicated)} duplicated: {shown}"
+                f"{len(self.duplicated)} duplicated{allowed}: {shown}"
                 + (f", ... +{more}" if more > 0 else "")
             )
         if problems:

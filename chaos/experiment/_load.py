@@ -1,4 +1,4 @@
-"""Open-loop load generator: requests start on a fixed schedule, latency from the scheduled start.
+"""Open-loop load generator: requests start on a schedule, latency from the scheduled start.
 
 Measuring from the scheduled start (not from when the request was actually sent) avoids
 coordinated omission: when the system or the generator stalls, every request that should have
@@ -20,6 +20,7 @@ from typing import Any
 
 from chaos.experiment._clock import Clock, MonotonicClock
 from chaos.experiment._histogram import LatencyHistogram
+from chaos.experiment._profiles import MAX_RATE, RateProfile
 
 # The targets live in their own module; these names stay importable from here.
 from chaos.experiment._targets import classify
@@ -38,7 +39,6 @@ __all__ = [
 
 Target = Callable[[], Awaitable[object]]
 
-MAX_RATE = 5_000.0
 MAX_DURATION = 3_600.0
 MAX_REQUESTS = 1_000_000
 MAX_IN_FLIGHT = 10_000
@@ -151,7 +151,8 @@ class LoadResults:
 
     Times in `phase_marks` and `series` are seconds since the first scheduled request;
     `started` is on the generator's clock, `started_wall` is epoch seconds, for aligning with
-    other timelines.
+    other timelines. `rate` is the rate offered first; `profile` says how it changed (None: a
+    fixed rate).
     """
 
     rate: float
@@ -162,6 +163,7 @@ class LoadResults:
     phase_marks: list[tuple[float, str]]
     series: list[SeriesBucket]
     interval_s: float
+    profile: RateProfile | None = None
 
     def phase(self, name: str) -> PhaseResult:
         """The result of phase `name`."""
@@ -174,6 +176,7 @@ class LoadResults:
         """JSON-ready form."""
         return {
             "rate": self.rate,
+            "profile": self.profile.to_dict() if self.profile is not None else None,
             "started_wall": self.started_wall,
             "duration_s": round(self.duration_s, 6),
             "interval_s": self.interval_s,
@@ -202,12 +205,62 @@ def _positive(name: str, value: float, limit: float) -> float:
     return float(value)
 
 
+class _Schedule:
+    """When request i is due under a profile: i / rate, integrated over the rate's steps.
+
+    Kept exact for a fixed rate (t0 + i / rate, no accumulated rounding): a segment starts at
+    a step (or at the last request sent when the anchor became known) and counts from there.
+    """
+
+    def __init__(self, rates: RateProfile, t0: float) -> None:
+        self._rates = rates
+        self._known: float | None = None
+        self._last = (t0, 0.0)  # (time, index) of the last request sent; t0 counts as index 0
+        self._start, self._count, self._rate = t0, 0.0, rates.before
+        self.waits_for_anchor = rates.phase is not None and bool(rates.points)
+
+    def anchor(self, at: float | None) -> None:
+        """Re-plan from the last request sent once the anchor's clock time is known."""
+        if at is None or self._known is not None:
+            return
+        self._known = at
+        self.waits_for_anchor = False
+        self._start, self._count = self._last
+        self._rate = self._rate_at(self._start)
+
+    def sent(self, index: int, at: float) -> None:
+        self._last = (at, float(index))
+
+    def time_of(self, index: int) -> float:
+        while True:
+            due = self._start + (index - self._count) / self._rate
+            change = self._next_change(self._start)
+            if change is None or due < change:
+                return due
+            self._count += (change - self._start) * self._rate
+            self._start, self._rate = change, self._rate_at(change)
+
+    def _rate_at(self, t: float) -> float:
+        offset = None if self._known is None else t - self._known
+        return self._rates.rate_at(offset)
+
+    def _next_change(self, t: float) -> float | None:
+        if self._known is None:
+            return None
+        return next((self._known + o for o in self._rates.offsets if self._known + o > t), None)
+
+
 class LoadGenerator:
     """Starts `target()` at `rate` per second for at most `duration` seconds, open loop.
 
     Request i is scheduled at t0 + i/rate; its latency is completion time minus that scheduled
     time, so stalls (in the system or in the generator itself) are counted, never hidden.
     Each request belongs to the phase that was current at its scheduled time (`phase()`).
+
+    `rate` may be a `RateProfile` (`chaos.steps`, `chaos.burst`): request i is then scheduled
+    when the profile's cumulative count reaches i, still open loop. A profile anchored to a
+    phase changes rate from the moment `phase()` first enters it (the scheduler is woken, so the
+    new rate applies at once). `max_requests` and the `rate * duration` bound use its peak.
 
     Overload rule: when `max_in_flight` requests are outstanding at a scheduled time, that
     request is not sent. It is counted at once as an error of kind `overload` (like a client
@@ -225,7 +278,7 @@ class LoadGenerator:
         self,
         target: Target,
         *,
-        rate: float,
+        rate: float | RateProfile,
         duration: float = 60.0,
         max_requests: int | None = None,
         max_in_flight: int = 256,
@@ -237,7 +290,13 @@ class LoadGenerator:
     ) -> None:
         if not callable(target):
             raise TypeError(f"target must be an async callable, got {target!r}")
-        self.rate = _positive("rate", rate, MAX_RATE)
+        if isinstance(rate, RateProfile):
+            self.profile: RateProfile | None = rate
+            self._rates = rate
+        else:
+            self.profile = None
+            self._rates = RateProfile(_positive("rate", rate, MAX_RATE), phase=None)
+        self.rate = self._rates.before
         self.duration = _positive("duration", duration, MAX_DURATION)
         if not (isinstance(max_in_flight, int) and 1 <= max_in_flight <= MAX_IN_FLIGHT):
             raise ValueError(
@@ -249,7 +308,7 @@ class LoadGenerator:
             raise ValueError(f"drain_timeout must be >= 0 seconds, got {drain_timeout!r}")
         self.interval = _positive("interval", interval, MAX_DURATION)
         # The epsilon keeps 0.1/s * 30 s (= 3.0000000000000004) at 3 requests.
-        by_duration = max(1, math.ceil(self.rate * self.duration - 1e-9))
+        by_duration = max(1, math.ceil(self._rates.peak * self.duration - 1e-9))
         if max_requests is not None and not (
             isinstance(max_requests, int) and 1 <= max_requests <= MAX_REQUESTS
         ):
@@ -257,7 +316,8 @@ class LoadGenerator:
         total = by_duration if max_requests is None else min(by_duration, max_requests)
         if total > MAX_REQUESTS:
             raise ValueError(
-                f"rate * duration = {by_duration} requests exceeds {MAX_REQUESTS}; "
+                f"{'peak rate' if self.profile else 'rate'} * duration = {by_duration} "
+                f"requests exceeds {MAX_REQUESTS}; "
                 "lower the rate or duration, or pass max_requests"
             )
         self._check_phase_name(phase)
@@ -281,6 +341,9 @@ class LoadGenerator:
         self._stop_event: asyncio.Event | None = None
         self._stop_at: float | None = None  # clock time of the first stop request
         self._next_due = 0.0
+        self._end_due: float | None = None  # when the schedule ran out, had it not been stopped
+        self._anchor: float | None = None  # clock time offset 0 of the profile
+        self._anchor_event: asyncio.Event | None = None
         self._running = threading.Event()
         self._thread: threading.Thread | None = None
         self._crash: BaseException | None = None
@@ -294,8 +357,16 @@ class LoadGenerator:
             if self._t0 is None:
                 self._initial_phase = name
                 return
-            self._marks.append((max(self._clock.now(), self._marks[-1][0]), name))
+            at = max(self._clock.now(), self._marks[-1][0])
+            self._marks.append((at, name))
             self._phases.setdefault(name, PhaseResult(name))
+            anchored = self._anchor is None and name == self._rates.phase
+            if anchored:
+                self._anchor = at
+        loop, event = self._loop, self._anchor_event
+        if anchored and loop is not None and event is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed: nothing to wake
+                loop.call_soon_threadsafe(event.set)
 
     def start(self) -> LoadGenerator:
         """Run in a background thread with its own event loop; returns self."""
@@ -368,6 +439,7 @@ class LoadGenerator:
             raise RuntimeError("this LoadGenerator already ran; create a new one")
         self._ran = True
         self._stop_event = asyncio.Event()
+        self._anchor_event = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         if self._stop_at is not None:
             self._stop_event.set()
@@ -376,6 +448,8 @@ class LoadGenerator:
             self._t0_wall = time.time()
             self._marks = [(t0, self._initial_phase)]
             self._phases.setdefault(self._initial_phase, PhaseResult(self._initial_phase))
+            if self._rates.phase in (None, self._initial_phase):
+                self._anchor = t0
         self._running.set()
         scheduler = asyncio.ensure_future(self._schedule(t0))
         stopper = asyncio.ensure_future(self._stop_event.wait())
@@ -391,7 +465,7 @@ class LoadGenerator:
                 task.cancel()
             await asyncio.gather(scheduler, stopper, return_exceptions=True)
             with self._lock:
-                end = t0 + self.total / self.rate
+                end = self._end_due if self._end_due is not None else self._clock.now()
                 if self._stop_at is not None:
                     end = max(t0, min(end, self._stop_at))
                 self._end = end
@@ -405,13 +479,24 @@ class LoadGenerator:
 
     async def _schedule(self, t0: float) -> None:
         loop = asyncio.get_running_loop()
-        period = 1.0 / self.rate
-        for i in range(self.total):
-            scheduled = self._next_due = t0 + i * period
+        plan = _Schedule(self._rates, t0)
+        limit = t0 + self.duration
+        i = 0
+        while i < self.total:
+            plan.anchor(self._anchor)
+            scheduled = self._next_due = plan.time_of(i)
+            if scheduled >= limit:
+                break
             stop_at = self._stop_at
             if stop_at is not None and scheduled > stop_at:
                 return
-            await self._clock.sleep_until(scheduled)
+            if plan.waits_for_anchor:
+                if not await self._sleep_unless_anchored(scheduled):
+                    continue  # the anchor phase began: the rest of the schedule changed
+            else:
+                await self._clock.sleep_until(scheduled)
+            plan.sent(i, scheduled)
+            i += 1
             lag = self._clock.now() - scheduled
             with self._lock:
                 phase = self._phase_at(scheduled)
@@ -427,6 +512,22 @@ class LoadGenerator:
             task = loop.create_task(self._one(scheduled, phase, bucket))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
+        plan.anchor(self._anchor)
+        self._end_due = plan.time_of(i)
+
+    async def _sleep_unless_anchored(self, t: float) -> bool:
+        """Sleep until `t`; False (early) if the profile's anchor phase began meanwhile."""
+        event = self._anchor_event
+        assert event is not None
+        sleeper = asyncio.ensure_future(self._clock.sleep_until(t))
+        waker = asyncio.ensure_future(event.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waker):
+                task.cancel()
+            await asyncio.gather(sleeper, waker, return_exceptions=True)
+        return self._anchor is None
 
     async def _one(self, scheduled: float, phase: PhaseResult, bucket: _Bucket) -> None:
         try:
@@ -527,7 +628,15 @@ class LoadGenerator:
             if t0 is None:
                 phase = PhaseResult(self._initial_phase)
                 return LoadResults(
-                    self.rate, 0.0, 0.0, 0.0, {phase.name: phase}, [], [], self.interval
+                    self.rate,
+                    0.0,
+                    0.0,
+                    0.0,
+                    {phase.name: phase},
+                    [],
+                    [],
+                    self.interval,
+                    self.profile,
                 )
             end = self._end if self._end is not None else self._clock.now()
             windows: dict[str, list[tuple[float, float]]] = {name: [] for name in self._phases}
@@ -538,7 +647,15 @@ class LoadGenerator:
             series = [self._summarize(i, b) for i, b in sorted(self._buckets.items())]
             marks = [(t - t0, name) for t, name in self._marks]
             return LoadResults(
-                self.rate, t0, self._t0_wall, end - t0, phases, marks, series, self.interval
+                self.rate,
+                t0,
+                self._t0_wall,
+                end - t0,
+                phases,
+                marks,
+                series,
+                self.interval,
+                self.profile,
             )
 
     @staticmethod

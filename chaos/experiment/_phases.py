@@ -5,6 +5,9 @@ depth = probe(lambda: broker.queue_depth("orders"), title="Orders queued", unit=
 run = run_phases(plan, loads={"reactions": (target, 30)}, fault=lambda: edge.latency(300),
                  probes={"orders_queued": depth})
 assert_cascade(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), 300)
+
+A load's rate may be a profile: `(target, chaos.burst(30, 150, at=0, duration=3))` offers
+150/s for the first 3 s of the fault phase (offsets count from its start), 30/s otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, Protocol
 
 from chaos.experiment._load import LoadGenerator, LoadResults, PhaseResult, Target
 from chaos.experiment._probes import Probe, ProbeData, Sampler
+from chaos.experiment._profiles import RateProfile, peak_rate
 
 __all__ = ["PHASES", "Experiment", "Fault", "Plan", "Run", "run_phases"]
 
@@ -111,7 +115,7 @@ class Run:
 
 def run_phases(
     plan: Plan,
-    loads: Mapping[str, tuple[Target, float]],
+    loads: Mapping[str, tuple[Target, float | RateProfile]],
     fault: Fault,
     probes: Mapping[str, Probe] | None = None,
     probe_interval: float = 0.25,
@@ -119,6 +123,8 @@ def run_phases(
 ) -> Run:
     """Load every target at its rate through baseline, fault (inside `fault()`), recovery.
 
+    A rate is requests per second or a `RateProfile` (`chaos.steps`, `chaos.burst`), whose
+    offsets count from the start of its phase ("fault" unless it says otherwise).
     `progress(text)` is called about twice a second with the phase and the elapsed time.
     """
     show = progress or (lambda text: None)
@@ -129,7 +135,8 @@ def run_phases(
             duration=plan.total + plan.max_rollback,
             timeout=plan.request_timeout,
             phase="warmup" if plan.warmup else "baseline",
-            max_in_flight=max(16, int(rate * plan.request_timeout) + 1),
+            # Enough for the peak rate: a surge must meet the system, not the generator's limit.
+            max_in_flight=max(16, int(peak_rate(rate) * plan.request_timeout) + 1),
         )
         for name, (target, rate) in loads.items()
     }
@@ -225,7 +232,7 @@ class Experiment(Protocol):
     def __call__(
         self,
         plan: Plan,
-        loads: Mapping[str, tuple[Target, float]],
+        loads: Mapping[str, tuple[Target, float | RateProfile]],
         fault: Fault,
         probes: Mapping[str, Probe] | None = None,
         probe_interval: float = 0.25,

@@ -17,7 +17,7 @@ from chaos.pytest_plugin._config import CONFIG
 from chaos.pytest_plugin._stash import PROXY_SERVER, RECORDS
 
 if TYPE_CHECKING:  # the instruments load when an experiment runs, not with the plugin
-    from chaos.experiment import Experiment, Plan, Probe, Run, Target
+    from chaos.experiment import Experiment, Plan, Probe, RateProfile, Run, Target
     from chaos.report._journal import ExperimentRecord
 
 __all__ = [
@@ -72,7 +72,8 @@ def _progress(config: pytest.Config, name: str) -> Callable[[str], None]:
 @pytest.fixture
 def experiment(request: pytest.FixtureRequest, chaos: Timeline) -> Iterator[Experiment]:
     """`experiment(plan, loads, fault, probes=None)` runs the phases of a `chaos.Plan` under
-    open-loop load (`loads`: name -> (target, requests per second)), applying `fault()` for
+    open-loop load (`loads`: name -> (target, requests per second or a `chaos.steps` /
+    `chaos.burst` profile)), applying `fault()` for
     the fault phase, and returns the `chaos.Run`. Everything is recorded in the journal and
     report: the run, the fault timeline, every verdict and ledger check of the test, and its
     last `chaos.delivery_lag`; key figures become JUnit XML properties. Mark the test
@@ -101,7 +102,7 @@ def experiment(request: pytest.FixtureRequest, chaos: Timeline) -> Iterator[Expe
 
     def run(
         plan: Plan,
-        loads: Mapping[str, tuple[Target, float]],
+        loads: Mapping[str, tuple[Target, float | RateProfile]],
         fault: Callable[[], AbstractContextManager[Any]],
         probes: Mapping[str, Probe] | None = None,
         probe_interval: float = 0.25,

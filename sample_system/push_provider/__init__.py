@@ -14,6 +14,10 @@ Endpoints: ``POST /push``, ``GET /ledger`` (``deliveries``: one record per deliv
 deliveries per reaction id; ``delivered_at``: per reaction id, the wall-clock times (time.time(),
 seconds) of its deliveries), ``DELETE /ledger``, ``GET|PUT /admin/faults``, ``GET /health``,
 ``GET /metrics``. The provider has no protection of its own to switch off.
+
+``PUT /admin/faults`` takes ``error_rate``, ``delay_ms``, ``status`` and ``concurrency`` (pushes
+served at once, 0 = no limit: the others wait their turn, the delay counted once served; a
+bounded third party, the same for both paths), partial updates kept.
 """
 
 from sample_system.push_provider.app import create_app

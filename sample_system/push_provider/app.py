@@ -1,6 +1,7 @@
 """The push-provider Starlette app: POST /push records deliveries unless a fault says otherwise."""
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,9 @@ def create_app(
     """Build the app; ``sleep`` and ``clock`` are injectable so tests need no real time."""
     ledger = Ledger()
     faults = Faults(settings.error_rate, settings.delay_ms, settings.error_status)
+    # Pushes served at once; None: no limit. A new limit takes a new semaphore: pushes already
+    # waiting keep their place under the old one.
+    slots: asyncio.Semaphore | None = None
     rng = random.Random(settings.seed)
     registry = CollectorRegistry()
     requests = Counter(
@@ -50,21 +54,25 @@ def create_app(
             except BadRequest as exc:
                 requests.labels("bad_request").inc()
                 return error(400, str(exc))
-            current = faults
-            if current.delay_ms:
-                await sleep(current.delay_ms / 1000)
-            # Draw on every call, even at rate 0, so one seed gives one sequence of outcomes.
-            if rng.random() < current.error_rate:
-                requests.labels("injected_error").inc()
-                return JSONResponse(
-                    {"delivered": False, "error": "injected fault"}, status_code=current.status
-                )
-            ledger.record(notification_id, reaction_id, recipient, via, clock())
-            requests.labels("delivered").inc()
-            deliveries.inc()
-            return JSONResponse({"delivered": True})
+            async with slots or contextlib.nullcontext():
+                return await serve(notification_id, reaction_id, recipient, via)
         finally:
             latency.observe(time.perf_counter() - started)
+
+    async def serve(notification_id: str, reaction_id: str, recipient: str, via: str) -> Response:
+        current = faults
+        if current.delay_ms:
+            await sleep(current.delay_ms / 1000)
+        # Draw on every call, even at rate 0, so one seed gives one sequence of outcomes.
+        if rng.random() < current.error_rate:
+            requests.labels("injected_error").inc()
+            return JSONResponse(
+                {"delivered": False, "error": "injected fault"}, status_code=current.status
+            )
+        ledger.record(notification_id, reaction_id, recipient, via, clock())
+        requests.labels("delivered").inc()
+        deliveries.inc()
+        return JSONResponse({"delivered": True})
 
     async def get_ledger(request: Request) -> Response:
         return JSONResponse(ledger.as_dict())
@@ -77,11 +85,14 @@ def create_app(
         return JSONResponse(faults.as_dict())
 
     async def put_faults(request: Request) -> Response:
-        nonlocal faults
+        nonlocal faults, slots
         try:
-            faults = faults.updated(await json_object(request))
+            updated = faults.updated(await json_object(request))
         except BadRequest as exc:
             return error(400, str(exc))
+        if updated.concurrency != faults.concurrency:
+            slots = asyncio.Semaphore(updated.concurrency) if updated.concurrency else None
+        faults = updated
         return JSONResponse(faults.as_dict())
 
     async def health(request: Request) -> Response:

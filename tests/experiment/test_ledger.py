@@ -29,13 +29,30 @@ def test_lost_messages() -> None:
     assert info.value.result is result
 
 
-def test_duplicates_allowed_by_default_but_reported() -> None:
+def test_duplicates_are_a_violation_unless_allowed() -> None:
     result = check_ledger(["a", "b"], ["a", "b", "b", "b", "a"])
     assert result.duplicated == {"a": 2, "b": 3}
-    assert result.ok
-    result.assert_ok()
-    with pytest.raises(LedgerViolation, match="2 duplicated: a x2, b x3"):
-        result.assert_ok(allow_duplicates=False)
+    assert result.ok  # nothing lost or invented: `ok` leaves duplicates to assert_ok
+    with pytest.raises(LedgerViolation, match="duplicated=2") as info:
+        result.assert_ok()
+    assert "2 duplicated: a x2, b x3" in str(info.value)
+    assert result.assert_ok(allow_duplicates=True) is result
+
+
+def test_max_duplicated_tolerates_that_many_messages_in_doubt() -> None:
+    result = check_ledger(["a", "b", "c"], ["a", "b", "b", "c", "c"])
+    with pytest.raises(LedgerViolation, match=r"2 duplicated \(at most 1 allowed\): b x2, c x2"):
+        result.assert_ok(max_duplicated=1)
+    assert result.assert_ok(max_duplicated=2) is result
+    lost = check_ledger(["a", "b"], ["b", "b"])
+    with pytest.raises(LedgerViolation, match="1 lost"):
+        lost.assert_ok(max_duplicated=5)  # a tolerance for duplicates never excuses a loss
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, None])
+def test_max_duplicated_must_be_a_count(bad: object) -> None:
+    with pytest.raises(ValueError, match="max_duplicated must be an int >= 0, got"):
+        check_ledger(["a"], ["a"]).assert_ok(max_duplicated=bad)  # type: ignore[arg-type]
 
 
 def test_unexpected_delivery() -> None:

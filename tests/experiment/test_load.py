@@ -13,6 +13,7 @@ import pytest
 
 from chaos.experiment._clock import FakeClock
 from chaos.experiment._load import MAX_RATE, LoadGenerator, LoadResults
+from chaos.experiment._profiles import RateProfile, burst, steps
 from chaos.experiment._targets import (
     ERROR_KINDS,
     HttpTarget,
@@ -219,6 +220,122 @@ async def test_a_repeated_phase_name_accumulates() -> None:
     assert res.phase("b").scheduled == 10
     assert res.phase("a").duration_s == pytest.approx(2.0)
     assert res.phase("a").windows == [(0.0, pytest.approx(0.95)), (pytest.approx(1.95), 3.0)]
+
+
+# -- rate profiles ----------------------------------------------------------------------------
+
+
+async def _record_starts(
+    clock: FakeClock, gen_kwargs: dict[str, object]
+) -> tuple[LoadGenerator, list[float]]:
+    starts: list[float] = []
+
+    async def target() -> None:
+        starts.append(clock.now() - T0)
+
+    return LoadGenerator(target, clock=clock, **gen_kwargs), starts  # type: ignore[arg-type]
+
+
+async def test_steps_change_the_rate_from_the_anchor_phase() -> None:
+    clock = FakeClock(T0)
+    profile = steps((0, 10), (0.5, 50), (1.5, 10))
+    gen, starts = await _record_starts(clock, {"rate": profile, "duration": 3, "phase": "baseline"})
+    task = asyncio.create_task(gen.run())
+    await clock.advance_to(T0 + 1.0)
+    gen.phase("fault")  # offsets count from here
+    await clock.advance_to(T0 + 4)
+    res = await asyncio.wait_for(task, 5.0)
+    expected = (
+        [i / 10 for i in range(15)]  # 10/s until fault + 0.5 s
+        + [1.5 + i / 50 for i in range(50)]  # 50/s for a second
+        + [2.5 + i / 10 for i in range(5)]  # 10/s again until the end (3 s)
+    )
+    assert starts == [pytest.approx(t, abs=1e-9) for t in expected]
+    # The request due at 1.0 s went out before phase() was called: it is baseline's.
+    assert res.phase("baseline").scheduled == 11
+    fault = res.phase("fault")
+    assert (fault.scheduled, fault.ok) == (59, 59)
+    assert fault.max_lag_s == 0.0  # open loop: every request left on time
+    assert [b.scheduled for b in res.series] == [10, 5 + 25, 25 + 5]
+    assert res.rate == 10.0
+    assert res.profile == profile
+    assert res.duration_s == pytest.approx(3.0)
+
+
+async def test_a_burst_starts_the_moment_its_phase_begins_not_at_the_next_slow_tick() -> None:
+    """At 2/s the next request is due at 1.0 s; the burst begins at 0.75 s and must not wait."""
+    clock = FakeClock(T0)
+    gen, starts = await _record_starts(
+        clock, {"rate": burst(2, 20, at=0, duration=1), "duration": 2.5, "phase": "baseline"}
+    )
+    task = asyncio.create_task(gen.run())
+    await clock.advance_to(T0 + 0.75)
+    gen.phase("fault")
+    await clock.advance_to(T0 + 3)
+    res = await asyncio.wait_for(task, 5.0)
+    # Cumulative count: 1.5 at 0.75 s (requests at 0 and 0.5 s), 20 more by 1.75 s, then 2/s.
+    expected = [0.0, 0.5] + [0.775 + i / 20 for i in range(20)] + [2.0]
+    assert starts == [pytest.approx(t, abs=1e-9) for t in expected]
+    assert res.phase("fault").scheduled == 21
+    assert res.phase("fault").max_lag_s == 0.0
+
+
+async def test_a_profile_whose_phase_never_comes_offers_its_base_rate() -> None:
+    clock = FakeClock(T0)
+    gen, starts = await _record_starts(
+        clock, {"rate": burst(5, 50, at=0, duration=1), "duration": 2, "phase": "baseline"}
+    )
+    res = await drive(gen, clock, T0 + 3)
+    assert starts == [pytest.approx(i / 5, abs=1e-9) for i in range(10)]
+    assert res.phase("baseline").scheduled == 10
+    assert gen.total == 100  # bounded by the peak: the profile might have reached it
+
+
+async def test_a_profile_anchored_to_the_first_phase_or_to_none_counts_from_the_start() -> None:
+    for anchor, first_phase in (("warmup", "warmup"), (None, "baseline")):
+        clock = FakeClock(T0)
+        profile = steps((0, 10), (0.5, 20), phase=anchor)
+        gen, starts = await _record_starts(
+            clock, {"rate": profile, "duration": 1, "phase": first_phase}
+        )
+        await drive(gen, clock, T0 + 2)
+        expected = [i / 10 for i in range(5)] + [0.5 + i / 20 for i in range(10)]
+        assert starts == [pytest.approx(t, abs=1e-9) for t in expected], anchor
+
+
+async def test_anchor_entered_twice_counts_from_its_first_start() -> None:
+    clock = FakeClock(T0)
+    gen, starts = await _record_starts(
+        clock, {"rate": steps((0, 10), (1.0, 20)), "duration": 3, "phase": "fault"}
+    )
+    task = asyncio.create_task(gen.run())
+    await clock.advance_to(T0 + 0.55)
+    gen.phase("recovery")
+    await clock.advance_to(T0 + 0.75)
+    gen.phase("fault")  # a second window of the anchor phase: the profile does not restart
+    await clock.advance_to(T0 + 4)
+    await asyncio.wait_for(task, 5.0)
+    assert sum(1 for t in starts if t < 1.0) == 10
+    assert sum(1 for t in starts if 1.0 <= t < 3.0) == 40
+
+
+async def test_profile_results_are_json_ready() -> None:
+    clock = FakeClock(T0)
+    gen, _ = await _record_starts(
+        clock, {"rate": burst(4, 8, at=0.5, duration=0.25), "duration": 1}
+    )
+    data = json.loads(json.dumps((await drive(gen, clock, T0 + 2)).to_dict()))
+    assert data["rate"] == 4.0
+    assert data["profile"] == {"phase": "fault", "before": 4.0, "steps": [[0.5, 8.0], [0.75, 4.0]]}
+    fixed = LoadGenerator(_noop, rate=3, duration=1, clock=FakeClock(T0))
+    assert json.loads(json.dumps(fixed.results().to_dict()))["profile"] is None
+
+
+def test_the_request_bound_uses_the_peak_rate() -> None:
+    profile = RateProfile(1, ((0, 5000),), phase=None)
+    with pytest.raises(ValueError, match="peak rate \\* duration = 18000000 requests exceeds"):
+        LoadGenerator(_noop, rate=profile, duration=3600)
+    assert LoadGenerator(_noop, rate=steps((0, 10), (1, 40)), duration=2).total == 80
 
 
 # -- overload, timeout, errors, stop ----------------------------------------------------------

@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from fixtures.system import System
+from fixtures.system import PROTECTED, System
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.timeout(180)]
 
@@ -73,3 +73,20 @@ def test_every_edge_has_its_own_proxy(system: System) -> None:
     assert post(system, f"edge-{uuid.uuid4().hex[:8]}").status_code == 201
     for edge in ("gateway-reactions", "reactions-notifications", "notifications-push"):
         assert system.api.connections(edge), f"no live connection through {edge}"
+
+
+def test_reset_turns_every_run_time_protection_on_but_the_gateway_breaker(system: System) -> None:
+    system.protections("notifier_worker", dedupe=False, ack_after_push=False)
+    system.protections("reactions", persistent=False)
+    system.protections("gateway", timeouts=False, breaker=True)
+    system.push_faults(delay_ms=5, concurrency=2)
+    system.reset()
+    for service in PROTECTED:
+        switches = system.http.get(system.url(service) + "/admin/protections").json()
+        # The gateway's breaker stays off in the steady state: experiments turn it on.
+        expected = {name: (service, name) != ("gateway", "breaker") for name in switches}
+        assert switches == expected, service
+    faults = system.http.get(system.url("push_provider") + "/admin/faults").json()
+    assert (faults["delay_ms"], faults["concurrency"]) == (0, 0)
+    with pytest.raises(KeyError, match=r"push_provider.*has no protection switches"):
+        system.protections("push_provider", dedupe=False)

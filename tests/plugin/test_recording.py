@@ -14,6 +14,7 @@ EXPERIMENTS = '''
 import pytest
 import chaos as chaos_lib
 from chaos import ContainmentBroken, Plan, RequestFailed, Tolerance, assert_contained, check_ledger
+from chaos import LedgerViolation
 
 pytestmark = pytest.mark.experiment(pair="demo", path="async")
 PLAN = Plan(warmup=0.1, baseline=0.5, fault=0.5, recovery=0.3)
@@ -50,6 +51,13 @@ def test_control(experiment, chaos, breaks):
     run = experiment(PLAN, {"svc": (svc, 40)}, fault=fault_for(chaos, breaks=breaks))
     assert_contained(run.phase("svc", "baseline"), run.phase("svc", "fault"),
                      Tolerance(min_samples=5))
+
+@pytest.mark.parametrize(
+    "dedupe", [chaos_lib.negative_control(False, "the demo dedupe", LedgerViolation)]
+)
+def test_ledger_control(experiment, chaos, dedupe):
+    experiment(PLAN, {"svc": (svc, 40)}, fault=fault_for(chaos))
+    check_ledger(["a"], ["a"] if dedupe else ["a", "a"]).assert_ok()
 '''
 
 
@@ -61,7 +69,7 @@ def test_journal_summary_and_junit_properties(pytester: pytest.Pytester) -> None
     result = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", f"--chaos-journal={journal}", f"--junitxml={junit}"
     )
-    result.assert_outcomes(passed=1, xfailed=1)
+    result.assert_outcomes(passed=1, xfailed=2)
     result.stdout.fnmatch_lines(
         ["*chaos experiments*", "HOLDS *test_holds*", f"journal: {journal}"]
     )
@@ -95,6 +103,11 @@ def test_journal_summary_and_junit_properties(pytester: pytest.Pytester) -> None
     assert control["hypothesis"] == "Without the protection the fault reaches the caller."
     assert control["docstrings"]["module"] == holds["hypothesis"]
     assert "error rate" in control["verdict"]["reason"]
+    # A ledger violation proves a protection too; duplicates are judged by default.
+    ledger_control = by_name["test_ledger_control[control-False]"]
+    assert ledger_control["negative_control"] is True
+    assert ledger_control["verdict"]["passed"] is True
+    assert "duplicated=1" in ledger_control["verdict"]["reason"]
 
     props = {
         p.get("name"): p.get("value")

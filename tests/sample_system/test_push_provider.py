@@ -1,5 +1,6 @@
 """Tests of the push provider: ledger, duplicates, injected faults and their validation."""
 
+import asyncio
 import inspect
 import time
 from collections.abc import AsyncIterator
@@ -98,7 +99,7 @@ async def test_error_rate_one_fails_every_call_and_records_nothing(
     client: httpx.AsyncClient,
 ) -> None:
     put = await client.put("/admin/faults", json={"error_rate": 1.0, "status": 500})
-    assert put.json() == {"error_rate": 1.0, "delay_ms": 0, "status": 500}
+    assert put.json() == {"error_rate": 1.0, "delay_ms": 0, "status": 500, "concurrency": 0}
     for _ in range(3):
         response = await client.post("/push", json=PUSH)
         assert response.status_code == 500
@@ -133,7 +134,34 @@ async def test_partial_fault_update_keeps_other_fields(client: httpx.AsyncClient
         "error_rate": 0.25,
         "delay_ms": 10,
         "status": 503,
+        "concurrency": 0,
     }
+
+
+async def test_concurrency_serves_that_many_pushes_at_once_the_others_wait() -> None:
+    release = asyncio.Event()
+    sleeping: list[float] = []
+
+    async def held(seconds: float) -> None:
+        sleeping.append(seconds)
+        await release.wait()
+
+    app = create_app(Settings(), sleep=held)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://push") as c:
+        await c.put("/admin/faults", json={"delay_ms": 100, "concurrency": 1})
+        pushes = [
+            asyncio.create_task(c.post("/push", json={**PUSH, "reaction_id": f"r{i}"}))
+            for i in range(3)
+        ]
+        for _ in range(50):  # let every request reach the provider
+            await asyncio.sleep(0)
+        assert sleeping == [0.1]  # one served, two waiting their turn
+        release.set()
+        assert [(await p).status_code for p in pushes] == [200, 200, 200]
+        assert sleeping == [0.1, 0.1, 0.1]
+        await c.put("/admin/faults", json={"concurrency": 0})  # no limit again
+        assert (await c.get("/admin/faults")).json()["concurrency"] == 0
 
 
 @pytest.mark.parametrize(
@@ -144,6 +172,9 @@ async def test_partial_fault_update_keeps_other_fields(client: httpx.AsyncClient
         ({"delay_ms": -1}, "delay_ms"),
         ({"delay_ms": 1.5}, "delay_ms"),
         ({"status": 200}, "status"),
+        ({"concurrency": -1}, "concurrency"),
+        ({"concurrency": True}, "concurrency"),
+        ({"concurrency": 1.5}, "concurrency"),
         ({"colour": "red"}, "unknown"),
     ],
 )
