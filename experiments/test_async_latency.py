@@ -24,6 +24,7 @@ from chaos import (
     negative_control,
 )
 from fixtures.plans import FEED_RATE, LAG_UNDER_S, PLAN, REACTION_RATE, tolerance
+from fixtures.plant import PlantFault
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment(pair="latency", path="async")
@@ -56,6 +57,7 @@ def test_latency_on_async_path_is_contained(
     reactions: RecordingTarget,
     feed: HttpTarget,
     mode: str,
+    plant: PlantFault,
 ) -> None:
     system.set_mode(mode)
     # Both modes deliver through the push provider: slow it on the path each mode takes.
@@ -63,7 +65,7 @@ def test_latency_on_async_path_is_contained(
     run = experiment(
         PLAN,
         {"reactions": (reactions, REACTION_RATE), "feed": (feed, FEED_RATE)},
-        fault=lambda: edge.latency(DELAY_MS),
+        fault=plant(lambda: edge.latency(DELAY_MS)),
         probes={"queue_depth": system.queue_depth},
     )
     assert_contained(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), CONTAINED)

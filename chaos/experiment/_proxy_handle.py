@@ -46,7 +46,7 @@ class ProxyHandle:
     # -- faults ------------------------------------------------------------------------------
 
     def toxic(
-        self, type: str, stream: str = "downstream", toxicity: float = 1.0, **attributes: int
+        self, type: str, stream: str = "downstream", toxicity: float = 1.0, **attributes: object
     ) -> Fault:
         """Any toxic by its API name, for the duration of a `with` block."""
         if stream not in _STREAMS:
