@@ -1,108 +1,129 @@
-"""Run the experiment suite N times in a row; print pass counts, wall times and figure spreads.
+"""Run the experiment suite N times in a row; print how stable its verdicts and figures are.
 
     .venv/bin/python bench/experiment_runs.py [--runs 10] [--out artifacts/runs] [pytest args]
 
-Each run is `pytest experiments --junitxml=...`; the key figures every experiment records as
-JUnit properties are collected and their min / median / max over the runs printed, with the
-time each test took. Prints figures only: no pass/fail on speed.
+Each run is `pytest experiments --chaos-journal=OUT/run-I.json`. From the journals it prints:
+each experiment's verdict in every run (identical in N of N, or which runs differ and why), the
+protections proven necessary per run, every baseline p50/p99 (min / median / max; those above
+100 ms named), the delivery lag per phase, and the wall time of each test and run. Prints
+figures only, no pass/fail on speed; exits 1 when a verdict differed between runs or a run
+failed.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import json
 import statistics
 import subprocess
 import sys
 import time
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
+
+CLEAN_BASELINE_P99_MS = 100.0
+RUN_TIMEOUT_S = 1800
 
 
-def parse(xml: Path) -> tuple[dict[str, str], dict[str, float], dict[str, dict[str, float]]]:
-    """(outcome per test, seconds per test, figures per test) of one JUnit XML file."""
-    outcomes: dict[str, str] = {}
-    seconds: dict[str, float] = {}
-    figures: dict[str, dict[str, float]] = defaultdict(dict)
-    for case in ET.parse(xml).getroot().iter("testcase"):
-        name = case.get("name", "?")
-        seconds[name] = float(case.get("time", 0))
-        outcome = "passed"
-        for tag in ("failure", "error", "skipped"):
-            node = case.find(tag)
-            if node is not None:
-                outcome = (
-                    "xfailed"
-                    if "xfail" in (node.get("type") or "") + (node.get("message") or "")
-                    else tag
-                )
-        outcomes[name] = outcome
-        for prop in case.iter("property"):
-            value = prop.get("value")
-            if value not in (None, "None"):
-                with contextlib.suppress(ValueError):
-                    figures[name][prop.get("name", "?")] = float(value)
-    return outcomes, seconds, figures
+def mark(verdict: dict[str, Any]) -> str:
+    return "HOLDS" if verdict["passed"] else "INCONC" if verdict.get("inconclusive") else "BROKEN"
+
+
+def spread(values: list[float]) -> str:
+    if not values:
+        return "no data"
+    return f"{min(values):g} / {statistics.median(values):g} / {max(values):g}"
+
+
+def run_suite(i: int, out: Path, pytest_args: list[str]) -> tuple[list[dict[str, Any]], float]:
+    """One run of the suite: its journal's experiments and its wall time (s)."""
+    journal = out / f"run-{i}.json"
+    journal.unlink(missing_ok=True)
+    began = time.monotonic()
+    command = [sys.executable, "-m", "pytest", "experiments", "-q", "-p", "no:cacheprovider"]
+    try:
+        proc = subprocess.run(
+            [*command, f"--chaos-journal={journal}", *pytest_args],
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_S,
+        )
+        tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-500:]
+    except subprocess.TimeoutExpired:
+        tail = f"timed out after {RUN_TIMEOUT_S} s"
+    wall = time.monotonic() - began
+    records = json.loads(journal.read_text())["experiments"] if journal.exists() else []
+    controls = [r for r in records if r.get("protection")]
+    proven = sum(1 for r in controls if r["verdict"]["passed"])
+    print(
+        f"run {i}: {wall:.0f} s: {tail}; protections proven necessary: {proven} of {len(controls)}",
+        flush=True,
+    )
+    return records, wall
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--out", type=Path, default=Path("artifacts/runs"))
     args, pytest_args = ap.parse_known_args()
+    if args.runs < 1:
+        ap.error(f"--runs must be >= 1, got {args.runs}")
     args.out.mkdir(parents=True, exist_ok=True)
+    runs: list[list[dict[str, Any]]] = []
     walls: list[float] = []
-    runs: list[tuple[dict[str, str], dict[str, float], dict[str, dict[str, float]]]] = []
     for i in range(1, args.runs + 1):
-        xml = args.out / f"run-{i}.xml"
-        began = time.monotonic()
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "experiments",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                f"--junitxml={xml}",
-                *pytest_args,
-            ],
-            capture_output=True,
-            text=True,
-        )
-        walls.append(time.monotonic() - began)
-        tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr
-        print(f"run {i}: exit {proc.returncode} in {walls[-1]:.0f} s: {tail}", flush=True)
-        if not xml.exists():
-            print(proc.stdout[-3000:], proc.stderr[-3000:])
-            return 1
-        runs.append(parse(xml))
-        if proc.returncode != 0:
-            print(proc.stdout[-5000:])
-            print(f"stopped: run {i} failed after {i - 1} green runs in a row")
-            return 1
+        records, wall = run_suite(i, args.out, pytest_args)
+        runs.append(records)
+        walls.append(wall)
+
+    verdicts: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    seconds: dict[str, list[float]] = defaultdict(list)
+    baselines: dict[str, list[float]] = defaultdict(list)
+    lags: dict[str, list[float]] = defaultdict(list)
+    for i, records in enumerate(runs, 1):
+        for r in records:
+            verdicts[r["id"]].append((i, mark(r["verdict"]), r["verdict"]["reason"]))
+            seconds[r["id"]].append(r.get("duration_s") or 0.0)
+            for key, value in r.get("figures", {}).items():
+                if ".baseline.p" in key and key.endswith("_ms") and value is not None:
+                    baselines[f"{r['name']} {key}"].append(value)
+            for phase, stats in ((r.get("delivery_lag") or {}).get("phases") or {}).items():
+                for figure in ("p50_s", "p99_s", "max_s"):
+                    if stats.get(figure) is not None:
+                        lags[f"{r['name']} {phase}.{figure}"].append(stats[figure])
+
+    print(f"\nverdicts over {len(runs)} runs:")
+    stable = True
+    for test, seen in verdicts.items():
+        kinds = {m for _, m, _ in seen}
+        missing = len(runs) - len(seen)
+        if len(kinds) == 1 and not missing:
+            print(f"  identical in {len(seen)} of {len(runs)}: {seen[0][1]:6} {test}")
+            continue
+        stable = False
+        print(f"  DIFFER ({missing} runs without it): {test}")
+        for i, m, reason in seen:
+            print(f"    run {i}: {m} {reason[:160]}")
+
+    over = {k: v for k, v in baselines.items() if "p99" in k and max(v) > CLEAN_BASELINE_P99_MS}
     print(
-        f"\n{len(runs)} runs in a row green; wall time per run: min {min(walls):.0f} s, "
-        f"median {statistics.median(walls):.0f} s, max {max(walls):.0f} s"
+        f"\nbaseline latency, ms (min / median / max); p99 above {CLEAN_BASELINE_P99_MS:g} ms: "
+        f"{len(over)} of {sum(1 for k in baselines if 'p99' in k)}"
     )
-    print("\nseconds per test (median over runs):")
-    for name in runs[0][1]:
-        values = [r[1].get(name, 0.0) for r in runs]
-        print(f"  {statistics.median(values):6.1f}  {name}")
-    print("\nkey figures: min / median / max over runs")
-    for name in runs[0][2]:
-        for key in sorted(runs[0][2][name]):
-            if not key.endswith(("p50_ms", "p99_ms", "error_rate", "amplification")):
-                continue
-            values = [r[2][name][key] for r in runs if key in r[2].get(name, {})]
-            if values:
-                print(
-                    f"  {name} {key}: {min(values):g} / {statistics.median(values):g} / "
-                    f"{max(values):g}"
-                )
-    return 0
+    for key, values in baselines.items():
+        flag = "  <-- above" if key in over else ""
+        print(f"  {key}: {spread(values)}{flag}")
+    print("\ndelivery lag, s (min / median / max over runs):")
+    for key, values in lags.items():
+        print(f"  {key}: {spread(values)}")
+    print("\nseconds per test (min / median / max):")
+    for test, values in seconds.items():
+        print(f"  {spread([round(v, 1) for v in values])}  {test}")
+    print(f"\nwall time per run, s: {spread([round(w) for w in walls])}")
+    failed = sum(1 for records in runs if not records)
+    return 0 if stable and not failed else 1
 
 
 if __name__ == "__main__":
