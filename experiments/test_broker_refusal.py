@@ -2,12 +2,15 @@
 
 For two seconds the work queue is full and rejects every new message (a max-length 0 policy with
 overflow reject-publish), so the broker nacks each publish. The publisher in confirm mode sees
-every nack: the reaction goes to the outbox instead, and the outbox drains once the broker takes
-messages again. Every accepted reaction is delivered: lost = 0.
+every nack: the reaction goes to the outbox instead, and the outbox keeps it (the drainer's
+attempts are nacked too) until the broker takes messages again. Every accepted reaction is
+delivered: lost = 0.
 
-Negative control (expected to fail): without publisher confirms a publish counts as done once
-written to the socket; the broker drops what it refuses, the client got its 202, and the
-reaction is lost.
+Negative controls (expected to fail), each removing one protection:
+- no publisher confirms: a publish counts as done once written to the socket; the broker drops
+  what it refuses, the client got its 202, and the reaction is lost;
+- the outbox row deleted before its publish is confirmed: each drain attempt the broker nacks
+  loses its row.
 """
 
 from __future__ import annotations
@@ -20,19 +23,27 @@ from fixtures.system import System
 
 pytestmark = pytest.mark.experiment()
 
-# Ledger only (no latency verdict): a short baseline; the fault long enough for about 30 refused
-# reactions at 15/s.
+# Ledger only (no latency verdict, so no baseline to pollute): a short baseline; the fault long
+# enough for about 30 refused reactions at 15/s and several drain attempts.
 PLAN = Plan(baseline=1.0, fault=2.0, recovery=1.0)
 
 
 @pytest.mark.parametrize(
-    "confirms", [True, negative_control(False, "publisher confirms", LedgerViolation)]
+    "removed",
+    [
+        pytest.param(None, id="protected"),
+        negative_control("confirms", "publisher confirms", LedgerViolation),
+        negative_control(
+            "delete_after_confirm", "deleting an outbox row only after its confirm", LedgerViolation
+        ),
+    ],
 )
 def test_refused_messages_are_not_lost(
-    experiment: Experiment, system: System, reactions: RecordingTarget, confirms: bool
+    experiment: Experiment, system: System, reactions: RecordingTarget, removed: str | None
 ) -> None:
     system.set_mode("async")
-    system.protections("reactions", confirms=confirms)
+    if removed is not None:
+        system.protections("reactions", **{removed: False})
     run = experiment(
         PLAN,
         {"reactions": (reactions, REACTION_RATE)},
