@@ -9,6 +9,7 @@ The ids are what a ledger check matches against the system's own delivery record
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import secrets
@@ -78,6 +79,10 @@ class RecordingTarget(HttpTarget):
         client = self._own_client()
         try:
             response = await client.request(self.method, self.url, json=body, headers=headers)
+        except asyncio.CancelledError:
+            # The load generator gave up on it (its timeout): it may have been sent and done.
+            self._note(self.unknown, request_id)
+            raise
         except httpx.HTTPError as exc:
             kind = classify(exc)
             if kind != "refused":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -53,6 +54,25 @@ async def test_a_timeout_is_unknown_and_a_refused_connection_is_neither() -> Non
             await target()
     await target.aclose()
     assert target.unknown == {"h-1"} and target.accepted == set()
+
+
+async def test_a_request_cancelled_by_the_load_generator_is_unknown() -> None:
+    sent = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        sent.set()
+        await asyncio.Event().wait()  # never answers: only the cancel ends it
+        raise AssertionError("unreachable")
+
+    target = _target(httpx.MockTransport(hang), id_prefix="c")
+    call = asyncio.ensure_future(target())
+    await asyncio.wait_for(sent.wait(), 5)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    await target.aclose()
+    # The system may have done it (accepted it, even): a ledger must not call it unexpected.
+    assert target.unknown == {"c-1"} and target.accepted == set()
 
 
 def test_a_target_the_system_cannot_see_ids_in_is_refused() -> None:
