@@ -6,7 +6,10 @@ and closed) while reactions arrive in async mode. A push that meets it fails at 
 worker retries with exponential backoff and jitter (WORKER_RETRY_BACKOFF_S 0.1: waits of
 0.1-0.2 s, then 0.2-0.3 s), so its third attempt comes at least RETRY_WINDOW_S after its first,
 after the blip. Two failures do not open the breaker (3 in a row do), so nothing is requeued
-and nothing waits for the breaker's reset. Every reaction is delivered once.
+and nothing waits for the breaker's reset. Every reaction is delivered, once but for at most
+the one push in flight when the blip closed its connection: the provider may have recorded it
+before its answer was lost, and the worker, which dedupes only what it saw pushed, pushes it
+again (seen once in 4 runs).
 
 Negative control (expected to fail): retries at once, without backoff, spend all three
 attempts inside the blip; the third failure opens the breaker and the message is requeued.
@@ -29,13 +32,18 @@ pytestmark = pytest.mark.experiment()
 BLIP_S = 0.1
 RETRY_WINDOW_S = 0.3
 """The shortest time from a push's first attempt to its third: the waits' lower bounds."""
+IN_DOUBT = 1
+"""Pushes in flight at once: the worker pushes one message at a time."""
 # No latency verdict (the gateway never sees the blip): the load only feeds the worker.
 PLAN = Plan(baseline=1.0, fault=BLIP_S, recovery=1.5)
 
 
 @pytest.mark.parametrize(
     "retry_backoff",
-    [True, negative_control(False, "retries with backoff inside a budget", HypothesisFailed)],
+    [
+        True,
+        negative_control(False, "worker retries with backoff inside a budget", HypothesisFailed),
+    ],
 )
 def test_push_blip_is_absorbed_by_retries(
     experiment: Experiment, system: System, reactions: RecordingTarget, retry_backoff: bool
@@ -62,7 +70,7 @@ def test_push_blip_is_absorbed_by_retries(
         "opened": worker("breaker_transitions", opened),
     }
     experiment(PLAN, {"reactions": (reactions, REACTION_RATE)}, fault=blip)
-    system.check_ledger(reactions.accepted, reactions.unknown).assert_ok()
+    system.check_ledger(reactions.accepted, reactions.unknown).assert_ok(max_duplicated=IN_DOUBT)
     seen = {
         "retries": worker("worker_push_retries") - before["retries"],
         "requeued": worker("worker_requeued") - before["requeued"],
