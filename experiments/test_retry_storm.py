@@ -1,10 +1,13 @@
 """Hypothesis: naive retries multiply the load on a struggling dependency; disciplined ones don't.
 
-The push provider fails every call for a while. A worker that retries at once, many times, with
-no breaker sends it several calls for every message (a retry storm); the worker as designed
-(tenacity with exponential backoff, jitter and a stop, behind a circuit breaker) sends it fewer
-calls than there are messages. The amplification factor is provider calls during the failure
-divided by the messages that arrived in that time. Both deliver everything once it heals.
+The push provider fails every call for a while: the proxy on the worker -> push-provider edge
+answers each HTTP call with 503 (an `http_error` toxic; the provider's own code is untouched).
+A worker that retries at once, many times, with no breaker sends it several calls for every
+message (a retry storm); the worker as designed (tenacity with exponential backoff, jitter and a
+stop, behind a circuit breaker) sends it fewer calls than there are messages. The amplification
+factor is the calls sent to the provider during the failure (the worker's count of its HTTP
+calls, as the proxy answers them in the provider's place) divided by the messages that arrived
+in that time. Both deliver everything once it heals.
 """
 
 from __future__ import annotations
@@ -34,18 +37,18 @@ NAIVE = {
 
 def amplification(experiment: Experiment, system: System, reactions: RecordingTarget) -> float:
     calls: dict[str, float] = {}
+    edge = system.proxy("worker-push")
 
     def provider_calls() -> float:
-        return system.metric("push_provider", "push_requests", default=0.0)
+        return system.metric("notifier_worker", "worker_push_calls", default=0.0)
 
     @contextlib.contextmanager
     def provider_failing() -> Iterator[None]:
         calls["before"] = provider_calls()
-        system.push_faults(error_rate=1.0)
         try:
-            yield
+            with edge.http_error(503, match={"path": "/push"}):
+                yield
         finally:
-            system.push_faults(error_rate=0.0)
             calls["after"] = provider_calls()
 
     system.set_mode("async")
