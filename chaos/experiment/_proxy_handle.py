@@ -128,7 +128,8 @@ class ProxyHandle:
         `match_headers`; see `chaos.client.HttpMatch`). Our proxy server only: a real
         Toxiproxy has no HTTP toxics and refuses it.
         """
-        attributes = {"status": status, "body": body, "headers": None if headers is None else dict(headers)}
+        given_headers = None if headers is None else dict(headers)
+        attributes = {"status": status, "body": body, "headers": given_headers}
         return self._http("http_error", attributes, percentage, count, match, toxicity)
 
     def http_latency(
