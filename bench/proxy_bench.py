@@ -312,12 +312,16 @@ def spread(runs: list[dict[str, float]]) -> None:
     """Each figure's min / median / max over the runs."""
     print(f"\nover {len(runs)} runs: min / median / max")
     for key in runs[0]:
-        values = sorted(r[key] for r in runs if key in r)
+        # A ratio is n/a (nan) in a run whose TCP path's p99 fell below the direct one's.
+        values = sorted(v for r in runs if key in r and (v := r[key]) == v)
+        missing = sum(1 for r in runs if key in r) - len(values)
         fmt = ".2f" if "ms" in key or "x TCP" in key else ".1f" if "µs" in key else ".0f"
-        print(
-            f"  {key:<44} {values[0]:{fmt}} / {statistics.median(values):{fmt}} / "
-            f"{values[-1]:{fmt}}"
+        shown = (
+            f"{values[0]:{fmt}} / {statistics.median(values):{fmt}} / {values[-1]:{fmt}}"
+            if values
+            else "n/a"
         )
+        print(f"  {key:<44} {shown}" + (f"  ({missing} run(s) n/a)" if missing else ""))
 
 
 def main() -> None:
