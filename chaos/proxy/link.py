@@ -104,6 +104,8 @@ class Link:
         fds = self._splice_fds
         if fds is None or self._splicer is not None or self.sent_bytes < splice.SPLICE_AFTER:
             return
+        if self._lock.locked():
+            return  # a chain is being replaced: a toxic may be coming
         # The splicer lets the bytes the transport still buffers go first.
         pending = getattr(self.dest, "get_write_buffer_size", None)
         if pending is None or self.done or self.source_eof or self.dest.is_closing():
@@ -259,6 +261,8 @@ class Link:
         rolls = self.roll(specs) if active is None else tuple(active)
         if len(rolls) != len(specs):
             raise ValueError(f"{len(rolls)} toxicity rolls for a chain of {len(specs)} toxics")
+        if specs:
+            self.stop_splice()  # never splice past a toxic
         self.specs = specs
         self._inline = None
         self._tasks.clear()
