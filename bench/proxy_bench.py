@@ -1,16 +1,19 @@
 """Benchmark the proxy against a direct connection; prints figures, asserts nothing.
 
-    .venv/bin/python bench/proxy_bench.py [--pings 20000] [--gib 1.0] [--url URL]
+    .venv/bin/python bench/proxy_bench.py [--runs 3] [--pings 20000] [--gib 1.0] [--url URL]
 
 Starts `chaos-proxy` as its own process (like toxiproxy-server) and an echo/sink server as
 another, then measures on loopback:
   1. added round-trip latency, p50/p99, of 64-byte ping-pong (proxied minus direct);
   2. throughput in MB/s of a one-way transfer (default 1 GiB), direct and proxied;
-  3. the error of a 20 ms downstream latency toxic, p50/p99 (proxied RTT - direct RTT - 20 ms);
+  3. the error of a 20 ms downstream latency toxic, p50/p99 (proxied RTT - direct RTT - 20 ms),
+     idle and again while a child process keeps one core busy (a loop bounded to 60 s);
   4. the cost of the HTTP toxics: added latency per request of a keep-alive HTTP/1.1 request
      stream through the proxy with no toxic (the TCP path), then with an http_error toxic that
      matches no request, then one whose percentage is 0 (every request parsed and judged), and
      the ratio of each to the TCP path's added latency (target: at most 2x).
+Each run starts a fresh proxy server; the summary gives each figure's min / median / max over
+the runs, and the load average before and after (the figures mean little on a busy machine).
 With --url, benchmarks an already running Toxiproxy-compatible server (a real Toxiproxy too;
 it has no HTTP toxics, so row 4 shows only the TCP path).
 """
@@ -118,7 +121,9 @@ def http_requests(port: int, count: int) -> list[float]:
     return rtts
 
 
-def http_row(api: httpx.Client, upstream_port: int, proxy_port: int, count: int) -> None:
+def http_row(
+    api: httpx.Client, upstream_port: int, proxy_port: int, count: int
+) -> dict[str, float]:
     """Added latency per request with no toxic, then with http toxics that act on nothing.
 
     The variants take turns in rounds (one batch each per round), so a load that comes and
@@ -140,21 +145,33 @@ def http_row(api: httpx.Client, upstream_port: int, proxy_port: int, count: int)
                 r = api.post("/proxies/bench/toxics", json=body)
                 if r.status_code != 200:
                     print(f"HTTP toxics not supported by this server ({r.text.strip()})")
-                    return
+                    return {}
             samples[label] += http_requests(proxy_port, batch)
             if attributes is not None:
                 api.delete("/proxies/bench/toxics/bench_http").raise_for_status()
     d50, d99 = pct(samples["direct"], 50), pct(samples["direct"], 99)
     print(f"HTTP keep-alive GET x{rounds * batch}: direct p50 {d50:.1f} µs p99 {d99:.1f} µs")
     added = {label: (pct(v, 50) - d50, pct(v, 99) - d99) for label, v in samples.items()}
-    tcp, *http = variants
+    tcp, nomatch, zero = variants
     t50, t99 = added[tcp]
     print(f"  {tcp}: ADDED p50 {t50:.1f} µs p99 {t99:.1f} µs")
-    for label in http:
+    figures = {
+        "http direct p50 µs": d50,
+        "http direct p99 µs": d99,
+        "http TCP path added p50 µs": t50,
+        "http TCP path added p99 µs": t99,
+    }
+    for label, key in ((nomatch, "no match"), (zero, "percentage 0")):
         a50, a99 = added[label]
-        r50 = f"{a50 / t50:.2f}x" if t50 > 0 else "n/a"
-        r99 = f"{a99 / t99:.2f}x" if t99 > 0 else "n/a"  # noise can push a p99 below direct's
-        print(f"  {label}: ADDED p50 {a50:.1f} µs p99 {a99:.1f} µs = {r50} / {r99} the TCP path's")
+        r50 = a50 / t50 if t50 > 0 else float("nan")
+        r99 = a99 / t99 if t99 > 0 else float("nan")  # noise can push a p99 below direct's
+        print(
+            f"  {label}: ADDED p50 {a50:.1f} µs p99 {a99:.1f} µs = "
+            f"{r50:.2f}x / {r99:.2f}x the TCP path's"
+        )
+        figures[f"http_error {key}: x TCP path, p50"] = r50
+        figures[f"http_error {key}: x TCP path, p99"] = r99
+    return figures
 
 
 def transfer(port: int, nbytes: int) -> float:
@@ -192,18 +209,42 @@ def start_proxy_server() -> tuple[subprocess.Popen[bytes], str]:
     return proc, ready.read_text().strip()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pings", type=int, default=20000)
-    ap.add_argument("--gib", type=float, default=1.0)
-    ap.add_argument("--url", help="use a running server instead of starting chaos-proxy")
-    args = ap.parse_args()
+BUSY = r"""
+import sys, time
+end = time.monotonic() + float(sys.argv[1])
+n = 0
+while time.monotonic() < end:  # bounded in time: the other core busy, then gone
+    n += 1
+"""
 
-    echo = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE)
+
+def latency_error(
+    api: httpx.Client, proxy_port: int, direct_median: float, n: int, busy_s: float = 0.0
+) -> tuple[float, float]:
+    """Error p50/p99 in ms of a 20 ms downstream latency toxic; with `busy_s`, a core is busy."""
+    api.post(
+        "/proxies/bench/toxics",
+        json={"type": "latency", "stream": "downstream", "attributes": {"latency": 20}},
+    ).raise_for_status()
+    busy = subprocess.Popen([sys.executable, "-c", BUSY, str(busy_s)]) if busy_s else None
+    try:
+        delayed = pingpong(proxy_port, n)
+    finally:
+        if busy is not None:
+            busy.kill()
+            busy.wait(10)
+        api.delete("/proxies/bench/toxics/latency_downstream").raise_for_status()
+    errors = [(r - 20_000 - direct_median) / 1000 for r in delayed]
+    e50, e99 = pct(errors, 50), pct(errors, 99)
+    label = "with a core busy" if busy_s else "idle"
+    print(f"latency toxic 20 ms x{n} ({label}): error p50 {e50:+.2f} ms p99 {e99:+.2f} ms")
+    return e50, e99
+
+
+def one_run(args: argparse.Namespace, upstream_port: int) -> dict[str, float]:
+    """Every figure of one run, against a fresh server (or the one at --url)."""
     proxy_proc = None
     try:
-        assert echo.stdout is not None
-        upstream_port = int(echo.stdout.readline())
         if args.url:
             url = args.url
         else:
@@ -221,6 +262,7 @@ def main() -> None:
         r.raise_for_status()
         proxy_port = int(r.json()["listen"].rsplit(":", 1)[1])
         print(f"server {url}  upstream :{upstream_port}  proxy :{proxy_port}")
+        figures: dict[str, float] = {}
 
         direct = pingpong(upstream_port, args.pings)
         proxied = pingpong(proxy_port, args.pings)
@@ -231,6 +273,12 @@ def main() -> None:
             f"proxied p50 {p50:.1f} µs p99 {p99:.1f} µs"
         )
         print(f"  ADDED latency: p50 {p50 - d50:.1f} µs  p99 {p99 - d99:.1f} µs")
+        figures |= {
+            "ping direct p50 µs": d50,
+            "ping direct p99 µs": d99,
+            "ping added p50 µs": p50 - d50,
+            "ping added p99 µs": p99 - d99,
+        }
 
         nbytes = int(args.gib * (1 << 30))
         mbps_direct = transfer(upstream_port, nbytes)
@@ -239,27 +287,65 @@ def main() -> None:
             f"throughput {nbytes / 1e6:.0f} MB: direct {mbps_direct:.0f} MB/s, "
             f"proxied {mbps_proxy:.0f} MB/s"
         )
+        figures |= {"throughput direct MB/s": mbps_direct, "throughput proxied MB/s": mbps_proxy}
 
-        api.post(
-            "/proxies/bench/toxics",
-            json={"type": "latency", "stream": "downstream", "attributes": {"latency": 20}},
-        ).raise_for_status()
         n = max(200, min(1000, args.pings // 20))
-        delayed = pingpong(proxy_port, n)
-        errors = [r - 20_000 - statistics.median(direct) for r in delayed]
-        print(
-            f"latency toxic 20 ms x{n}: error p50 {pct(errors, 50) / 1000:+.2f} ms "
-            f"p99 {pct(errors, 99) / 1000:+.2f} ms"
-        )
-        api.delete("/proxies/bench/toxics/latency_downstream").raise_for_status()
-        http_row(api, upstream_port, proxy_port, max(1000, args.pings // 4))
+        median = statistics.median(direct)
+        e50, e99 = latency_error(api, proxy_port, median, n)
+        b50, b99 = latency_error(api, proxy_port, median, n, busy_s=60.0)
+        figures |= {
+            "latency 20 ms error p50 ms": e50,
+            "latency 20 ms error p99 ms": e99,
+            "latency 20 ms error p50 ms, core busy": b50,
+            "latency 20 ms error p99 ms, core busy": b99,
+        }
+        figures |= http_row(api, upstream_port, proxy_port, max(1000, args.pings // 4))
         api.delete("/proxies/bench")
+        return figures
     finally:
-        echo.kill()
-        echo.wait()
         if proxy_proc is not None:
             proxy_proc.terminate()
             proxy_proc.wait(10)
+
+
+def spread(runs: list[dict[str, float]]) -> None:
+    """Each figure's min / median / max over the runs."""
+    print(f"\nover {len(runs)} runs: min / median / max")
+    for key in runs[0]:
+        # A ratio is n/a (nan) in a run whose TCP path's p99 fell below the direct one's.
+        values = sorted(v for r in runs if key in r and (v := r[key]) == v)
+        missing = sum(1 for r in runs if key in r) - len(values)
+        fmt = ".2f" if "ms" in key or "x TCP" in key else ".1f" if "µs" in key else ".0f"
+        shown = (
+            f"{values[0]:{fmt}} / {statistics.median(values):{fmt}} / {values[-1]:{fmt}}"
+            if values
+            else "n/a"
+        )
+        print(f"  {key:<44} {shown}" + (f"  ({missing} run(s) n/a)" if missing else ""))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pings", type=int, default=20000)
+    ap.add_argument("--gib", type=float, default=1.0)
+    ap.add_argument("--runs", type=int, default=3, help="runs, each with a fresh proxy server")
+    ap.add_argument("--url", help="use a running server instead of starting chaos-proxy")
+    args = ap.parse_args()
+
+    echo = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE)
+    try:
+        assert echo.stdout is not None
+        upstream_port = int(echo.stdout.readline())
+        print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        runs = []
+        for i in range(args.runs):
+            print(f"\n== run {i + 1} of {args.runs}")
+            runs.append(one_run(args, upstream_port))
+        print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        spread(runs)
+    finally:
+        echo.kill()
+        echo.wait()
 
 
 if __name__ == "__main__":

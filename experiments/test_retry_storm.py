@@ -1,10 +1,13 @@
 """Hypothesis: naive retries multiply the load on a struggling dependency; disciplined ones don't.
 
-The push provider fails every call for a while. A worker that retries at once, many times, with
-no breaker sends it several calls for every message (a retry storm); the worker as designed
-(tenacity with exponential backoff, jitter and a stop, behind a circuit breaker) sends it fewer
-calls than there are messages. The amplification factor is provider calls during the failure
-divided by the messages that arrived in that time. Both deliver everything once it heals.
+The push provider fails every call for a while: the proxy on the worker -> push-provider edge
+answers each HTTP call with 503 (an `http_error` toxic; the provider's own code is untouched).
+A worker that retries at once, many times, with no breaker sends it several calls for every
+message (a retry storm); the worker as designed (tenacity with exponential backoff, jitter and a
+stop, behind a circuit breaker) sends it fewer calls than there are messages. The amplification
+factor is the calls sent to the provider during the failure (the worker's count of its HTTP
+calls, as the proxy answers them in the provider's place) divided by the messages that arrived
+in that time. Both deliver everything once it heals.
 
 The breaker's own share: once open, it lets through only one trial call per reset period, so
 the failing provider gets at most the calls that opened it plus those trials, however many
@@ -78,19 +81,19 @@ class Storm:
 
 def amplification(experiment: Experiment, system: System, reactions: RecordingTarget) -> Storm:
     calls: dict[str, float] = {}
+    edge = system.proxy("worker-push")
 
     def provider_calls() -> float:
-        return system.metric("push_provider", "push_requests", default=0.0)
+        return system.metric("notifier_worker", "worker_push_calls", default=0.0)
 
     @contextlib.contextmanager
     def provider_failing() -> Iterator[None]:
         calls["before"] = provider_calls()
-        system.push_faults(error_rate=1.0)
-        calls["started"] = time.monotonic()
         try:
-            yield
+            with edge.http_error(503, match={"path": "/push"}):
+                calls["started"] = time.monotonic()
+                yield
         finally:
-            system.push_faults(error_rate=0.0)
             calls["ended"] = time.monotonic()
             calls["after"] = provider_calls()
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from chaos._timeline import FaultEvent, Timeline
-from chaos.client import Proxy as ProxyModel, ToxicNotFound, Toxiproxy
+from chaos.client import HttpMatch, Proxy as ProxyModel, ToxicNotFound, Toxiproxy
 
 __all__ = ["ProxyHandle"]
 
@@ -109,6 +109,68 @@ class ProxyHandle:
     def limit_data(self, nbytes: int, stream: str = "downstream", toxicity: float = 1.0) -> Fault:
         """Close connections after `nbytes` bytes."""
         return self.toxic("limit_data", stream, toxicity, bytes=nbytes)
+
+    def http_error(
+        self,
+        status: int = 503,
+        *,
+        percentage: float | None = None,
+        count: int | None = None,
+        body: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        match: HttpMatch | None = None,
+        toxicity: float = 1.0,
+    ) -> Fault:
+        """Answer matching HTTP requests with `status` instead of forwarding them.
+
+        `percentage` of the matching requests (rolled per request), at most `count` in all
+        (`count=2`: fail twice, then succeed); `match` chooses them (`method`, `path`,
+        `match_headers`; see `chaos.client.HttpMatch`). Our proxy server only: a real
+        Toxiproxy has no HTTP toxics and refuses it.
+        """
+        given_headers = None if headers is None else dict(headers)
+        attributes = {"status": status, "body": body, "headers": given_headers}
+        return self._http("http_error", attributes, percentage, count, match, toxicity)
+
+    def http_latency(
+        self,
+        ms: int,
+        jitter: int = 0,
+        *,
+        first_byte: bool = False,
+        percentage: float | None = None,
+        count: int | None = None,
+        match: HttpMatch | None = None,
+        toxicity: float = 1.0,
+    ) -> Fault:
+        """Delay the responses of matching HTTP requests by `ms` ± `jitter` (our server only).
+
+        With `first_byte`, only the start of each response waits; the rest as for http_error.
+        """
+        attributes = {"latency": ms, "jitter": jitter, "first_byte": first_byte}
+        return self._http("http_latency", attributes, percentage, count, match, toxicity)
+
+    def _http(
+        self,
+        type: str,
+        attributes: Mapping[str, object],
+        percentage: float | None,
+        count: int | None,
+        match: HttpMatch | None,
+        toxicity: float,
+    ) -> Fault:
+        chosen: dict[str, object] = dict(match or {})
+        for key, value in (("percentage", percentage), ("count", count)):
+            if value is not None and key in chosen:
+                raise ValueError(
+                    f"{type}: {key} given twice ({value!r} and match[{key!r}]="
+                    f"{chosen[key]!r}); give it once"
+                )
+            if value is not None:
+                chosen[key] = value
+        given = {k: v for k, v in {**attributes, **chosen}.items() if v is not None}
+        # An HTTP toxic acts on both directions; its stream only names it.
+        return self.toxic(type, "downstream", toxicity, **given)
 
     @contextlib.contextmanager
     def down(self) -> Iterator[FaultEvent]:

@@ -149,7 +149,7 @@ class Connection:
             "upstream",
             self.client_flow,
             self.server.transport,
-            on_eof=lambda: self._close_transport(self.server.transport),
+            on_eof=lambda: self._close_side(self.server.transport),
             on_reset=self.reset,
             rng=self._rng,
             clock=self._clock,
@@ -159,12 +159,19 @@ class Connection:
             "downstream",
             self.server_flow,
             self.client.transport,
-            on_eof=lambda: self._close_transport(self.client.transport),
+            on_eof=lambda: self._close_side(self.client.transport),
             on_reset=self.reset,
             rng=self._rng,
             clock=self._clock,
             shared=self.shared,
         )
+        for link, source, dest in (
+            (self.links["upstream"], self.client.transport, self.server.transport),
+            (self.links["downstream"], self.server.transport, self.client.transport),
+        ):
+            src_sock, dest_sock = source.get_extra_info("socket"), dest.get_extra_info("socket")
+            if src_sock is not None and dest_sock is not None:
+                link.enable_splice(src_sock.fileno(), dest_sock.fileno())
         for stream, link in self.links.items():
             link.start(self._chains(stream))
         self.client.flush_early(self.links["upstream"])
@@ -195,6 +202,15 @@ class Connection:
             link.cancel()
         self._on_closed(self)
 
+    def _stop_splicing(self) -> None:
+        # A splicer's duplicate fds keep both sockets open: no FIN or RST would leave.
+        for link in self.links.values():
+            link.stop_splice()
+
+    def _close_side(self, transport: asyncio.BaseTransport | None) -> None:
+        self._stop_splicing()
+        self._close_transport(transport)
+
     @staticmethod
     def _close_transport(transport: asyncio.BaseTransport | None) -> None:
         if transport is not None and not transport.is_closing():
@@ -213,6 +229,7 @@ class Connection:
 
     def reset(self) -> None:
         """Abort both sockets with RST (SO_LINGER 0)."""
+        self._stop_splicing()
         for side in (self.client, self.server):
             transport = side.transport
             if transport is None or side.name in self._lost:

@@ -1,7 +1,8 @@
 """One direction of one proxied connection: source -> chain of toxic stubs -> sink.
 
 With no toxic, bytes read are written straight to the destination (no queue, no task, no
-copy). With toxics, each toxic runs as a task between two queues::
+copy); past `splice.SPLICE_AFTER` bytes they move inside the kernel instead (see `splice`),
+until a toxic comes. With toxics, each toxic runs as a task between two queues::
 
     feed() -> [q0] -> toxic 0 -> [q1] -> toxic 1 -> sink -> destination.write()
 
@@ -20,6 +21,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from chaos.proxy import splice
 from chaos.proxy.flow import Flow
 from chaos.proxy.stream import EOF, Chunk, ChunkQueue
 from chaos.proxy.stub import Clock, LoopClock, Stub
@@ -84,6 +86,65 @@ class Link:
         self.source_eof = False
         self.done = False
         self.cancelled = False
+        self._splice_fds: tuple[int, int] | None = None
+        self._splicer: splice.Splicer | None = None
+
+    # -- zero copy -------------------------------------------------------------------------
+
+    def enable_splice(self, source_fd: int, dest_fd: int) -> None:
+        """Let this link splice these sockets once it has moved enough with no toxic."""
+        if splice.available():
+            self._splice_fds = (source_fd, dest_fd)
+
+    @property
+    def splicing(self) -> bool:
+        return self._splicer is not None
+
+    def _maybe_splice(self) -> None:
+        fds = self._splice_fds
+        if fds is None or self._splicer is not None or self.sent_bytes < splice.SPLICE_AFTER:
+            return
+        if self._lock.locked():
+            return  # a chain is being replaced: a toxic may be coming
+        # The splicer lets the bytes the transport still buffers go first.
+        pending = getattr(self.dest, "get_write_buffer_size", None)
+        if pending is None or self.done or self.source_eof or self.dest.is_closing():
+            return
+        try:
+            splicer = splice.Splicer(
+                *fds, self._spliced_in, self._spliced_out, self._splice_ended, pending
+            )
+        except OSError as exc:
+            log.info("cannot splice a %s link (%s): it copies", self.stream, exc)
+            self._splice_fds = None
+            return
+        self._splicer = splicer
+        self.source.pause("splice")
+        splicer.start()
+
+    def _spliced_in(self, n: int) -> None:
+        self.received_bytes += n
+        self.received_chunks += 1
+
+    def _spliced_out(self, n: int) -> None:
+        self.sent_bytes += n
+        self.sent_chunks += 1
+
+    def _splice_ended(self) -> None:
+        # EOF or an error: the transport, reading again, meets it; never splice again.
+        self._splice_fds = None
+        self.stop_splice()
+
+    def stop_splice(self) -> None:
+        """Back to the transports: what the pipe holds is written on, then reading resumes."""
+        splicer, self._splicer = self._splicer, None
+        if splicer is None:
+            return
+        left = splicer.stop()
+        if left:
+            # Read before any toxic now coming: without splicing it would have been written.
+            self._deliver_data(left)
+        self.source.resume("splice")
 
     # -- data path -------------------------------------------------------------------------
 
@@ -93,6 +154,7 @@ class Link:
         self.received_chunks += 1
         if self._head is None:
             self._deliver_data(data)
+            self._maybe_splice()
             return
         chunk = Chunk(data, self.clock.now())
         if self._inline is None or self._head or not self._inline(chunk):
@@ -100,6 +162,7 @@ class Link:
 
     def feed_eof(self) -> None:
         """The source ended (EOF, error or closed)."""
+        self.stop_splice()
         if self.source_eof:
             return
         self.source_eof = True
@@ -158,6 +221,7 @@ class Link:
         toxic sees the same bytes twice. `active` are rolls made by the caller (see `roll`);
         without them the link rolls once its old toxics have stopped.
         """
+        self.stop_splice()  # a toxic may come: bytes go through the chain again
         async with self._lock:
             self._inline = None  # the old chain is going: everything waits for the new one
             tasks = list(self._tasks)
@@ -197,6 +261,8 @@ class Link:
         rolls = self.roll(specs) if active is None else tuple(active)
         if len(rolls) != len(specs):
             raise ValueError(f"{len(rolls)} toxicity rolls for a chain of {len(specs)} toxics")
+        if specs:
+            self.stop_splice()  # never splice past a toxic
         self.specs = specs
         self._inline = None
         self._tasks.clear()
@@ -248,5 +314,6 @@ class Link:
         """Stop every toxic task now (the connection is gone); no chain is built after this."""
         self.cancelled = True
         self._inline = None
+        self.stop_splice()
         for task in list(self._tasks):
             task.cancel()

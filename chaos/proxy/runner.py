@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import uvicorn
 
 from chaos.proxy.address import bind, split_host_port
+from chaos.proxy.timer import set_timer_slack
 
 __all__ = ["EmbeddedServer", "ServerOptions", "new_event_loop", "serve"]
 
@@ -79,6 +80,8 @@ async def serve(
     from chaos.proxy.api import create_app
     from chaos.proxy.server import ProxyServer
 
+    # The loop thread's epoll waits are not deferred by up to 50 µs to batch wake-ups.
+    set_timer_slack(1)
     server = ProxyServer(seed=options.seed)
     sock, bound = bind(f"{options.host}:{options.port}")
     try:

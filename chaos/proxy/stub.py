@@ -13,11 +13,12 @@ read must pass it on in a `finally` so that no data is ever dropped.
 
 from __future__ import annotations
 
-import asyncio
 import random
+import time
 from typing import Any, Protocol
 
 from chaos.proxy.stream import EOF, Chunk
+from chaos.proxy.timer import precise_sleep
 
 __all__ = ["Clock", "LoopClock", "Outlet", "Resettable", "Stub"]
 
@@ -52,13 +53,16 @@ class Clock(Protocol):
 
 
 class LoopClock:
-    """The running event loop's monotonic clock."""
+    """Monotonic time, read fresh, and sleeps to a timerfd's precision (see `timer`).
+
+    Not the loop's clock: uvloop's is cached per iteration in whole milliseconds.
+    """
 
     def now(self) -> float:
-        return asyncio.get_running_loop().time()
+        return time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(min(max(seconds, 0.0), MAX_SLEEP))
+        await precise_sleep(min(max(seconds, 0.0), MAX_SLEEP))
 
 
 class Stub:

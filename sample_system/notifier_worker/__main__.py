@@ -72,7 +72,12 @@ def main() -> None:
         protections=protections,
     )
     handler = Handler(
-        processed, Pusher(client, protections), breaker, retrying, metrics, protections
+        processed,
+        Pusher(client, protections, metrics.push_calls.inc),
+        breaker,
+        retrying,
+        metrics,
+        protections,
     )
     consumer = Consumer(settings, handler, metrics, stop, protections=protections)
 

@@ -1,5 +1,6 @@
 """The worker's synchronous call to the push provider."""
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -21,11 +22,19 @@ class Pusher:
     """POST /push with via="async"; raises PushFailed or PushRejected.
 
     With the ``timeouts`` protection off the call has no timeout (the client's is ignored).
+    ``on_call`` runs before each HTTP call: what the provider is sent, even when a proxy in
+    between answers for it.
     """
 
-    def __init__(self, client: httpx.Client, protections: Protections | None = None) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        protections: Protections | None = None,
+        on_call: Callable[[], object] | None = None,
+    ) -> None:
         self._client = client
         self._protections = protections or Protections(PROTECTIONS)
+        self._on_call = on_call
 
     def __call__(self, event: dict[str, Any]) -> None:
         reaction_id = event["reaction_id"]
@@ -36,6 +45,8 @@ class Pusher:
             "via": "async",
         }
         timeout = httpx.USE_CLIENT_DEFAULT if self._protections["timeouts"] else None
+        if self._on_call is not None:
+            self._on_call()
         try:
             response = self._client.post("/push", json=body, timeout=timeout)
         except httpx.HTTPError as exc:

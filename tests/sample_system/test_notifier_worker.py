@@ -80,7 +80,7 @@ class World:
         )
         self.handler = Handler(
             self.processed,
-            Pusher(client, self.protections),
+            Pusher(client, self.protections, self.metrics.push_calls.inc),
             self.breaker,
             retrying,
             self.metrics,
@@ -142,6 +142,15 @@ def test_transient_failures_are_retried_with_backoff(world: World) -> None:
     assert len(world.provider.calls) == 3
     assert world.clock.sleeps == [0.1, 0.2]
     assert world.metric("worker_push_retries_total") == 2
+
+
+def test_push_calls_count_every_call_sent_and_none_the_breaker_stops(tmp_path: Path) -> None:
+    world = World(tmp_path, fail_max=3)
+    world.provider.statuses = [503] * 3
+    world.handler.handle(BODY, "r1")  # three failed calls open the breaker
+    assert world.handler.handle(BODY, "r2").reason == "breaker_open"
+    assert len(world.provider.calls) == 3
+    assert world.metric("worker_push_calls_total") == 3
 
 
 def test_exhausted_retries_requeue_without_marking_processed(tmp_path: Path) -> None:
