@@ -1,9 +1,10 @@
 """What every RabbitMQ cluster handle shares (local namespaces, containers): views and partitions.
 
 A subclass gives the nodes (`Broker` handles: kill, stop, start, pause, resume, restart and
-their `crashed()`/`paused()` blocks) and two primitives: `_cut(a, b)` drops all traffic between
-nodes `a` and `b`, `_mend()` undoes every cut. The rest is here: formation, each node's view
-(`rabbitmqctl cluster_status`), a quorum queue's leader, partitions on the test's timeline.
+their `crashed()`/`paused()` blocks), `rules(i)` and two primitives: `_cut(a, b)` drops all
+traffic between nodes `a` and `b`, `_mend()` undoes every cut. The rest is here: formation,
+each node's view (what `rabbitmqctl cluster_status` lists), a quorum queue's leader, partitions
+on the test's timeline.
 """
 
 from __future__ import annotations
@@ -82,6 +83,10 @@ class BrokerCluster:
         raise NotImplementedError
 
     def _mend(self) -> None:
+        raise NotImplementedError
+
+    def rules(self, index: int) -> list[str]:
+        """The packet-filter rules in force at node `index` (``iptables -S``, appended ones)."""
         raise NotImplementedError
 
     # -- nodes and addresses --------------------------------------------------------------------

@@ -27,6 +27,8 @@ from chaos.runtime.rabbitmq import DEFAULT_RABBITMQ_SERVER, RabbitMQNode
 
 __all__ = ["RabbitMQCluster"]
 
+# Idle schedulers sleep instead of spinning: N VMs on a few shared cores starve each other.
+_NO_BUSY_WAIT = "+sbwt none +sbwtdcpu none +sbwtdio none"
 _EPMD_PORT = 4369  # each node has its own namespace, so the standard port is free in each
 
 
@@ -103,7 +105,7 @@ class RabbitMQCluster(BrokerCluster):
                 cookie=cookie,
                 epmd_port=_EPMD_PORT,
                 extra_config=extra,
-                extra_erl_args=f"-kernel net_ticktime {self.net_ticktime}",
+                extra_erl_args=f"-kernel net_ticktime {self.net_ticktime} {_NO_BUSY_WAIT}",
             )
             for i, name in enumerate(names)
         ]
@@ -132,9 +134,9 @@ class RabbitMQCluster(BrokerCluster):
     def _mend(self) -> None:
         self.lab.unblock_all()
 
-    def rules(self, node: int) -> list[str]:
-        """The iptables rules in force in node `node`'s namespace."""
-        return self.lab.rules(node)
+    def rules(self, index: int) -> list[str]:
+        """The iptables rules in force in node `index`'s namespace."""
+        return self.lab.rules(index)
 
     def close(self) -> None:
         """Kill every node, remove the namespaces (rules and veths go with them) and the data."""
