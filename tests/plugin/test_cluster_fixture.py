@@ -1,12 +1,22 @@
-"""`rabbitmq_cluster`: the size setting, the factory, the summary, and a clear setup error."""
+"""`rabbitmq_cluster`: the size setting, the summary, a clear setup error, the docker backend
+(nothing left after a SIGKILL of pytest)."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
+import docker
 from chaos.runtime import netns, rabbitmq_available
+from tests._docker import RABBITMQ_IMAGE, docker_client, require_image
+from tests.plugin.test_docker_backend import objects_of, wait_none_left
 
 pytest_plugins = ["pytester"]
+__all__ = ["docker_client"]  # a fixture
 
 pytestmark = [
     pytest.mark.rabbitmq,
@@ -59,3 +69,50 @@ def test_without_network_namespaces_setup_fails_naming_what_is_missing(
     result.stdout.fnmatch_lines(
         ["*could not set up 'rabbitmq_cluster'*need root*uid 1000*hint*--chaos-backend docker*"]
     )
+
+
+DOCKER_TEST = """
+import time
+from pathlib import Path
+
+
+def test_up(rabbitmq_cluster):
+    assert rabbitmq_cluster.node_names == ["rabbit@rabbit-1"]
+    assert rabbitmq_cluster.cluster_status(0) == ["rabbit@rabbit-1"]
+    Path({ready!r}).write_text("1")
+    time.sleep(120)  # until the outer test SIGKILLs this pytest
+"""
+
+
+def test_on_docker_one_container_per_node_and_nothing_left_after_sigkill(
+    pytester: pytest.Pytester, docker_client: docker.DockerClient
+) -> None:
+    require_image(docker_client, RABBITMQ_IMAGE)
+    ready = pytester.path / "ready"
+    pytester.makepyfile(test_docker=DOCKER_TEST.format(ready=str(ready)))
+    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-s"]
+    proc = subprocess.Popen(
+        [*argv, "--chaos-backend", "docker", "--chaos-cluster-size", "1", "test_docker.py"],
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 200
+        while not ready.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(
+                    "inner pytest never got its cluster up:\n" + proc.communicate()[0].decode()
+                )
+            time.sleep(0.1)
+        up = sorted(objects_of(docker_client, proc.pid))
+        run = up[0]  # the network: chaos-<run>
+        assert up == [run, f"{run}-rabbit-1", f"{run}-rabbit-1-data"]
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert wait_none_left(docker_client, proc.pid) == []
