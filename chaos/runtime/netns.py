@@ -112,6 +112,11 @@ class Lab:
         return f"{PREFIX}{self.run}-sw"
 
     @property
+    def host_interface(self) -> str:
+        """The host side of the veth to the switch (it goes when the switch namespace goes)."""
+        return f"cn{self.octet}-{self.run[-6:]}"[:15]
+
+    @property
     def host_ip(self) -> str:
         """The host's address on the lab's bridge."""
         return f"10.231.{self.octet}.1"
@@ -143,7 +148,7 @@ class Lab:
         return self
 
     def _make_switch(self) -> None:
-        sw, host_if = self.switch, f"cn{self.octet}-{self.run[-6:]}"[:15]
+        sw, host_if = self.switch, self.host_interface
         _run("ip", "netns", "add", sw)
         self.namespaces.append(sw)
         _run("ip", "-n", sw, "link", "add", "br0", "type", "bridge")

@@ -14,6 +14,7 @@ import docker
 from chaos.runtime import netns, rabbitmq_available
 from tests._docker import RABBITMQ_IMAGE, docker_client, require_image
 from tests.plugin.test_docker_backend import objects_of, wait_none_left
+from tests.runtime._helpers import all_gone, wait_until
 
 pytest_plugins = ["pytester"]
 __all__ = ["docker_client"]  # a fixture
@@ -25,6 +26,9 @@ pytestmark = [
 ]
 
 TESTS = """
+import time
+from pathlib import Path
+
 import chaos
 
 
@@ -37,18 +41,47 @@ def test_the_cluster_has_the_configured_size(rabbitmq_cluster, request):
     node = rabbitmq_cluster.nodes[0]
     assert rabbitmq_cluster.cluster_status(node) == [node.node_name]
     assert node.node_name.startswith("rabbit-1@10.231.")
+    pids = [str(pid) for pid, _ in node.processes()]
+    staged = Path({ready!r} + ".tmp")  # renamed: the outer test never reads half a file
+    staged.write_text(rabbitmq_cluster.run + " " + " ".join(pids))
+    staged.rename({ready!r})
+    time.sleep(120)  # until the outer test SIGKILLs this pytest
 """
 
 
 @pytest.mark.skipif(netns.unavailable_reason() is not None, reason="no network namespaces")
-def test_the_fixture_gives_a_formed_cluster_of_the_configured_size(
+def test_the_fixture_gives_the_configured_size_and_nothing_is_left_after_sigkill(
     pytester: pytest.Pytester,
 ) -> None:
-    pytester.makepyfile(TESTS)
-    result = pytester.runpytest_subprocess("--chaos-cluster-size", "1", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)
-    result.stdout.re_match_lines([r"rabbitmq rabbit-1@10\.231\.\d+\.11: booted in [\d.]+ s"])
-    assert netns.leftovers() == []
+    ready = pytester.path / "ready"
+    pytester.makepyfile(test_cluster=TESTS.format(ready=str(ready)))
+    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-s", "-x"]
+    proc = subprocess.Popen(
+        [*argv, "--chaos-cluster-size", "1", "test_cluster.py"],
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 200
+        while not ready.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(
+                    "inner pytest never got its cluster up:\n" + proc.communicate()[0].decode()
+                )
+            time.sleep(0.1)
+        run, *pids = ready.read_text().split()
+        assert pids and len(netns.leftovers(run)) == 2  # the switch and the node
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    # The watchdog kills the node's processes, then runs `chaos.runtime.netns clean --run`.
+    assert all_gone([int(p) for p in pids], 30)
+    assert wait_until(lambda: netns.leftovers(run) == [], 60), netns.leftovers(run)
 
 
 def test_a_size_below_one_is_a_usage_error(pytester: pytest.Pytester) -> None:

@@ -1,16 +1,13 @@
-"""A local RabbitMQ cluster: formation, each node fault, real partitions, leader moves, cleanup.
+"""A local RabbitMQ cluster: formation, each node fault, real partitions, leader moves.
 
 One cluster serves the module (a boot costs tens of seconds); each test leaves it restored.
+Cleanup after a SIGKILL of pytest: tests/plugin/test_cluster_fixture.py.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +15,6 @@ from chaos.runtime import _procfs, netns
 from chaos.runtime.rabbitmq import rabbitmq_available
 from chaos.runtime.rabbitmq_cluster import RabbitMQCluster
 from tests.runtime import _cluster_checks as checks
-from tests.runtime._helpers import all_gone, wait_until
 
 pytestmark = [
     pytest.mark.rabbitmq,
@@ -79,27 +75,3 @@ def test_a_quorum_queue_elects_a_new_leader_when_its_leader_dies(
     cluster: RabbitMQCluster,
 ) -> None:
     assert checks.leader_moves(cluster) < 60
-
-
-def test_cluster_teardown_after_sigkill_of_the_owner_leaves_nothing(tmp_path: Path) -> None:
-    script = (
-        "import sys\n"
-        "from chaos.runtime.rabbitmq_cluster import RabbitMQCluster\n"
-        f"c = RabbitMQCluster(1, {str(tmp_path)!r}).start()\n"
-        "print(c.run, *[p for n in c.nodes for p, _ in n.processes()], flush=True)\n"
-        "sys.stdin.read()\n"
-    )
-    owner = subprocess.Popen(
-        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert owner.stdout is not None
-        run, *pids = owner.stdout.readline().split()
-        assert pids and netns.leftovers(run) != []
-        owner.send_signal(signal.SIGKILL)
-        owner.wait(10)
-        assert all_gone([int(p) for p in pids], 30)
-        assert wait_until(lambda: netns.leftovers(run) == [], 60), netns.leftovers(run)
-    finally:
-        owner.kill()
-        owner.wait()
