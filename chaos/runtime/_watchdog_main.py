@@ -40,6 +40,25 @@ def main() -> None:
     fd = sys.stdin.fileno()
     buf = b""
     interval = 0.25
+
+    def handle(lines: list[bytes]) -> None:
+        nonlocal known, commands
+        for line in lines:
+            if line[:1] == b"+":
+                groups.add(int(line[1:]))
+            elif line[:1] == b"-":
+                groups.discard(int(line[1:]))
+                known = {p.pid: p for p in _procfs.tree(groups)} if groups else {}
+            elif line[:1] == b"c":
+                commands.append(json.loads(line[1:]))
+            elif line[:1] == b"u":
+                command = json.loads(line[1:])
+                commands = [c for c in commands if c != command]
+            elif line[:1] == b"?":
+                known.update((p.pid, p) for p in _procfs.tree(groups))
+                with contextlib.suppress(OSError):  # the parent may be gone already
+                    os.write(1, b"!\n")  # the client blocks until the scan is done
+
     while not terminated and os.getppid() == parent:
         if groups:
             began = time.monotonic()
@@ -56,20 +75,16 @@ def main() -> None:
         if not chunk:
             break
         *lines, buf = (buf + chunk).split(b"\n")
-        for line in lines:
-            if line[:1] == b"+":
-                groups.add(int(line[1:]))
-            elif line[:1] == b"-":
-                groups.discard(int(line[1:]))
-                known = {p.pid: p for p in _procfs.tree(groups)} if groups else {}
-            elif line[:1] == b"c":
-                commands.append(json.loads(line[1:]))
-            elif line[:1] == b"u":
-                command = json.loads(line[1:])
-                commands = [c for c in commands if c != command]
-            elif line[:1] == b"?":
-                known.update((p.pid, p) for p in _procfs.tree(groups))
-                os.write(1, b"!\n")  # the client blocks until the scan is done
+        handle(lines)
+    # Left on a parent-pid change: what the parent wrote just before it died is still in the
+    # pipe (a group or a cleanup command registered moments before a SIGKILL). Read it all.
+    with contextlib.suppress(OSError):
+        while select.select([fd], [], [], 0)[0]:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            *lines, buf = (buf + chunk).split(b"\n")
+            handle(lines)
     if groups:
         targets = _procfs.kill_tree(groups, list(known.values()))
         deadline = time.monotonic() + 10.0
