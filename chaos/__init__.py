@@ -36,6 +36,7 @@ Exceptions:
      │    ├── chaos.ServiceExited       it exited (while starting, or when it should not)
      │    └── chaos.ServiceNotReady     it never became ready; the message has its log tail
      ├── chaos.RabbitMQError            a broker operation failed
+     ├── chaos.NetnsUnavailable         no network namespaces here (not root, no ip/iptables)
      ├── chaos.PortExhausted            no free port in the allowed range
      └── chaos.ProbeError               a probe could not read its source
           └── chaos.MetricNotFound      (also a LookupError) no such sample in the metrics
@@ -114,13 +115,17 @@ _EXPERIMENT = (
 )
 _RUNTIME = (
     "Broker",
+    "BrokerCluster",
     "CallableReady",
     "HttpReady",
     "ManagedProcess",
+    "NetnsUnavailable",
+    "NodeView",
     "NotReady",
     "PortAllocator",
     "PortExhausted",
     "QueueConsumerReady",
+    "RabbitMQCluster",
     "RabbitMQError",
     "RabbitMQNode",
     "RabbitMQNotInstalled",
@@ -218,13 +223,17 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, so a user's mypy --strict 
     from chaos.pytest_plugin import ChaosConfig as ChaosConfig, get_config as get_config
     from chaos.runtime import (
         Broker as Broker,
+        BrokerCluster as BrokerCluster,
         CallableReady as CallableReady,
         HttpReady as HttpReady,
         ManagedProcess as ManagedProcess,
+        NetnsUnavailable as NetnsUnavailable,
+        NodeView as NodeView,
         NotReady as NotReady,
         PortAllocator as PortAllocator,
         PortExhausted as PortExhausted,
         QueueConsumerReady as QueueConsumerReady,
+        RabbitMQCluster as RabbitMQCluster,
         RabbitMQError as RabbitMQError,
         RabbitMQNode as RabbitMQNode,
         RabbitMQNotInstalled as RabbitMQNotInstalled,

@@ -3,9 +3,10 @@
 Fixtures (`pytest --fixtures` shows each one's use): `toxiproxy_server` (session), `toxiproxy`
 (a client), `proxy` (makes proxies with fault blocks), `chaos` (the fault timeline),
 `experiment` (phased runs recorded in the journal and report), `rabbitmq_proc` (session
-broker), `rabbitmq` (a pika connection), `service` (supervised processes), `chaos_docker` (the
-run's Docker network, on the docker backend). More instances of any of them:
-`chaos.pytest_plugin.factories`. Settings: `chaos.get_config(request)`.
+broker), `rabbitmq_cluster` (session cluster), `rabbitmq` (a pika connection), `service`
+(supervised processes), `chaos_docker` (the run's Docker network, on the docker backend).
+More instances of any of them: `chaos.pytest_plugin.factories`.
+Settings: `chaos.get_config(request)`.
 
 Loading the plugin imports neither pika nor the docker SDK: they load with the fixtures that
 use them.
@@ -42,6 +43,7 @@ toxiproxy = factories.toxiproxy()
 proxy = factories.proxy()
 chaos = factories.chaos_timeline()
 rabbitmq_proc = factories.rabbitmq_proc()
+rabbitmq_cluster = factories.rabbitmq_cluster()
 rabbitmq = factories.rabbitmq()
 chaos_docker = factories.docker_session()
 service = factories.service()

@@ -57,6 +57,13 @@ def _port_range(text: str) -> str:
     return text
 
 
+def _cluster_size(text: str) -> int:
+    size = int(text)
+    if size < 1:
+        raise ValueError(f"a cluster needs at least 1 node, got {size}")
+    return size
+
+
 def _packages(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
@@ -134,6 +141,13 @@ class ChaosConfig:
         "chaos-sample:local",
         parse=_image,
         env="CHAOS_SAMPLE_IMAGE",
+    )
+    chaos_cluster_size: int = _option(
+        "--chaos-cluster-size",
+        "nodes of the rabbitmq_cluster fixture (classic-config discovery, pause_minority)",
+        3,
+        parse=_cluster_size,
+        env="CHAOS_CLUSTER_SIZE",
     )
     chaos_journal: Path | None = _option(
         "--chaos-journal", "write the experiments' JSON journal to this file", parse=Path

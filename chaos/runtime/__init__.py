@@ -6,10 +6,15 @@ with ManagedProcess("api", [sys.executable, "-m", "myapi", str(port)],
     ...                                    # api.kill() / api.pause() / api.restart()
 with RabbitMQNode(tmp_dir) as broker:      # broker.amqp_url, broker.queue_depth("q")
     with broker.crashed(): ...             # kill -9, then start again and wait ready
+with RabbitMQCluster(3) as cluster:        # each node in its own network namespace
+    with cluster.partitioned([0]): ...     # iptables DROP between node 0 and the others
+    cluster.leader("orders")               # the node leading a quorum queue
 """
 
 from chaos.runtime.broker import Broker
+from chaos.runtime.cluster import BrokerCluster, NodeView
 from chaos.runtime.errors import ServiceError, ServiceExited, ServiceNotReady
+from chaos.runtime.netns import NetnsUnavailable
 from chaos.runtime.ports import (
     PortAllocator,
     PortExhausted,
@@ -25,6 +30,7 @@ from chaos.runtime.rabbitmq import (
     RabbitMQNotInstalled,
     rabbitmq_available,
 )
+from chaos.runtime.rabbitmq_cluster import RabbitMQCluster
 from chaos.runtime.readiness import (
     CallableReady,
     HttpReady,
@@ -37,14 +43,18 @@ from chaos.runtime.readiness import (
 __all__ = [
     "DEFAULT_RABBITMQ_SERVER",
     "Broker",
+    "BrokerCluster",
     "CallableReady",
     "HttpReady",
     "ManagedProcess",
+    "NetnsUnavailable",
+    "NodeView",
     "NotReady",
     "PortAllocator",
     "PortExhausted",
     "ProcessInfo",
     "QueueConsumerReady",
+    "RabbitMQCluster",
     "RabbitMQError",
     "RabbitMQNode",
     "RabbitMQNotInstalled",

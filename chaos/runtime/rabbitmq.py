@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Self
 
@@ -49,8 +49,12 @@ __all__ = [
 DEFAULT_RABBITMQ_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 _HOST = "127.0.0.1"
 _node_counter = itertools.count(1)
-# Distribution on loopback only; never auto-start an epmd (it would daemonize and outlive us).
-_ERL_ARGS = "-kernel inet_dist_use_interface {127,0,0,1} -start_epmd false"
+
+
+def _erl_args(host: str, extra: str = "") -> str:
+    """Distribution on `host` only; never auto-start an epmd (it would daemonize, outlive us)."""
+    octets = ",".join(host.split("."))
+    return f"-kernel inet_dist_use_interface {{{octets}}} -start_epmd false {extra}".strip()
 
 
 class RabbitMQNotInstalled(FileNotFoundError):
@@ -75,7 +79,17 @@ class RabbitMQNode(Broker):
         boot_timeout: float = 120.0,
         stop_timeout: float = 30.0,
         name_prefix: str = "chaos",
+        host: str = _HOST,
+        netns: Sequence[str] = (),
+        node_name: str | None = None,
+        cookie: str | None = None,
+        epmd_port: int | None = None,
+        extra_config: str = "",
+        extra_erl_args: str = "",
     ) -> None:
+        """`host` (an IPv4 address) is where AMQP, epmd and distribution listen; a cluster node
+        gives its namespace's address, `netns` the argv prefix that runs a command there
+        (``ip netns exec NS``), and its shared `cookie`, `epmd_port` and formation config."""
         self.server_path = Path(server_path)
         if not self.server_path.is_file():
             raise RabbitMQNotInstalled(
@@ -101,12 +115,19 @@ class RabbitMQNode(Broker):
         self.stop_timeout = stop_timeout
         self._owns_base_dir = base_dir is None
         self.base_dir = Path(base_dir or tempfile.mkdtemp(prefix="chaos-rabbitmq-")).resolve()
-        self.node_name = f"{name_prefix}-{os.getpid()}-{next(_node_counter)}@localhost"
+        local_name = f"{name_prefix}-{os.getpid()}-{next(_node_counter)}"
+        self.longnames = host != _HOST  # an address as the host part needs -name, not -sname
+        self.node_name = node_name or f"{local_name}@{host if self.longnames else 'localhost'}"
         self._allocator = allocator or default_allocator()
-        self.host = _HOST
+        self.host = host
+        self.netns = list(netns)
+        self._cookie = cookie
+        self._extra_config = extra_config
+        self._extra_erl_args = extra_erl_args
         self.port = self._allocator.allocate()
         self.dist_port = self._allocator.allocate()
-        self.epmd_port = self._allocator.allocate()
+        self._owns_epmd_port = epmd_port is None
+        self.epmd_port = self._allocator.allocate() if epmd_port is None else epmd_port
         self.ctl_port = self._allocator.allocate()
         self.boot_seconds: float | None = None
         self.recovery_seconds: float | None = None
@@ -117,20 +138,20 @@ class RabbitMQNode(Broker):
         logs = self.base_dir / "logs"
         self.epmd = ManagedProcess(
             f"epmd-{self.node_name}",
-            [str(self.epmd_path), "-port", str(self.epmd_port), "-address", _HOST],
+            [*self.netns, str(self.epmd_path), "-port", str(self.epmd_port), "-address", host],
             env=self._env(),
             log_path=logs / "epmd.log",
-            readiness=TcpReady(_HOST, self.epmd_port),
+            readiness=TcpReady(host, self.epmd_port),
             start_timeout=30.0,
         )
         self.broker = ManagedProcess(
             f"rabbitmq-{self.node_name}",
-            [str(self.server_path)],
+            [*self.netns, str(self.server_path)],
             env=self._env(),
             cwd=self.base_dir,
             log_path=logs / "rabbitmq.log",
             readiness=[
-                TcpReady(_HOST, self.port),
+                TcpReady(host, self.port),
                 CallableReady(self._amqp_handshake, description="AMQP open/close"),
             ],
             start_timeout=boot_timeout,
@@ -238,7 +259,8 @@ class RabbitMQNode(Broker):
                 self.epmd.stop()
             finally:
                 self._closed = True
-                for port in (self.port, self.dist_port, self.epmd_port, self.ctl_port):
+                ports = [self.port, self.dist_port, self.ctl_port]
+                for port in ports + ([self.epmd_port] if self._owns_epmd_port else []):
                     self._allocator.release(port)
                 if self._owns_base_dir:
                     shutil.rmtree(self.base_dir, ignore_errors=True)
@@ -261,7 +283,12 @@ class RabbitMQNode(Broker):
                 f"rabbitmqctl {' '.join(args)}: node {self.node_name} has no epmd running "
                 f"(closed={self._closed}); hint: start() the node first"
             )
-        argv = [str(self.ctl_path), *args]
+        argv = [
+            *self.netns,
+            str(self.ctl_path),
+            *(["--longnames"] if self.longnames else []),
+            *args,
+        ]
         with self._ctl_lock:  # the CLI node listens on our single reserved ctl port
             proc = subprocess.Popen(
                 argv,
@@ -314,7 +341,8 @@ class RabbitMQNode(Broker):
 
     def _env(self) -> dict[str, str]:
         base = self.base_dir
-        return {
+        erl_args = _erl_args(self.host, self._extra_erl_args)
+        env = {
             "HOME": str(base),
             "RABBITMQ_CONF_ENV_FILE": str(base / "rabbitmq-env.conf"),
             "RABBITMQ_NODENAME": self.node_name,
@@ -328,11 +356,14 @@ class RabbitMQNode(Broker):
             "RABBITMQ_DIST_PORT": str(self.dist_port),
             "RABBITMQ_CTL_DIST_PORT_MIN": str(self.ctl_port),
             "RABBITMQ_CTL_DIST_PORT_MAX": str(self.ctl_port),
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": _ERL_ARGS,
-            "RABBITMQ_CTL_ERL_ARGS": _ERL_ARGS,
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": erl_args,
+            "RABBITMQ_CTL_ERL_ARGS": erl_args,
             "ERL_EPMD_PORT": str(self.epmd_port),
-            "ERL_EPMD_ADDRESS": _HOST,
+            "ERL_EPMD_ADDRESS": self.host,
         }
+        if self.longnames:
+            env["RABBITMQ_USE_LONGNAME"] = "true"
+        return env
 
     def _write_files(self) -> None:
         base = self.base_dir
@@ -342,11 +373,11 @@ class RabbitMQNode(Broker):
         (base / "enabled_plugins").write_text("[].\n")
         (base / "rabbitmq.conf").write_text(
             "loopback_users = none\n"
-            f"listeners.tcp.default = {_HOST}:{self.port}\n"
-            "disk_free_limit.absolute = 1MB\n"
+            f"listeners.tcp.default = {self.host}:{self.port}\n"
+            "disk_free_limit.absolute = 1MB\n" + self._extra_config
         )
         cookie = base / ".erlang.cookie"
         if not cookie.exists():
             alphabet = string.ascii_uppercase
-            cookie.write_text("".join(secrets.choice(alphabet) for _ in range(20)))
+            cookie.write_text(self._cookie or "".join(secrets.choice(alphabet) for _ in range(20)))
             cookie.chmod(0o400)

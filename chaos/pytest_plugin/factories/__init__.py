@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from chaos.client import Toxiproxy
     from chaos.experiment import ProxyHandle
     from chaos.runtime import Broker, ManagedProcess, Readiness
+    from chaos.runtime.cluster import BrokerCluster
     from chaos.runtime.docker import DockerSession
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "docker_session",
     "proxy",
     "rabbitmq",
+    "rabbitmq_cluster",
     "rabbitmq_proc",
     "service",
     "toxiproxy",
@@ -212,6 +214,42 @@ def rabbitmq_proc(
             )
 
     return rabbitmq_proc  # type: ignore[no-any-return]
+
+
+def rabbitmq_cluster(
+    size: int | None = None,
+    server_path: str | None = None,
+    scope: str = "session",
+    docker: str = "chaos_docker",
+) -> Fixture:
+    """Fixture factory: a RabbitMQ cluster; `size`, `server_path` override the settings."""
+
+    @pytest.fixture(scope=scope)  # type: ignore[call-overload, untyped-decorator]
+    def rabbitmq_cluster(request: pytest.FixtureRequest) -> Iterator[BrokerCluster]:
+        """A RabbitMQ cluster of --chaos-cluster-size nodes (3), formed by classic-config
+        peer discovery, pause_minority: each local node in its own network namespace (one
+        container per node on the docker backend). `.nodes[i]` has `.kill()`, `.stop()`,
+        `.start()`, `.pause()`, `.resume()`, `.restart()`, `with .crashed():`,
+        `with .paused():`; the cluster `.amqp_urls`, `.addresses`, `.partition(nodes)`,
+        `.heal()`, `with .partitioned(nodes):`, `.leader(queue)`, `.cluster_status(node)`,
+        `.view(node)`, `.restore()` (call it to share the cluster across tests)."""
+        config = config_for(request, chaos_cluster_size=size, rabbitmq_server=server_path)
+        if config.chaos_backend == "docker":
+            from chaos.pytest_plugin.factories import docker as backend
+
+            clusters = backend.cluster(request, config, docker)
+        else:
+            from chaos.pytest_plugin.factories import local
+
+            clusters = local.cluster(request, config)
+        for cluster in clusters:
+            yield cluster
+            for node in cluster.nodes:
+                request.config.stash[BROKERS].append(
+                    BrokerFigures(node.node_name, node.boot_seconds or 0.0, node.recovery_seconds)
+                )
+
+    return rabbitmq_cluster  # type: ignore[no-any-return]
 
 
 def rabbitmq(proc: str = "rabbitmq_proc") -> Fixture:

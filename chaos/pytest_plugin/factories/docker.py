@@ -11,15 +11,17 @@ from chaos.pytest_plugin._config import ChaosConfig
 from chaos.pytest_plugin._stash import DOCKER_RUNS, PROXY_SERVER, ProxyServerInfo
 from chaos.pytest_plugin.factories._common import ToxiproxyServer, alias, allocator
 from chaos.runtime import Broker, HttpReady
+from chaos.runtime.cluster import BrokerCluster
 from chaos.runtime.docker import (
     Container,
     DockerRabbitMQ,
+    DockerRabbitMQCluster,
     DockerSession,
     ImageMissing,
     unavailable_reason,
 )
 
-__all__ = ["broker", "proxy_server", "session"]
+__all__ = ["broker", "cluster", "proxy_server", "session"]
 
 
 def session(request: pytest.FixtureRequest) -> Iterator[DockerSession]:
@@ -99,3 +101,20 @@ def broker(
     )
     with node:
         yield node
+
+
+def cluster(
+    request: pytest.FixtureRequest, config: ChaosConfig, session_fixture: str
+) -> Iterator[BrokerCluster]:
+    """One container of the `chaos_rabbitmq_image` setting per node, on the run's network."""
+    run: DockerSession = request.getfixturevalue(session_fixture)
+    image = _image(request, run, config, "chaos_rabbitmq_image")
+    nodes = DockerRabbitMQCluster(
+        run,
+        image,
+        config.chaos_cluster_size,
+        prefix=alias(str(request.fixturename), "rabbitmq_cluster", "rabbit"),
+        allocator=allocator(config),
+    )
+    with nodes:
+        yield nodes

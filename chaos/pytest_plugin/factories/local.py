@@ -19,9 +19,12 @@ from chaos.pytest_plugin.factories._common import (
     log_dir,
 )
 from chaos.runtime import Broker, HttpReady, ManagedProcess, PortExhausted
-from chaos.runtime.rabbitmq import RabbitMQNode, RabbitMQNotInstalled
+from chaos.runtime.cluster import BrokerCluster
+from chaos.runtime.netns import NetnsUnavailable
+from chaos.runtime.rabbitmq import RabbitMQNode, RabbitMQNotInstalled, rabbitmq_available
+from chaos.runtime.rabbitmq_cluster import RabbitMQCluster
 
-__all__ = ["broker", "proxy_server"]
+__all__ = ["broker", "cluster", "proxy_server"]
 
 
 def proxy_server(request: pytest.FixtureRequest, config: ChaosConfig) -> Iterator[ToxiproxyServer]:
@@ -63,5 +66,25 @@ def broker(request: pytest.FixtureRequest, config: ChaosConfig) -> Iterator[Brok
     with node:
         node.start()
         yield node
+    if config.chaos_keep_logs is None:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def cluster(request: pytest.FixtureRequest, config: ChaosConfig) -> Iterator[BrokerCluster]:
+    """Private nodes, each in its own network namespace; namespaces and data removed after."""
+    base = log_dir(request, config, str(request.fixturename))
+    if not rabbitmq_available(config.rabbitmq_server):
+        fail_setup(request, config, RabbitMQNotInstalled(config.rabbitmq_server))
+    try:
+        nodes = RabbitMQCluster(
+            config.chaos_cluster_size,
+            base,
+            server_path=config.rabbitmq_server,
+            allocator=allocator(config),
+        )
+    except NetnsUnavailable as exc:
+        pytest.fail(f"pytest-chaos could not set up {request.fixturename!r}: {exc}", pytrace=False)
+    with nodes:
+        yield nodes
     if config.chaos_keep_logs is None:
         shutil.rmtree(base, ignore_errors=True)

@@ -5,8 +5,11 @@ with DockerSession() as session:                       # network chaos-<run>, re
     with broker.crashed(): ...                          # docker kill, then docker start
     api = Container(session, "api", "my-image", aliases=["api"], ports={8000: 18000}).start()
     api.isolate(); api.rejoin()                         # docker network disconnect / connect
+    cluster = DockerRabbitMQCluster(session, "chaos-rabbitmq:local", 3).start()
+    with cluster.partitioned([0]): ...                  # iptables in node 0's container
 """
 
+from chaos.runtime.docker.cluster import DockerRabbitMQCluster
 from chaos.runtime.docker.container import Container
 from chaos.runtime.docker.errors import DockerError, DockerUnavailable, ImageMissing
 from chaos.runtime.docker.rabbitmq import DockerRabbitMQ
@@ -26,6 +29,7 @@ __all__ = [
     "Container",
     "DockerError",
     "DockerRabbitMQ",
+    "DockerRabbitMQCluster",
     "DockerSession",
     "DockerUnavailable",
     "ImageMissing",

@@ -9,6 +9,7 @@ survive. Works with our image and with the official ``rabbitmq`` image.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Self
 
 import docker.errors
@@ -38,7 +39,9 @@ class DockerRabbitMQ(Broker):
         allocator: PortAllocator | None = None,
         boot_timeout: float = 120.0,
         stop_timeout: float = 30.0,
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        """`env` adds to the container's environment (a cluster node's cookie and erl args)."""
         self.session = session
         self.alias = alias
         self._allocator = allocator or default_allocator()
@@ -51,6 +54,7 @@ class DockerRabbitMQ(Broker):
             session,
             alias,
             image,
+            env=env,
             aliases=[alias],
             hostname=alias,  # the node name derives from it: same name, same data after restart
             ports={AMQP_PORT: self.port},
