@@ -16,8 +16,8 @@ import dataclasses
 
 import pytest
 
-from chaos import Experiment, RecordingTarget, assert_contained, delivery_lag, judge
-from fixtures.plans import PLAN, REACTION_RATE, tolerance
+from chaos import Experiment, RecordingTarget, delivery_lag, judge
+from fixtures.plans import PLAN, REACTION_RATE, assert_accepted
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment(pair="broker-kill", path="single-node")
@@ -30,8 +30,6 @@ SPOF_PLAN = dataclasses.replace(PLAN, fault=2.0)
 # 0.5 s) before the outbox takes it: the first reaction of the outage is accepted up to about
 # that late, and its lag is short of the outage by as much. 1 s is twice that.
 FIRST_ACCEPT_S = 1.0
-# Requests in flight when the broker dies wait out one publish timeout: judge p90, not p99.
-ACCEPTED = tolerance(300, percentile=90)
 
 
 def test_single_broker_is_a_spof_for_delivery(
@@ -44,7 +42,7 @@ def test_single_broker_is_a_spof_for_delivery(
         fault=system.broker_crash,
         probes={"outbox": system.outbox_size},
     )
-    assert_contained(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), ACCEPTED)
+    assert_accepted(run)  # the outbox's part; its latency is test_broker_crash's business
     system.check_ledger(reactions.accepted, reactions.unknown).assert_ok()
     lag = delivery_lag(reactions.accepted_at, system.delivered_at(), run)
     crash = [e for e in system.timeline.events if e.kind == "crash"][-1]

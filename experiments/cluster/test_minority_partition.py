@@ -18,7 +18,7 @@ import pytest
 
 from chaos import Experiment, RecordingTarget, Run, delivery_lag, judge
 from fixtures.cluster import ClusterSystem
-from fixtures.plans import PLAN, REACTION_RATE
+from fixtures.plans import PLAN, REACTION_RATE, assert_accepted
 
 pytestmark = pytest.mark.experiment()
 
@@ -33,6 +33,7 @@ def test_minority_partition_loses_nothing_and_clients_fail_over(
     system = cluster_system
     minority = system.leader()  # the hardest case: the queue's leader is cut off too
     system.attach(minority)
+    system.set_mode("async")
     name = system.cluster[minority].node_name
     run = experiment(
         PARTITION_PLAN,
@@ -58,17 +59,10 @@ def test_minority_partition_loses_nothing_and_clients_fail_over(
         minority=name,
         clients_left_minority_after_s=moved_after_s,
     )
+    assert_accepted(run)
     ledger = system.check_ledger(reactions.accepted, reactions.unknown)
-    lag = delivery_lag(reactions.accepted_at, system.delivered_at(), run)
-    fault = lag.merged("settle", "fault")
-    judge(
-        "partition_lag_measured",
-        fault.accepted > 0 and fault.undelivered == 0,
-        f"{fault.accepted} reactions accepted during the partition, all delivered: lag p99 "
-        f"{fault.p99_s or 0:.2f} s, peak {fault.max_s or 0:.2f} s",
-        fault_lag_p99_s=fault.p99_s,
-        fault_lag_max_s=fault.max_s,
-    )
+    # The cost, in the journal and the report: the lag of the reactions accepted meanwhile.
+    delivery_lag(reactions.accepted_at, system.delivered_at(), run)
     ledger.assert_ok()
 
 

