@@ -8,10 +8,14 @@ pushed. Every accepted reaction is delivered exactly once: lost = 0, duplicated 
 
 Negative controls (expected to fail), each removing one protection:
 - transient messages (delivery mode 1): the backlog dies with the broker;
-- no deduplication: a message pushed but not acked before the crash is pushed again.
+- no deduplication: a message pushed but not acked before the crash is pushed again;
+- a non-durable work queue (start-up only: reactions and the worker restarted with it): the
+  restarted broker has no queue left, and the backlog is gone with it.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import pytest
 
@@ -35,13 +39,23 @@ BACKLOG = 5
         pytest.param(None, id="protected"),
         negative_control("reactions.persistent", "persistent messages", LedgerViolation),
         negative_control("notifier_worker.dedupe", "deduplication", LedgerViolation),
+        negative_control("durable_queue", "durable queues", LedgerViolation),
     ],
 )
 def test_broker_crash_with_backlog_loses_nothing(
     experiment: Experiment, system: System, reactions: RecordingTarget, removed: str | None
 ) -> None:
+    with contextlib.ExitStack() as variant:
+        if removed == "durable_queue":
+            variant.enter_context(system.queue_not_durable())
+        run_backlog_crash(experiment, system, reactions, removed)
+
+
+def run_backlog_crash(
+    experiment: Experiment, system: System, reactions: RecordingTarget, removed: str | None
+) -> None:
     system.set_mode("async")
-    if removed is not None:
+    if removed is not None and "." in removed:
         service, protection = removed.split(".")
         system.protections(service, **{protection: False})
     crash = BacklogCrash(system, system.broker_crash, backlog=BACKLOG)

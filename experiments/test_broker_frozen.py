@@ -4,6 +4,11 @@ RabbitMQ is frozen with SIGSTOP (sockets open, nothing answers) and both AMQP li
 publisher's and the consumer's, are cut at the proxy. Once the broker is resumed, the publisher
 and the consumer reconnect without operator action and every accepted reaction is delivered,
 its delivery lag back under a second within 5 s.
+
+Negative controls (expected to fail), each removing one protection: with the publisher's
+reconnect off it never opens a new link after the cut (the outbox fills and never drains); with
+the consumer's off, nothing is consumed after the cut. Either way a link is still down after the
+recovery phase: the "reconnected" verdict fails.
 """
 
 from __future__ import annotations
@@ -14,7 +19,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from chaos import Experiment, RecordingTarget, assert_lag_recovered, delivery_lag, judge
+from chaos import (
+    Experiment,
+    HypothesisFailed,
+    RecordingTarget,
+    assert_lag_recovered,
+    delivery_lag,
+    judge,
+    negative_control,
+)
 from fixtures.plans import LAG_UNDER_S, PLAN, REACTION_RATE
 from fixtures.system import System
 
@@ -31,10 +44,21 @@ DRAIN_PLAN = dataclasses.replace(PLAN, recovery=LAG_WITHIN_S + 1.0)
 MAX_RECOVERY_ERROR_RATE = 0.05
 
 
+@pytest.mark.parametrize(
+    "removed",
+    [
+        pytest.param(None, id="protected"),
+        negative_control("reactions.reconnect", "publisher reconnect", HypothesisFailed),
+        negative_control("notifier_worker.reconnect", "consumer reconnect", HypothesisFailed),
+    ],
+)
 def test_frozen_broker_and_cut_links_recover(
-    experiment: Experiment, system: System, reactions: RecordingTarget
+    experiment: Experiment, system: System, reactions: RecordingTarget, removed: str | None
 ) -> None:
     system.set_mode("async")
+    if removed is not None:
+        service, protection = removed.split(".")
+        system.protections(service, **{protection: False})
     links = [system.proxy("reactions-broker"), system.proxy("worker-broker")]
 
     @contextlib.contextmanager
@@ -44,7 +68,9 @@ def test_frozen_broker_and_cut_links_recover(
                 link.cut()
             yield
 
-    run = experiment(DRAIN_PLAN, {"reactions": (reactions, REACTION_RATE)}, fault=fault)
+    # A control fails on the links after the run, whatever the recovery: a short one will do.
+    plan = DRAIN_PLAN if removed is None else PLAN
+    run = experiment(plan, {"reactions": (reactions, REACTION_RATE)}, fault=fault)
     # While frozen, requests wait out one publish timeout before the outbox takes them, so the
     # gateway may shed some: that is measured, not judged. The hypothesis is about recovery.
     recovery = run.phase("reactions", "recovery")
@@ -55,12 +81,8 @@ def test_frozen_broker_and_cut_links_recover(
         recovery_error_rate=round(recovery.error_rate, 4),
         fault_error_rate=round(run.phase("reactions", "fault").error_rate, 4),
     )
-    system.wait_for(
-        "publisher reconnected", lambda: system.metric("reactions", "broker_connected") == 1
-    )
-    system.wait_for(
-        "consumer reconnected", lambda: system.metric("notifier_worker", "consumer_connected") == 1
-    )
+    # Both links are back well within the recovery phase (the lag check below needs them).
+    system.judge_reconnected(within_s=2.0)
     system.check_ledger(reactions.accepted, reactions.unknown).assert_ok()
     lag = delivery_lag(reactions.accepted_at, system.delivered_at(), run)
     assert_lag_recovered(lag, under_s=LAG_UNDER_S, within_s=LAG_WITHIN_S)

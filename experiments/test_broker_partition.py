@@ -5,6 +5,9 @@ network; on local processes every AMQP edge is black-holed at its proxy). Reacti
 outbox instead of failing, so the gateway stays within tolerance of its baseline; once the
 partition heals, the publisher and the consumer are connected again and every accepted reaction
 is delivered (lost = 0), its delivery lag back under a second within 5 s.
+
+Negative control (expected to fail): with the outbox row deleted before its publish is
+confirmed, every drain attempt that fails during the partition loses its row.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import pytest
 
 from chaos import (
     Experiment,
+    LedgerViolation,
     RecordingTarget,
     assert_contained,
     assert_lag_recovered,
     delivery_lag,
+    negative_control,
 )
 from fixtures.plans import LAG_UNDER_S, PLAN, REACTION_RATE, tolerance
 from fixtures.system import System
@@ -35,12 +40,27 @@ DRAIN_PLAN = dataclasses.replace(PLAN, recovery=LAG_WITHIN_S + 1.0)
 CONTAINED = tolerance(600)
 
 
+@pytest.mark.parametrize(
+    "removed",
+    [
+        pytest.param(None, id="protected"),
+        negative_control(
+            "reactions.delete_after_confirm",
+            "deleting an outbox row only after its confirm",
+            LedgerViolation,
+        ),
+    ],
+)
 def test_broker_partition_is_contained(
-    experiment: Experiment, system: System, reactions: RecordingTarget
+    experiment: Experiment, system: System, reactions: RecordingTarget, removed: str | None
 ) -> None:
     system.set_mode("async")
+    if removed is not None:
+        service, protection = removed.split(".")
+        system.protections(service, **{protection: False})
+    # A control fails on the ledger, whatever the recovery: a short one will do.
     run = experiment(
-        DRAIN_PLAN,
+        DRAIN_PLAN if removed is None else PLAN,
         {"reactions": (reactions, REACTION_RATE)},
         fault=lambda: system.partition("broker"),
     )

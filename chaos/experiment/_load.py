@@ -341,6 +341,7 @@ class LoadGenerator:
         self._stop_event: asyncio.Event | None = None
         self._stop_at: float | None = None  # clock time of the first stop request
         self._next_due = 0.0
+        self._unsent: float | None = None  # scheduled time of the request being waited for
         self._end_due: float | None = None  # when the schedule ran out, had it not been stopped
         self._anchor: float | None = None  # clock time offset 0 of the profile
         self._anchor_event: asyncio.Event | None = None
@@ -379,10 +380,19 @@ class LoadGenerator:
         return self
 
     def in_flight(self, phase: str) -> int:
-        """Requests of `phase` sent and not yet settled (0 for a phase that never ran)."""
+        """Requests of `phase` not yet settled (0 for a phase that never ran).
+
+        That counts a request due in `phase` that the scheduler has not sent yet: woken late,
+        it goes out after the phase ended, still as `phase` (seen: a baseline request sent
+        after the fault was applied, 560 ms in a 30 ms baseline).
+        """
         with self._lock:
             result = self._phases.get(phase)
-            return result.in_flight if result is not None else 0
+            if result is None:
+                return 0
+            due = self._unsent
+            unsent = due is not None and due <= self._clock.now() and self._phase_at(due) is result
+            return result.in_flight + int(unsent)
 
     def request_stop(self) -> None:
         """Stop scheduling at this instant and drain; safe from any thread, returns at once.
@@ -482,36 +492,41 @@ class LoadGenerator:
         plan = _Schedule(self._rates, t0)
         limit = t0 + self.duration
         i = 0
-        while i < self.total:
-            plan.anchor(self._anchor)
-            scheduled = self._next_due = plan.time_of(i)
-            if scheduled >= limit:
-                break
-            stop_at = self._stop_at
-            if stop_at is not None and scheduled > stop_at:
-                return
-            if plan.waits_for_anchor:
-                if not await self._sleep_unless_anchored(scheduled):
-                    continue  # the anchor phase began: the rest of the schedule changed
-            else:
-                await self._clock.sleep_until(scheduled)
-            plan.sent(i, scheduled)
-            i += 1
-            lag = self._clock.now() - scheduled
-            with self._lock:
-                phase = self._phase_at(scheduled)
-                bucket = self._bucket_at(scheduled)
-                phase.scheduled += 1
-                bucket.scheduled += 1
-                phase.max_lag_s = max(phase.max_lag_s, lag)
-                if len(self._inflight) >= self.max_in_flight:
-                    detail = f"{len(self._inflight)} requests in flight (max_in_flight)"
-                    self._record_error(phase, bucket, "overload", detail, None)
-                    continue
-                phase.sent += 1
-            task = loop.create_task(self._one(scheduled, phase, bucket))
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+        try:
+            while i < self.total:
+                plan.anchor(self._anchor)
+                scheduled = self._next_due = plan.time_of(i)
+                if scheduled >= limit:
+                    break
+                stop_at = self._stop_at
+                if stop_at is not None and scheduled > stop_at:
+                    return
+                self._unsent = scheduled
+                if plan.waits_for_anchor:
+                    if not await self._sleep_unless_anchored(scheduled):
+                        continue  # the anchor phase began: the rest of the schedule changed
+                else:
+                    await self._clock.sleep_until(scheduled)
+                plan.sent(i, scheduled)
+                i += 1
+                lag = self._clock.now() - scheduled
+                with self._lock:
+                    self._unsent = None
+                    phase = self._phase_at(scheduled)
+                    bucket = self._bucket_at(scheduled)
+                    phase.scheduled += 1
+                    bucket.scheduled += 1
+                    phase.max_lag_s = max(phase.max_lag_s, lag)
+                    if len(self._inflight) >= self.max_in_flight:
+                        detail = f"{len(self._inflight)} requests in flight (max_in_flight)"
+                        self._record_error(phase, bucket, "overload", detail, None)
+                        continue
+                    phase.sent += 1
+                task = loop.create_task(self._one(scheduled, phase, bucket))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+        finally:
+            self._unsent = None  # stopped or done: nothing is waiting to go out
         plan.anchor(self._anchor)
         self._end_due = plan.time_of(i)
 

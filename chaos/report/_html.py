@@ -469,7 +469,8 @@ def render_page(journals: Sequence[Mapping[str, Any]], sources: Sequence[str] = 
             entries.append(_Entry(exp, len(entries), number, name if several else None))
     experiments = [entry.exp for entry in entries]
     held = sum(1 for e in experiments if _verdict(e)[0])
-    broken = len(experiments) - held
+    unjudged = sum(1 for e in experiments if (e.get("verdict") or {}).get("inconclusive"))
+    broken = len(experiments) - held - unjudged
     pairs = _pairs(entries)
     paired = {side.index for pair in pairs for side in pair.sides}
     colors = probe_colors(experiments)
@@ -477,8 +478,10 @@ def render_page(journals: Sequence[Mapping[str, Any]], sources: Sequence[str] = 
     singles = [_experiment(entry, colors) for entry in entries if entry.index not in paired]
     if singles:
         body.append(f'<section class="singles"><h2>Experiments</h2>{"".join(singles)}</section>')
-    status = "all hypotheses hold" if not broken else f"{broken} broken"
-    status_cls = "holds" if not broken else "broken"
+    problems = [f"{n} {what}" for n, what in ((broken, "broken"), (unjudged, "inconclusive")) if n]
+    status = ", ".join(problems) or "all hypotheses hold"
+    status_cls = "broken" if problems else "holds"
+    counts = " · ".join([f"{len(experiments)} experiments", f"{held} hold", *problems])
     runs = "".join(
         _run_line(journal, name if several else None)
         for journal, name in zip(journals, names, strict=True)
@@ -488,7 +491,7 @@ def render_page(journals: Sequence[Mapping[str, Any]], sources: Sequence[str] = 
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>pytest-chaos report · {_e(status)}</title><style>{CSS}</style></head><body>"
         f'<header class="top"><h1>pytest-chaos report</h1><div class="status {status_cls}">'
-        f"{len(experiments)} experiments · {held} hold · {broken} broken</div>"
+        f"{counts}</div>"
         f"{_proven(experiments)}{runs}</header>"
         f'<main><section class="summary-section"><h2>Summary</h2>{_summary(entries)}'
         '<p class="legend-note">Plots: <span class="swatch fault"></span> fault window · '

@@ -202,6 +202,28 @@ async def test_each_request_counts_in_the_phase_it_was_scheduled_in() -> None:
         res.phase("nope")
 
 
+async def test_a_request_due_but_not_yet_sent_is_in_flight_in_its_phase() -> None:
+    # The handover waits for the baseline's requests in flight before the fault goes on; one
+    # due in the baseline that a late scheduler had not sent yet slipped through and met it.
+    clock = FakeClock(T0)
+
+    async def target() -> None:
+        pass
+
+    gen = LoadGenerator(target, rate=10, duration=1, clock=clock, phase="baseline")
+    task = asyncio.create_task(gen.run())
+    await clock.advance_to(T0 + 0.05)
+    assert gen.in_flight("baseline") == 0  # the next one is due at +0.1: not yet
+    clock.jump(T0 + 0.15)  # the loop was busy past +0.1
+    gen.phase("handover")
+    assert gen.in_flight("baseline") == 1
+    await clock.advance_to(T0 + 0.15)
+    assert gen.in_flight("baseline") == 0
+    await clock.advance_to(T0 + 2)
+    res = await asyncio.wait_for(task, 5.0)
+    assert res.phase("baseline").scheduled == 2
+
+
 async def test_a_repeated_phase_name_accumulates() -> None:
     clock = FakeClock(T0)
 

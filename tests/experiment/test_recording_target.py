@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -53,6 +54,26 @@ async def test_a_timeout_is_unknown_and_a_refused_connection_is_neither() -> Non
             await target()
     await target.aclose()
     assert target.unknown == {"h-1"} and target.accepted == set()
+
+
+async def test_a_request_cut_at_the_loads_deadline_is_unknown() -> None:
+    # The load cancels a request that outlives its timeout from its scheduled start: it may
+    # have been acted on (seen delivered under load, then judged "unexpected").
+    sent = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        sent.set()
+        await asyncio.Event().wait()  # never answers
+        raise AssertionError("unreachable")
+
+    target = _target(httpx.MockTransport(hang), id_prefix="c")
+    request = asyncio.ensure_future(target())
+    await asyncio.wait_for(sent.wait(), 5)
+    request.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    await target.aclose()
+    assert target.unknown == {"c-1"} and target.accepted == set()
 
 
 def test_a_target_the_system_cannot_see_ids_in_is_refused() -> None:

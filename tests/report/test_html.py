@@ -34,6 +34,18 @@ def test_summary_has_one_row_per_experiment_in_run_order(
             assert f"{len(exp['ledger']['lost'])} lost" in row.text
 
 
+def test_the_header_counts_inconclusive_apart_from_broken(
+    journal: dict[str, Any], parse: Callable[[str], Any]
+) -> None:
+    first, second = journal["experiments"][:2]
+    first["verdict"] = {"passed": False, "inconclusive": True, "reason": "polluted baseline"}
+    second.update(outcome="failed", negative_control=False)
+    second["verdict"] = {"passed": False, "inconclusive": False, "reason": "fault p99 too high"}
+    total = len(journal["experiments"])
+    status = parse(render_report(journal)).find_all("div", "status")[0].text
+    assert status == f"{total} experiments · {total - 2} hold · 1 broken · 1 inconclusive"
+
+
 def test_every_plot_is_an_svg_with_the_fault_window_shaded(
     journal: dict[str, Any], parse: Callable[[str], Any]
 ) -> None:
