@@ -5,7 +5,11 @@ from typing import Any
 import pika
 import pika.exceptions
 
+from sample_system.common.settings import Env, SettingsError
+
 PRECONDITION_FAILED = 406
+QUEUE_TYPES = ("classic", "quorum")
+"""classic: the queue lives on one node (the default); quorum: replicated on every node (Raft)."""
 
 
 def dead_letter_names(queue: str) -> tuple[str, str]:
@@ -13,30 +17,65 @@ def dead_letter_names(queue: str) -> tuple[str, str]:
     return f"{queue}.dlx", f"{queue}.dlq"
 
 
-def declare_topology(channel: Any, queue: str, *, durable: bool = True) -> None:
+def read_queue_type(env: Env, prefix: str, *, durable: bool) -> str:
+    """``<prefix>QUEUE_TYPE`` (default classic); quorum refuses ``<prefix>DURABLE_QUEUE`` off."""
+    name = prefix + "QUEUE_TYPE"
+    queue_type = env.choice(name, "classic", QUEUE_TYPES)
+    if queue_type == "quorum" and not durable:
+        raise SettingsError(
+            f"{name}=quorum needs {prefix}DURABLE_QUEUE=on: a quorum queue is always durable; "
+            "use the classic queue type to run without a durable queue"
+        )
+    return queue_type
+
+
+def queue_arguments(queue: str, queue_type: str = "classic") -> dict[str, str]:
+    """The work queue's arguments: its dead-letter route, and ``x-queue-type`` unless classic.
+
+    A classic queue is declared without ``x-queue-type``, exactly as before queue types were a
+    setting, so a queue left by an older run still matches.
+    """
+    if queue_type not in QUEUE_TYPES:
+        raise ValueError(f"queue_type={queue_type!r} is not one of {', '.join(QUEUE_TYPES)}")
+    dlx, dlq = dead_letter_names(queue)
+    arguments = {"x-dead-letter-exchange": dlx, "x-dead-letter-routing-key": dlq}
+    if queue_type != "classic":
+        arguments["x-queue-type"] = queue_type
+    return arguments
+
+
+def declare_topology(
+    channel: Any, queue: str, *, durable: bool = True, queue_type: str = "classic"
+) -> None:
     """Declare the work queue and its durable dead-letter exchange and queue (idempotent).
 
     Both services declare it with identical arguments; different arguments (a durability switched
     on one side only, or a queue left over from a run with the other setting) make the broker
     refuse the declaration with PRECONDITION_FAILED, raised here as a RuntimeError with a hint.
     """
+    if queue_type == "quorum" and not durable:
+        raise ValueError(
+            f"queue {queue!r}: a quorum queue is always durable; turn *_DURABLE_QUEUE on "
+            "or use the classic queue type"
+        )
+    arguments = queue_arguments(queue, queue_type)
     dlx, dlq = dead_letter_names(queue)
     channel.exchange_declare(exchange=dlx, exchange_type="direct", durable=True)
-    channel.queue_declare(queue=dlq, durable=True)
+    # A classic DLQ lives on one node: on a cluster whose work queue is quorum, that node's
+    # death would fail every declaration elsewhere, so the DLQ is quorum too.
+    dlq_arguments = {"x-queue-type": queue_type} if queue_type != "classic" else None
+    channel.queue_declare(queue=dlq, durable=True, arguments=dlq_arguments)
     channel.queue_bind(queue=dlq, exchange=dlx, routing_key=dlq)
     try:
-        channel.queue_declare(
-            queue=queue,
-            durable=durable,
-            arguments={"x-dead-letter-exchange": dlx, "x-dead-letter-routing-key": dlq},
-        )
+        channel.queue_declare(queue=queue, durable=durable, arguments=arguments)
     except pika.exceptions.ChannelClosedByBroker as exc:
         if exc.reply_code != PRECONDITION_FAILED:
             raise
         raise RuntimeError(
             f"queue {queue!r} exists with other arguments than durable={durable} "
-            f"({exc.reply_text}); delete it (rabbitmqctl delete_queue {queue}) or start "
-            "reactions and notifier_worker with the same *_DURABLE_QUEUE"
+            f"and type {queue_type} ({exc.reply_text}); delete it (rabbitmqctl delete_queue "
+            f"{queue}) or start reactions and notifier_worker with the same *_DURABLE_QUEUE "
+            "and *_QUEUE_TYPE"
         ) from exc
 
 

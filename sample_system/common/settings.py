@@ -85,3 +85,14 @@ class Env:
                 f"e.g. {name}={default}"
             )
         return value.rstrip("/")
+
+    def urls(self, name: str, default: str, schemes: tuple[str, ...]) -> tuple[str, ...]:
+        """Return the variable as a comma-separated list of URLs, each checked as by ``url``."""
+        raw = self.text(name, default)
+        parts = tuple(part.strip() for part in raw.split(","))
+        if not all(parts):
+            raise SettingsError(
+                f"{name}={raw!r} holds an empty URL; separate URLs with single commas, "
+                f"e.g. {name}={default},{default}"
+            )
+        return tuple(Env({name: part}).url(name, default, schemes) for part in parts)

@@ -4,8 +4,12 @@ Run: ``python -m sample_system.notifier_worker`` (SIGTERM/SIGINT stop it cleanly
 
 - ``WORKER_HOST`` (default ``127.0.0.1``): /health and /metrics address
 - ``WORKER_PORT`` (default ``8004``): /health and /metrics port
-- ``AMQP_URL`` (default ``amqp://guest:guest@127.0.0.1:5672/%2F``): broker
+- ``AMQP_URL`` (default ``amqp://guest:guest@127.0.0.1:5672/%2F``): broker; a comma-separated
+  list names a cluster's nodes: each reconnect tries the node after the one last used (failover);
+  a consumer the broker cancels (its queue's node died) reconnects too
 - ``WORKER_QUEUE`` (default ``notifications``): work queue (DLQ: <queue>.dlq)
+- ``WORKER_QUEUE_TYPE`` (default ``classic``): classic or quorum; must match
+  ``REACTIONS_QUEUE_TYPE``
 - ``WORKER_PREFETCH`` (default ``10``): unacked messages in flight
 - ``WORKER_AMQP_TIMEOUT_S`` (default ``2.0``): socket timeout of AMQP calls
 - ``WORKER_AMQP_HEARTBEAT_S`` (default ``30``): AMQP heartbeat (0 = off)

@@ -18,6 +18,7 @@ import pika.channel
 import pika.spec
 
 from sample_system.common.amqp import connection_parameters, declare_topology
+from sample_system.common.failover import Failover
 from sample_system.common.protections import Protections
 from sample_system.notifier_worker.handler import Decision, Handler, Outcome
 from sample_system.notifier_worker.metrics import WorkerMetrics
@@ -26,6 +27,10 @@ from sample_system.notifier_worker.settings import PROTECTIONS, Settings
 log = logging.getLogger(__name__)
 
 _POLL_S = 0.2  # how often the loop re-checks stop and pause while waiting for messages
+
+
+class ConsumerCancelled(Exception):
+    """The broker ended our subscription while the connection stayed open."""
 
 
 class Consumer:
@@ -49,6 +54,8 @@ class Consumer:
         self._stop = stop
         self._clock = clock
         self._paused_until = float("-inf")
+        # Each new connection tries the node after the last one used (a cluster's nodes).
+        self._failover = Failover(settings.amqp_urls)
         self.connected = False
 
     def run(self) -> None:
@@ -65,7 +72,10 @@ class Consumer:
                 connection = self._connect()
                 channel = connection.channel()
                 declare_topology(
-                    channel, self._settings.queue, durable=self._protections["durable_queue"]
+                    channel,
+                    self._settings.queue,
+                    durable=self._protections["durable_queue"],
+                    queue_type=self._settings.queue_type,
                 )
                 channel.basic_qos(prefetch_count=self._settings.prefetch)
                 self._set_connected(True)
@@ -89,12 +99,14 @@ class Consumer:
                 backoff = min(backoff * 2, self._settings.reconnect_backoff_max_s)
 
     def _pika_connect(self) -> pika.BlockingConnection:
-        return pika.BlockingConnection(
-            connection_parameters(
-                self._settings.amqp_url,
-                self._settings.amqp_timeout_s,
-                self._settings.amqp_heartbeat_s,
-                timeouts=self._protections["timeouts"],
+        return self._failover.connect(
+            lambda url: pika.BlockingConnection(
+                connection_parameters(
+                    url,
+                    self._settings.amqp_timeout_s,
+                    self._settings.amqp_heartbeat_s,
+                    timeouts=self._protections["timeouts"],
+                )
             )
         )
 
@@ -138,6 +150,12 @@ class Consumer:
                     tag = channel.basic_consume(self._settings.queue, on_message, auto_ack=auto_ack)
                     self._metrics.paused.set(0)
                 connection.process_data_events(time_limit=_POLL_S)
+                if tag is not None and tag not in channel.consumer_tags:
+                    # The broker cancelled us (the queue's node died, or the queue was
+                    # deleted): this connection will deliver nothing more, so open another.
+                    raise ConsumerCancelled(
+                        f"the broker cancelled the consumer of {self._settings.queue!r}"
+                    )
             if tag is not None:
                 self._cancel(channel, tag, auto_ack)
         finally:

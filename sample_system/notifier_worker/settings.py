@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from sample_system.common.amqp import read_queue_type
 from sample_system.common.protections import Switches
 from sample_system.common.settings import Env
 
@@ -29,8 +30,9 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8004
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    amqp_urls: tuple[str, ...] = ("amqp://guest:guest@127.0.0.1:5672/%2F",)
     queue: str = "notifications"
+    queue_type: str = "classic"
     prefetch: int = 10
     amqp_timeout_s: float = 2.0
     amqp_heartbeat_s: int = 30
@@ -56,11 +58,13 @@ class Settings:
         """Parse the WORKER_*, AMQP_URL and PUSH_URL variables."""
         env = Env(environ)
         p = "WORKER_"
+        protections = PROTECTIONS.parse(env)
         return cls(
             host=env.text(p + "HOST", cls.host),
             port=env.integer(p + "PORT", cls.port, max=65535),
-            amqp_url=env.url("AMQP_URL", cls.amqp_url, ("amqp", "amqps")),
+            amqp_urls=env.urls("AMQP_URL", cls.amqp_urls[0], ("amqp", "amqps")),
             queue=env.text(p + "QUEUE", cls.queue),
+            queue_type=read_queue_type(env, p, durable=protections["durable_queue"]),
             prefetch=env.integer(p + "PREFETCH", cls.prefetch, min=1, max=65535),
             amqp_timeout_s=env.number(p + "AMQP_TIMEOUT_S", cls.amqp_timeout_s, min=0.01),
             amqp_heartbeat_s=env.integer(p + "AMQP_HEARTBEAT_S", cls.amqp_heartbeat_s, max=3600),
@@ -83,5 +87,5 @@ class Settings:
             retry_jitter_s=env.number(p + "RETRY_JITTER_S", cls.retry_jitter_s),
             open_pause_s=env.number(p + "OPEN_PAUSE_S", cls.open_pause_s, min=0.01),
             log_level=env.text("LOG_LEVEL", cls.log_level),
-            protections=PROTECTIONS.parse(env),
+            protections=protections,
         )

@@ -10,8 +10,12 @@ Run: ``python -m sample_system.reactions``. Environment:
 - ``REACTIONS_NOTIFY_TIMEOUT_S`` (default ``2.0``): timeout of one POST /notify
 - ``REACTIONS_POOL_SIZE`` (default ``20``): max connections to notifications
 - ``REACTIONS_POOL_TIMEOUT_S`` (default ``1.0``): max wait for a pooled connection
-- ``AMQP_URL`` (default ``amqp://guest:guest@127.0.0.1:5672/%2F``): broker (async)
+- ``AMQP_URL`` (default ``amqp://guest:guest@127.0.0.1:5672/%2F``): broker (async); a
+  comma-separated list names a cluster's nodes: each new connection tries the node after the
+  one the last connection used, round the list once (failover; confirms stay on)
 - ``REACTIONS_QUEUE`` (default ``notifications``): work queue (DLQ: <queue>.dlq)
+- ``REACTIONS_QUEUE_TYPE`` (default ``classic``): classic (on one node) or quorum (replicated
+  with Raft; always durable); must match ``WORKER_QUEUE_TYPE``; the DLQ is of the same type
 - ``REACTIONS_AMQP_TIMEOUT_S`` (default ``1.0``): socket timeout of AMQP calls
 - ``REACTIONS_AMQP_HEARTBEAT_S`` (default ``10``): AMQP heartbeat (0 = off); a confirm lost
   on a black-holed link is given up on after about this long

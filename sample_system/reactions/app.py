@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sample_system.common.failover import Failover
 from sample_system.common.protections import Protections
 from sample_system.common.web import (
     BadRequest,
@@ -51,15 +52,21 @@ def default_publisher(
 ) -> Publisher:
     """Build the real pika-backed publisher from the settings."""
 
+    # Each new connection tries the node after the last one used (a cluster's nodes).
+    failover = Failover(settings.amqp_urls)
+
     def connect(*, confirms: bool, timeouts: bool) -> PikaLink:
-        return PikaLink(
-            settings.amqp_url,
-            settings.queue,
-            settings.amqp_timeout_s,
-            settings.amqp_heartbeat_s,
-            confirms=confirms,
-            durable=protections["durable_queue"],
-            timeouts=timeouts,
+        return failover.connect(
+            lambda url: PikaLink(
+                url,
+                settings.queue,
+                settings.amqp_timeout_s,
+                settings.amqp_heartbeat_s,
+                confirms=confirms,
+                durable=protections["durable_queue"],
+                timeouts=timeouts,
+                queue_type=settings.queue_type,
+            )
         )
 
     return Publisher(

@@ -72,6 +72,7 @@ class PikaLink:
         confirms: bool = True,
         durable: bool = True,
         timeouts: bool = True,
+        queue_type: str = "classic",
     ) -> None:
         self._queue = queue_name
         self._connection = pika.BlockingConnection(
@@ -81,7 +82,7 @@ class PikaLink:
             self._channel = self._connection.channel()
             if confirms:
                 self._channel.confirm_delivery()
-            declare_topology(self._channel, queue_name, durable=durable)
+            declare_topology(self._channel, queue_name, durable=durable, queue_type=queue_type)
         except Exception:
             self.close()
             raise

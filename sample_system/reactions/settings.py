@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from sample_system.common.amqp import read_queue_type
 from sample_system.common.protections import Switches
 from sample_system.common.settings import Env
 
@@ -37,8 +38,9 @@ class Settings:
     notify_timeout_s: float = 2.0
     pool_size: int = 20
     pool_timeout_s: float = 1.0
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    amqp_urls: tuple[str, ...] = ("amqp://guest:guest@127.0.0.1:5672/%2F",)
     queue: str = "notifications"
+    queue_type: str = "classic"
     amqp_timeout_s: float = 1.0
     amqp_heartbeat_s: int = 10
     publish_queue_size: int = 1000
@@ -59,6 +61,7 @@ class Settings:
         """Parse the REACTIONS_*, NOTIFICATIONS_URL and AMQP_URL variables."""
         env = Env(environ)
         p = "REACTIONS_"
+        protections = PROTECTIONS.parse(env)
         return cls(
             host=env.text(p + "HOST", cls.host),
             port=env.integer(p + "PORT", cls.port, max=65535),
@@ -70,8 +73,9 @@ class Settings:
             notify_timeout_s=env.number(p + "NOTIFY_TIMEOUT_S", cls.notify_timeout_s, min=0.001),
             pool_size=env.integer(p + "POOL_SIZE", cls.pool_size, min=1, max=10_000),
             pool_timeout_s=env.number(p + "POOL_TIMEOUT_S", cls.pool_timeout_s, min=0.001),
-            amqp_url=env.url("AMQP_URL", cls.amqp_url, ("amqp", "amqps")),
+            amqp_urls=env.urls("AMQP_URL", cls.amqp_urls[0], ("amqp", "amqps")),
             queue=env.text(p + "QUEUE", cls.queue),
+            queue_type=read_queue_type(env, p, durable=protections["durable_queue"]),
             amqp_timeout_s=env.number(p + "AMQP_TIMEOUT_S", cls.amqp_timeout_s, min=0.01),
             amqp_heartbeat_s=env.integer(p + "AMQP_HEARTBEAT_S", cls.amqp_heartbeat_s, max=3600),
             publish_queue_size=env.integer(
@@ -93,5 +97,5 @@ class Settings:
             ),
             drain_poll_s=env.number(p + "DRAIN_POLL_S", cls.drain_poll_s, min=0.001),
             log_level=env.text("LOG_LEVEL", cls.log_level),
-            protections=PROTECTIONS.parse(env),
+            protections=protections,
         )

@@ -11,6 +11,7 @@ import tenacity
 from starlette.applications import Starlette
 
 from sample_system.common.amqp import connection_parameters
+from sample_system.common.failover import BrokersUnreachable, Failover
 from sample_system.common.protections import ProtectionError, Protections, Switches
 from sample_system.common.retry import bounded_retrying, immediate_retrying
 from sample_system.common.settings import Env, SettingsError
@@ -210,3 +211,62 @@ def test_amqp_parameters_without_timeouts_are_pikas_defaults() -> None:
     )
     assert off.heartbeat is None  # the broker's proposal (60 s) applies
     assert on.connection_attempts == off.connection_attempts == 1
+
+
+# --- several brokers: URL lists and failover ---
+
+
+def test_a_url_list_is_split_on_commas_and_each_url_checked() -> None:
+    env = Env({"U": "amqp://a:1/%2F, amqp://b:2/%2F"})
+    assert env.urls("U", "amqp://d", ("amqp",)) == ("amqp://a:1/%2F", "amqp://b:2/%2F")
+    assert Env({}).urls("U", "amqp://d", ("amqp",)) == ("amqp://d",)
+    with pytest.raises(SettingsError, match=r"U='amqp://a,,amqp://b' holds an empty URL"):
+        Env({"U": "amqp://a,,amqp://b"}).urls("U", "amqp://d", ("amqp",))
+    with pytest.raises(SettingsError, match=r"U='http://b' is not a amqp URL"):
+        Env({"U": "amqp://a,http://b"}).urls("U", "amqp://d", ("amqp",))
+
+
+def test_failover_starts_after_the_node_last_used_and_goes_round_once() -> None:
+    failover = Failover(["a", "b", "c"])
+    tried: list[str] = []
+    down = {"b"}
+
+    def open_one(url: str) -> str:
+        tried.append(url)
+        if url in down:
+            raise ConnectionRefusedError(url)
+        return url
+
+    assert failover.connect(open_one) == "a" and failover.current == "a"
+    # The connection to a ended (its node died, most likely): b is tried next, then c.
+    down.add("a")
+    assert failover.connect(open_one) == "c"
+    assert tried == ["a", "b", "c"]
+    down.update({"c"})
+    tried.clear()
+    with pytest.raises(BrokersUnreachable, match=r"no broker of 3 .*ConnectionRefusedError"):
+        failover.connect(open_one)
+    assert tried == ["a", "b", "c"]  # once round, starting after c
+    assert failover.order() == ["b", "c", "a"]  # and the next round starts after a
+
+
+def test_failover_with_one_broker_raises_its_own_error() -> None:
+    def refuse(url: str) -> str:
+        raise ConnectionRefusedError(f"{url} refused")
+
+    with pytest.raises(ConnectionRefusedError, match="only refused"):
+        Failover(["only"]).connect(refuse)
+    with pytest.raises(ValueError, match="at least one broker URL"):
+        Failover([])
+
+
+def test_failover_errors_name_host_and_port_never_the_credentials() -> None:
+    failover = Failover(["amqp://guest:secret@h1:5001/%2F", "amqp://guest:secret@h2/%2F"])
+
+    def refuse(url: str) -> str:
+        raise ConnectionRefusedError("refused")
+
+    with pytest.raises(BrokersUnreachable) as caught:
+        failover.connect(refuse)
+    assert "h1:5001" in str(caught.value) and "h2:5672" in str(caught.value)
+    assert "secret" not in str(caught.value)

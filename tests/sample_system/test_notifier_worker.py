@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pika
+import pika.exceptions
 import pybreaker
 import pytest
 
@@ -250,6 +251,11 @@ class FakeChannel:
         self.declared: dict[str, dict[str, object]] = {}
         self.pending_on_cancel: list[object] = []
         self.prefetch = 0
+        self.tags: list[str] = []
+
+    @property
+    def consumer_tags(self) -> list[str]:
+        return list(self.tags)
 
     def exchange_declare(self, **kwargs: object) -> None: ...
     def queue_bind(self, **kwargs: object) -> None: ...
@@ -266,11 +272,13 @@ class FakeChannel:
         self.consumes += 1
         self.callback = callback
         self.auto_acks.append(auto_ack)
-        return f"ctag-{self.consumes}"
+        self.tags.append(f"ctag-{self.consumes}")
+        return self.tags[-1]
 
     def basic_cancel(self, tag: str) -> list[object]:
         self.cancels += 1
         self.callback = None
+        self.tags.remove(tag)
         pending, self.pending_on_cancel = self.pending_on_cancel, []
         return pending
 
@@ -617,3 +625,74 @@ def test_worker_protections_endpoint(
         assert http.put("/admin/other", json={}).status_code == 404
         assert http.get("/health").json() == {"status": "ok"}
     assert changes == [{"dedupe", "breaker"}]
+
+
+# --- on a cluster: queue type, broker cancels, failover ---
+
+
+def test_a_consumer_cancelled_by_the_broker_reconnects_and_consumes_again(
+    tmp_path: Path,
+) -> None:
+    """A classic queue whose node died cancels its consumers; the connection stays open."""
+    world = World(tmp_path)
+    stop = threading.Event()
+
+    class Cancelling(FakeConnection):
+        def process_data_events(self, time_limit: float) -> None:
+            if self.polls == 0:
+                self.chan.tags.clear()  # basic.cancel from the broker: pika drops the tag
+                self.chan.callback = None
+                self.polls += 1
+                return
+            super().process_data_events(time_limit)
+
+    first = Cancelling(world.clock, stop, max_polls=50)
+    second = FakeConnection(world.clock, stop, max_polls=50)
+    second.queue = [("r1", BODY)]
+    connections = iter([first, second])
+    Consumer(
+        Settings(reconnect_backoff_s=0.01),
+        world.handler,
+        world.metrics,
+        stop,
+        clock=world.clock,
+        connect=lambda: next(connections),
+        protections=world.protections,
+    ).run()
+    assert not first.is_open  # given up on, closed
+    assert second.chan.settled == [("ack", "r1")]
+
+
+def test_the_consumer_declares_the_queue_type_of_its_settings(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    stop = threading.Event()
+    conn = FakeConnection(world.clock, stop, max_polls=5)
+    settings = Settings.from_env({"WORKER_QUEUE_TYPE": "quorum"})
+    Consumer(settings, world.handler, world.metrics, stop, connect=lambda: conn).run()
+    assert conn.chan.declared["notifications"]["arguments"]["x-queue-type"] == "quorum"  # type: ignore[index]
+    assert conn.chan.declared["notifications.dlq"]["arguments"] == {"x-queue-type": "quorum"}
+    with pytest.raises(ValueError, match="WORKER_QUEUE_TYPE=quorum needs WORKER_DURABLE_QUEUE"):
+        Settings.from_env({"WORKER_QUEUE_TYPE": "quorum", "WORKER_DURABLE_QUEUE": "off"})
+
+
+def test_the_consumer_fails_over_to_the_next_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = World(tmp_path)
+    stop = threading.Event()
+    conn = FakeConnection(world.clock, stop, max_polls=5)
+    conn.queue = [("r1", BODY)]
+    ports: list[int] = []
+
+    def blocking_connection(params: pika.URLParameters) -> FakeConnection:
+        ports.append(params.port)
+        if params.port == 5001:
+            raise pika.exceptions.AMQPConnectionError("node 1 is down")
+        return conn
+
+    monkeypatch.setattr(pika, "BlockingConnection", blocking_connection)
+    urls = ",".join(f"amqp://guest:guest@127.0.0.1:{p}/%2F" for p in (5001, 5002))
+    settings = Settings.from_env({"AMQP_URL": urls})
+    Consumer(settings, world.handler, world.metrics, stop, clock=world.clock).run()
+    assert ports == [5001, 5002]
+    assert conn.chan.settled == [("ack", "r1")]

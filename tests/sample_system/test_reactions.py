@@ -582,7 +582,11 @@ class FakePikaConnection:
     made: list["FakePikaConnection"] = []
     fail_declare: Exception | None = None
 
+    down_ports: set[int] = set()  # connecting to these fails, as to a dead node
+
     def __init__(self, params: pika.URLParameters) -> None:
+        if params.port in self.down_ports:
+            raise pika.exceptions.AMQPConnectionError(f"port {params.port} refused")
         self.params = params
         self.chan = FakePikaChannel(self.fail_declare)
         self.is_open = True
@@ -599,6 +603,7 @@ class FakePikaConnection:
 def fake_pika(monkeypatch: pytest.MonkeyPatch) -> type[FakePikaConnection]:
     FakePikaConnection.made = []
     FakePikaConnection.fail_declare = None
+    FakePikaConnection.down_ports = set()
     monkeypatch.setattr(pika, "BlockingConnection", FakePikaConnection)
     return FakePikaConnection
 
@@ -648,6 +653,74 @@ def test_a_queue_declared_with_the_other_durability_fails_with_a_hint(
     with pytest.raises(RuntimeError, match=r"durable=False .*rabbitmqctl delete_queue q"):
         PikaLink(URL, "q", 1.0, 10, durable=False)
     assert not fake_pika.made[0].is_open
+
+
+def publisher_from_env(tmp_path: Path, **env: str) -> Publisher:
+    settings = Settings.from_env({"REACTIONS_DB_PATH": str(tmp_path / "db"), **env})
+    protections = Protections(PROTECTIONS, settings.protections)
+    return default_publisher(settings, ReactionsMetrics(lambda: 0), protections)
+
+
+def test_the_default_queue_is_classic_declared_as_before_queue_types(
+    tmp_path: Path, fake_pika: type[FakePikaConnection]
+) -> None:
+    publish(publisher_from_env(tmp_path), "r1")
+    declared = fake_pika.made[0].chan.declared
+    assert declared["notifications"]["arguments"] == {
+        "x-dead-letter-exchange": "notifications.dlx",
+        "x-dead-letter-routing-key": "notifications.dlq",
+    }
+    assert declared["notifications.dlq"]["arguments"] is None
+    assert fake_pika.made[0].params.port == 5672
+
+
+def test_queue_type_quorum_declares_the_work_queue_and_its_dlq_quorum(
+    tmp_path: Path, fake_pika: type[FakePikaConnection]
+) -> None:
+    publish(publisher_from_env(tmp_path, REACTIONS_QUEUE_TYPE="quorum"), "r1")
+    declared = fake_pika.made[0].chan.declared
+    assert declared["notifications"]["arguments"]["x-queue-type"] == "quorum"  # type: ignore[index]
+    assert declared["notifications.dlq"]["arguments"] == {"x-queue-type": "quorum"}
+    assert fake_pika.made[0].chan.confirm_mode
+
+
+def test_a_quorum_queue_cannot_be_made_transient() -> None:
+    with pytest.raises(ValueError, match="REACTIONS_QUEUE_TYPE=quorum needs REACTIONS_DURABLE"):
+        Settings.from_env({"REACTIONS_QUEUE_TYPE": "quorum", "REACTIONS_DURABLE_QUEUE": "off"})
+    with pytest.raises(ValueError, match="REACTIONS_QUEUE_TYPE='stream' is not one of"):
+        Settings.from_env({"REACTIONS_QUEUE_TYPE": "stream"})
+
+
+CLUSTER = ",".join(f"amqp://guest:guest@127.0.0.1:{port}/%2F" for port in (5001, 5002, 5003))
+
+
+def test_the_publisher_fails_over_to_the_next_node_with_confirms_on(
+    tmp_path: Path, fake_pika: type[FakePikaConnection]
+) -> None:
+    publisher = publisher_from_env(tmp_path, AMQP_URL=CLUSTER)
+    publish(publisher, "r1")
+    first = fake_pika.made[-1]
+    assert first.params.port == 5001
+    # Node 1 dies: its connection fails the next publish; the retry opens node 2's.
+    fake_pika.down_ports = {5001}
+    first.chan.basic_publish = lambda **kwargs: (_ for _ in ()).throw(  # type: ignore[method-assign]
+        pika.exceptions.StreamLostError("node 1 died")
+    )
+    publish(publisher, "r2")
+    second = fake_pika.made[-1]
+    assert second.params.port == 5002 and second.chan.confirm_mode
+    assert [p.message_id for p in second.chan.published] == ["r2"]
+
+
+def test_a_publisher_with_every_node_down_names_each_one(
+    tmp_path: Path, fake_pika: type[FakePikaConnection]
+) -> None:
+    fake_pika.down_ports = {5001, 5002, 5003}
+    publisher = publisher_from_env(tmp_path, AMQP_URL=CLUSTER, REACTIONS_PUBLISH_ATTEMPTS="1")
+    future = publisher.submit("r1", b"{}")
+    publisher.run_once(0)
+    with pytest.raises(PublishError, match=r"no broker of 3 .*127.0.0.1:5001.*127.0.0.1:5003"):
+        future.result(timeout=0)
 
 
 # --- the drainer ---
