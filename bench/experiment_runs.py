@@ -1,8 +1,9 @@
 """Run the experiment suite N times in a row; print how stable its verdicts and figures are.
 
-    .venv/bin/python bench/experiment_runs.py [--runs 10] [--out artifacts/runs] [pytest args]
+    .venv/bin/python bench/experiment_runs.py [--runs 10] [--out DIR] [--cluster] [pytest args]
 
-Each run is `pytest experiments --chaos-journal=OUT/run-I.json`. From the journals it prints:
+Each run is the suite of `./run experiments` (or, with --cluster, of `./run cluster-experiments`)
+with `--chaos-journal=OUT/run-I.json`. From the journals it prints:
 each experiment's verdict in every run (identical in N of N, or which runs differ and why), the
 protections proven necessary per run, every baseline p50/p99 (min / median / max; those above
 100 ms named), the delivery lag per phase, and the wall time of each test and run. Prints
@@ -36,12 +37,14 @@ def spread(values: list[float]) -> str:
     return f"{min(values):g} / {statistics.median(values):g} / {max(values):g}"
 
 
-def run_suite(i: int, out: Path, pytest_args: list[str]) -> tuple[list[dict[str, Any]], float]:
+def run_suite(
+    i: int, out: Path, suite: list[str], pytest_args: list[str]
+) -> tuple[list[dict[str, Any]], float]:
     """One run of the suite: its journal's experiments and its wall time (s)."""
     journal = out / f"run-{i}.json"
     journal.unlink(missing_ok=True)
     began = time.monotonic()
-    command = [sys.executable, "-m", "pytest", "experiments", "-q", "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "pytest", *suite, "-q", "-p", "no:cacheprovider"]
     try:
         proc = subprocess.run(
             [*command, f"--chaos-journal={journal}", *pytest_args],
@@ -67,14 +70,21 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--out", type=Path, default=Path("artifacts/runs"))
+    ap.add_argument(
+        "--cluster", action="store_true", help="run experiments/cluster instead of the main suite"
+    )
     args, pytest_args = ap.parse_known_args()
     if args.runs < 1:
         ap.error(f"--runs must be >= 1, got {args.runs}")
     args.out.mkdir(parents=True, exist_ok=True)
     runs: list[list[dict[str, Any]]] = []
     walls: list[float] = []
+    # The same split as ./run: the cluster's experiments are a suite of their own.
+    suite = (
+        ["experiments/cluster"] if args.cluster else ["experiments", "--ignore=experiments/cluster"]
+    )
     for i in range(1, args.runs + 1):
-        records, wall = run_suite(i, args.out, pytest_args)
+        records, wall = run_suite(i, args.out, suite, pytest_args)
         runs.append(records)
         walls.append(wall)
 

@@ -46,6 +46,20 @@ def test_sleeps_never_end_before_their_deadline() -> None:
     assert min(lateness) >= 0, f"a sleep ended {-min(lateness) * 1e6:.0f} µs early"
 
 
+def test_the_timer_learns_how_late_it_wakes_and_arms_that_much_early() -> None:
+    # A wake-up always comes after its arming time, so the lead is > 0 after the first, and
+    # it is capped: the loop never spins longer than MAX_SPIN.
+    async def main() -> float:
+        for _ in range(20):
+            await timer.precise_sleep(0.002)
+        found = timer._timers[asyncio.get_running_loop()]
+        assert found is not None
+        return found.lead
+
+    lead = run(main)
+    assert 0 < lead <= timer.MAX_SPIN
+
+
 def test_concurrent_sleepers_wake_in_deadline_order() -> None:
     async def main() -> list[int]:
         woke: list[int] = []
