@@ -33,6 +33,7 @@ from chaos.pytest_plugin._recording import (  # noqa: F401  (fixture and hooks, 
     pytest_sessionfinish,
     pytest_sessionstart,
     pytest_terminal_summary as _experiments_summary,
+    pytest_testnodedown,
 )
 from chaos.pytest_plugin._stash import BROKERS, DOCKER_RUNS, RECORDS, SKIPPED_QUEUES
 

@@ -1,12 +1,17 @@
-"""Recording experiments: the `experiment` fixture, outcomes, the journal, report and summary."""
+"""Recording experiments: the `experiment` fixture, outcomes, the journal, report and summary.
+
+Under pytest-xdist each worker records its own experiments and sends them, as journal
+entries, to the controller when it goes down (`workeroutput`); the controller writes the one
+journal and report of the session and prints the summary.
+"""
 
 from __future__ import annotations
 
 import inspect
+import json
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import AbstractContextManager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -14,7 +19,7 @@ import pytest
 from chaos._observe import observe
 from chaos._timeline import Timeline
 from chaos.pytest_plugin._config import CONFIG
-from chaos.pytest_plugin._stash import PROXY_SERVER, RECORDS
+from chaos.pytest_plugin._stash import EXPERIMENTS, FROM_WORKERS, PROXY_SERVER, RECORDS
 
 if TYPE_CHECKING:  # the instruments load when an experiment runs, not with the plugin
     from chaos.experiment import Experiment, Plan, Probe, RateProfile, Run, Target
@@ -26,10 +31,13 @@ __all__ = [
     "pytest_sessionfinish",
     "pytest_sessionstart",
     "pytest_terminal_summary",
+    "pytest_testnodedown",
 ]
 
 RECORD: pytest.StashKey[ExperimentRecord] = pytest.StashKey()
 _STARTED = pytest.StashKey[float]()
+_WORKER_OUTPUT = "pytest_chaos"
+"""The key of a worker's journal (JSON text) in xdist's `workeroutput`."""
 
 
 def _docstring(owner: object) -> str:
@@ -149,53 +157,74 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_STARTED] = time.time()
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """xdist, on the controller: keep what a worker recorded (it sends it as it goes down)."""
+    sent = getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT)
+    if sent:
+        node.config.stash.setdefault(FROM_WORKERS, []).append(json.loads(sent))
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     records = config.stash.get(RECORDS, [])
-    settings = config.stash[CONFIG]
-    journal_path: Path | None = settings.chaos_journal
-    report_path: Path | None = settings.chaos_report
-    if not records or (journal_path is None and report_path is None):
+    workers = config.stash.get(FROM_WORKERS, [])
+    if not records and not workers:
         return
-    from chaos.report._journal import build_journal, environment, write_journal
+    settings = config.stash[CONFIG]
+    from chaos.report._journal import build_journal, environment, to_json, write_journal
 
     server = config.stash.get(PROXY_SERVER, None)
-    journal = build_journal(
-        records,
-        environment(
-            settings.chaos_backend,
-            server.to_dict() if server is not None else None,
-            settings.chaos_packages,
-        ),
-        config.stash.get(_STARTED, time.time()),
+    env = environment(
+        settings.chaos_backend,
+        server.to_dict() if server is not None else None,
+        settings.chaos_packages,
     )
-    if journal_path is not None:
-        write_journal(journal_path, journal)
-    if report_path is not None:
+    experiments = [record.to_dict() for record in records]
+    if hasattr(config, "workeroutput"):  # an xdist worker: the controller writes the journal
+        config.workeroutput[_WORKER_OUTPUT] = to_json(
+            {"experiments": experiments, "environment": env}
+        )
+        return
+    for sent in workers:
+        experiments.extend(sent["experiments"])
+    experiments.sort(key=lambda e: e["started_at"])
+    config.stash[EXPERIMENTS] = experiments
+    if settings.chaos_journal is None and settings.chaos_report is None:
+        return
+    if server is None and workers:
+        # Each worker had its own proxy server; the journal names the first one's.
+        env = {**env, "proxy_server": workers[0]["environment"]["proxy_server"]}
+    if workers:
+        env["xdist_workers"] = len(workers)
+    journal = build_journal(experiments, env, config.stash.get(_STARTED, time.time()))
+    if settings.chaos_journal is not None:
+        write_journal(settings.chaos_journal, journal)
+    if settings.chaos_report is not None:
         from chaos.report import write_report
 
-        write_report(report_path, journal)
+        write_report(settings.chaos_report, journal)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    records = terminalreporter.config.stash.get(RECORDS, [])
-    if not records:
+    experiments = terminalreporter.config.stash.get(EXPERIMENTS, [])
+    if not experiments:
         return
     terminalreporter.section("chaos experiments")
-    width = max(len(r.name) for r in records)
-    for record in records:
-        verdict = record.verdict()
+    width = max(len(e["name"]) for e in experiments)
+    for entry in experiments:
+        verdict = entry["verdict"]
         mark = (
             "HOLDS " if verdict["passed"] else "INCONC" if verdict.get("inconclusive") else "BROKEN"
         )
-        seconds = (record.ended_at or time.time()) - record.started_at
+        seconds = entry["duration_s"] or 0.0
         reason = verdict["reason"].replace("\n", " ")
         terminalreporter.write_line(
-            f"{mark} {record.name:<{width}} {seconds:5.1f} s  {reason[:110]}",
+            f"{mark} {entry['name']:<{width}} {seconds:5.1f} s  {reason[:110]}",
             green=verdict["passed"],
             red=not verdict["passed"],
         )
-    controls = {r.protection: r.verdict()["passed"] for r in records if r.protection}
+    controls = {e["protection"]: e["verdict"]["passed"] for e in experiments if e["protection"]}
     if controls:
         terminalreporter.write_line(
             f"protections proven necessary: {sum(controls.values())} of {len(controls)}"

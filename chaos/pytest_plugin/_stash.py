@@ -6,7 +6,7 @@ The settings key, `CONFIG`, lives with `ChaosConfig` in `_config`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -40,6 +40,10 @@ class ProxyServerInfo:
 TIMELINE = pytest.StashKey[Timeline]()
 BROKERS = pytest.StashKey[list[BrokerFigures]]()
 RECORDS: pytest.StashKey[list[ExperimentRecord]] = pytest.StashKey()
+FROM_WORKERS = pytest.StashKey[list[dict[str, Any]]]()
+"""Under pytest-xdist, on the controller: the workers' journals, as each worker went down."""
+EXPERIMENTS = pytest.StashKey[list[dict[str, Any]]]()
+"""Every experiment of the session (all workers'), as journal entries: set at session end."""
 PROXY_SERVER = pytest.StashKey[ProxyServerInfo]()
 DOCKER_RUNS = pytest.StashKey[list[str]]()
 SKIPPED_QUEUES = pytest.StashKey[list[tuple[str, list[str]]]]()

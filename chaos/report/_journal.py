@@ -33,6 +33,7 @@ __all__ = [
     "build_journal",
     "environment",
     "load_journal",
+    "to_json",
     "write_journal",
 ]
 
@@ -234,16 +235,22 @@ def environment(
 
 
 def build_journal(
-    records: list[ExperimentRecord], env: dict[str, Any], started_at: float
+    records: Sequence[ExperimentRecord | dict[str, Any]], env: dict[str, Any], started_at: float
 ) -> dict[str, Any]:
+    """The journal of `records` (or their `to_dict()` entries, e.g. from xdist workers)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "pytest-chaos", "version": __version__},
         "environment": env,
         "started_at": started_at,
         "ended_at": time.time(),
-        "experiments": [record.to_dict() for record in records],
+        "experiments": [r if isinstance(r, dict) else r.to_dict() for r in records],
     }
+
+
+def to_json(value: object) -> str:
+    """`value` as the journal writes it (sets sorted, tuples as lists)."""
+    return json.dumps(value, default=_jsonable)
 
 
 def write_journal(path: Path, journal: dict[str, Any]) -> None:

@@ -121,6 +121,33 @@ def test_journal_summary_and_junit_properties(pytester: pytest.Pytester) -> None
     assert props["delivery_lag.fault.undelivered"] == "1"
 
 
+@pytest.mark.timeout(120)
+def test_xdist_workers_experiments_make_one_journal_and_summary(pytester: pytest.Pytester) -> None:
+    # Each worker records its own; the controller writes them all, in the order they began.
+    pytester.makepyfile(test_exp=EXPERIMENTS)
+    journal = pytester.path / "journal.json"
+    report = pytester.path / "report.html"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", f"--chaos-journal={journal}",
+        f"--chaos-report={report}",
+    )  # fmt: skip
+    result.assert_outcomes(passed=1, xfailed=2)
+    result.stdout.fnmatch_lines(
+        ["*chaos experiments*", "HOLDS *test_holds*", "protections proven necessary: 2 of 2"]
+    )
+    data = json.loads(journal.read_text())
+    names = sorted(e["name"] for e in data["experiments"])
+    assert names == [
+        "test_control[control-True]",
+        "test_holds",
+        "test_ledger_control[control-False]",
+    ]
+    started = [e["started_at"] for e in data["experiments"]]
+    assert started == sorted(started)
+    assert data["environment"]["xdist_workers"] == 2
+    assert "test_holds" in report.read_text()
+
+
 NO_EVIDENCE = """
 import contextlib
 import pytest
