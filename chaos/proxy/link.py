@@ -189,7 +189,10 @@ class Link:
 
     def put(self, item: Chunk | None) -> None:
         """The sink end of the chain: the last stub sends here."""
-        self._deliver(item)
+        if item is None:
+            self._deliver(item)
+        else:
+            self._deliver_data(item.data)
 
     def _buffer_changed(self, delta: int) -> None:
         self.buffered += delta

@@ -41,12 +41,12 @@ import fnmatch
 import re
 from collections import deque
 from collections.abc import Callable
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 from chaos.proxy.stream import Chunk
 from chaos.proxy.stub import Stub
 from chaos.proxy.toxics._base import InvalidAttribute, Toxic, attribute
-from chaos.proxy.toxics._http_wire import Framer, Head, Kind
+from chaos.proxy.toxics._http_wire import END, HEAD, START, Framer, Head
 
 __all__ = ["Entry", "Exchange", "HttpToxic"]
 
@@ -116,6 +116,8 @@ class Exchange:
         stub = self.responder
         if stub is None or self.busy or self.closed:
             return
+        if not self.pending or self.pending[0].local is None:
+            return  # the usual case: nothing of the proxy's own is due
         for entry in self.locals_due():
             assert entry.local is not None
             stub.send(Chunk(entry.local, stub.now()))
@@ -141,7 +143,10 @@ class Exchange:
 
     def delays(self) -> bool:
         """Some request in line has its response delayed."""
-        return any(entry.delay for entry in self.pending)
+        for entry in self.pending:  # noqa: SIM110 (no generator: on every chunk's path)
+            if entry.delay:
+                return True
+        return False
 
 
 @dataclasses.dataclass
@@ -292,16 +297,20 @@ class HttpToxic(Toxic):
 
         The link calls this only while this toxic's queue is empty, so nothing is overtaken.
         """
-        exchange = self._exchange(stub)
+        exchange = stub.shared.get(self._exchange_key) or self._exchange(stub)
         if self._side == "upstream":
             self._request_chunk(stub, exchange, stub.state, chunk)
             return True
         state: _ResponseState = stub.state
-        if state.sending or state.delay or exchange.delays() or exchange.closed:
+        if state.sending or state.delay or exchange.closed or exchange.delays():
             return False  # the task waits its turn, or has waiting to do
-        for send in self._frame_responses(exchange, state, chunk):
-            if not _deliver(stub, exchange, send):
-                return True
+        sends = self._frame_responses(exchange, state, chunk)
+        if len(sends) == 1 and sends[0][0] is chunk.data and not sends[0][2]:
+            stub.send(chunk)  # the whole chunk, due now: the usual case
+        else:
+            for send in sends:
+                if not _deliver(stub, exchange, send):
+                    return True
         exchange.pump()
         return True
 
@@ -340,7 +349,7 @@ class HttpToxic(Toxic):
     def _judge(self, head: Head, stub: Stub) -> Entry:
         method = head.line[0].upper()
         upgrade = method == "CONNECT" or (
-            bool(head.values("upgrade")) and "upgrade" in head.tokens("connection")
+            head.has("upgrade") and "upgrade" in head.tokens("connection")
         )
         entry = Entry(method, upgrade=upgrade)
         if self.selected(head, stub):
@@ -397,51 +406,64 @@ class HttpToxic(Toxic):
 
         What goes on leaves in one piece at the end; every request is in line before that.
         """
-        data, ts, last = chunk.data, chunk.timestamp, 0
-        out = _Pieces(data, ts)
+        data, out, last = chunk.data, [], 0
+        current = state.current
+        kept = 0 if current is None or current.local is None else -1
+        """Where the bytes going on since the last cut start (-1: those here are dropped);
+        bytes before `last` are dealt with."""
         try:
-            for event in state.framer.feed(data):
-                kind, pos = event.kind, event.pos
-                if kind is Kind.HEAD:
-                    assert event.head is not None
+            for kind, pos, head in state.framer.feed(data):
+                if kind is HEAD:
+                    assert head is not None
                     if exchange.stand_aside:  # from this request on, bytes flow untouched
-                        out.add(_release(state, data[last:]), ts)
+                        if 0 <= kept < last:
+                            out.append(data[kept:last])
+                        kept = -1
+                        out.append(_release(state, data[last:]))
                         return False
-                    entry = state.current = self._judge(event.head, stub)
+                    entry = state.current = self._judge(head, stub)
                     exchange.push(entry)
                     if entry.local is None:
-                        if state.held:
-                            out.add(bytes(state.held), ts)
-                        out.take(last, pos, ts)
+                        if state.held:  # the head began in an earlier chunk: nothing is out yet
+                            out.append(bytes(state.held))
+                        if kept < 0:
+                            kept = last
                     else:
                         exchange.dropping = True
+                        if 0 <= kept < last:
+                            out.append(data[kept:last])
+                        kept = -1
                     if state.held:
                         state.held = bytearray()
-                elif kind is Kind.END:
+                elif kind is END:  # its body went on, or was dropped, with its head
                     ended, state.current = state.current, None
-                    if ended is None or ended.local is None:
-                        out.take(last, pos, ts)
                     exchange.dropping = False
+                    last = pos
                     if ended is not None and ended.local is not None and ended.close:
                         state.discard = True
                         return False
                     if ended is not None and ended.upgrade and ended.local is None:
                         state.held += data[pos:]
                         return True
-                elif kind is Kind.BAD:
-                    out.add(_release(state, data[last:]), ts)
+                else:  # BAD
+                    if 0 <= kept < last:
+                        out.append(data[kept:last])
+                    kept = -1
+                    out.append(_release(state, data[last:]))
                     return False
                 last = pos
             if state.framer.in_head:
                 state.held += data[last:]
-            elif state.current is None or state.current.local is None:
-                out.take(last, len(data), ts)
+            else:
+                last = len(data)  # the body in progress: it goes on, or is dropped, with its head
             return False
         finally:
-            sends = out.done()
-            if sends:
-                payload = sends[0].data if len(sends) == 1 else b"".join(s.data for s in sends)
-                stub.send(Chunk(payload, ts))
+            if 0 <= kept < last:
+                out.append(data[kept:last])
+            if len(out) == 1 and out[0] is data:
+                stub.send(chunk)
+            elif out:
+                stub.send(Chunk(b"".join(out), chunk.timestamp))
 
     # -- the response half -------------------------------------------------------------------
 
@@ -468,29 +490,44 @@ class HttpToxic(Toxic):
     def _frame_responses(
         self, exchange: Exchange, state: _ResponseState, chunk: Chunk
     ) -> list[_Send]:
-        """What to send for a chunk of responses, in order, each with the time it is due."""
+        """What to send for a chunk of responses, in order, each with the time it is due.
+
+        Every byte of the chunk is sent: cut where a local answer goes in between, or where
+        what comes next is due at another time.
+        """
         data, ts = chunk.data, chunk.timestamp
         if state.framer.raw:
-            return [_Send(data, ts)]
-        out, last = _Pieces(data, ts), 0
-        for event in state.framer.feed(data):
-            self._piece(state, out, last, event.pos, ts)
-            last = event.pos
-            if event.kind is Kind.START:
-                self._owed(exchange, out, ts)
-                entry = exchange.pending[0] if exchange.pending else _UNTRACKED
+            return [(data, ts, False, False)]
+        sends: list[_Send] = []
+        cut, last, due = 0, 0, ts + state.delay
+        """data[cut:last] is still to be sent, due at `due`; data[last:] is not framed yet."""
+        pending = exchange.pending
+        for kind, pos, head in state.framer.feed(data):
+            if pos > last:
+                if (now_due := ts + state.delay) != due:
+                    if last > cut:
+                        sends.append((data[cut:last], due, False, due > ts))
+                    cut, due = last, now_due
+                if state.current is not None and state.current.first_byte:
+                    state.delay = 0.0
+                last = pos
+            if kind is START:
+                if pending and pending[0].local is not None:
+                    cut = _owed(exchange, sends, data, cut, last, due, ts)
+                entry = pending[0] if pending else _UNTRACKED
                 state.current = entry
                 state.framer.method = entry.method
                 # A 1xx already began this answer: a first-byte delay is spent.
                 state.delay = 0.0 if entry.started and entry.first_byte else entry.delay
                 entry.started = True
-            elif event.kind is Kind.HEAD:
-                assert event.head is not None
-                final = not event.head.line[1].startswith("1") or event.head.line[1] == "101"
-                if final and exchange.pending and exchange.pending[0] is state.current:
-                    exchange.pending.popleft()
+            elif kind is HEAD:
+                assert head is not None
+                status = head.line[1]
+                final = status[0] != "1" or status == "101"
+                if final and pending and pending[0] is state.current:
+                    pending.popleft()
                 state.interim = not final
-            elif event.kind is Kind.END:
+            elif kind is END:
                 answered = state.current
                 if state.framer.raw:  # switched protocols: both halves stand aside
                     exchange.stand_aside = True
@@ -500,32 +537,32 @@ class HttpToxic(Toxic):
                 elif answered is not None and answered.upgrade:
                     exchange.release()  # refused: HTTP goes on after it
                 state.current, state.delay = None, 0.0
-                self._owed(exchange, out, ts)
+                if pending and pending[0].local is not None:
+                    cut = _owed(exchange, sends, data, cut, last, due, ts)
             else:  # BAD: stand aside; answers owed are sent at once, in order
                 exchange.stand_aside = True
                 state.current, state.delay = None, 0.0
-                for owed in exchange.pending:
-                    if owed.local is not None:
-                        out.add(owed.local, ts)
-                exchange.pending.clear()
+                if any(owed.local is not None for owed in pending):
+                    if last > cut:
+                        sends.append((data[cut:last], due, False, due > ts))
+                    cut = last
+                    for owed in pending:
+                        if owed.local is not None:
+                            sends.append((owed.local, ts, False, False))
+                pending.clear()
                 exchange.release()
-        self._piece(state, out, last, len(data), ts)
-        exchange.busy = state.current is not None
-        return out.done()
-
-    @staticmethod
-    def _piece(state: _ResponseState, out: _Pieces, start: int, end: int, ts: float) -> None:
-        if end > start:
-            out.take(start, end, ts + state.delay)
+        end = len(data)
+        if end > last:
+            if (now_due := ts + state.delay) != due:
+                if last > cut:
+                    sends.append((data[cut:last], due, False, due > ts))
+                cut, due = last, now_due
             if state.current is not None and state.current.first_byte:
                 state.delay = 0.0
-
-    @staticmethod
-    def _owed(exchange: Exchange, out: _Pieces, ts: float) -> None:
-        """Local answers whose turn has come (nothing from upstream ahead of them)."""
-        for entry in exchange.locals_due():
-            assert entry.local is not None
-            out.add(entry.local, ts, entry.close)
+        if end > cut:
+            sends.append((data[cut:end], due, False, due > ts))
+        exchange.busy = state.current is not None
+        return sends
 
     @staticmethod
     async def _send(
@@ -533,7 +570,7 @@ class HttpToxic(Toxic):
     ) -> None:
         """Send in order, each piece no earlier than it is due; interrupted, send the rest now."""
         for i, send in enumerate(sends):
-            if send.delayed and (wait := send.due - stub.now()) > 0:
+            if send[3] and (wait := send[1] - stub.now()) > 0:
                 exchange.busy = state.sending = True
                 try:
                     await stub.sleep(wait)
@@ -564,56 +601,28 @@ def _release(state: _RequestState, data: bytes) -> bytes:
     return data
 
 
-class _Send(NamedTuple):
-    data: bytes
-    due: float
-    close: bool = False
-    delayed: bool = False
-    """Due later than the chunk it came in was read: the clock must be asked."""
+_Send = tuple[bytes, float, bool, bool]
+"""A piece to send: its bytes, when it is due, whether the connection closes after it, and
+whether it is due later than the chunk it came in was read (then the clock must be asked)."""
 
 
-class _Pieces:
-    """What one chunk turns into: ranges of it (joined while contiguous and due together)
-    and bytes of the proxy's own, in order."""
-
-    __slots__ = ("_due", "_end", "_start", "data", "sends", "ts")
-
-    def __init__(self, data: bytes, ts: float) -> None:
-        self.data = data
-        self.ts = ts
-        self.sends: list[_Send] = []
-        self._start = self._end = 0
-        self._due = 0.0
-
-    def take(self, start: int, end: int, due: float) -> None:
-        if end <= start:
-            return
-        if self._end == start and self._due == due and self._end > self._start:
-            self._end = end
-            return
-        self._flush()
-        self._start, self._end, self._due = start, end, due
-
-    def add(self, payload: bytes, due: float, close: bool = False) -> None:
-        if payload:
-            self._flush()
-            self.sends.append(_Send(payload, due, close))
-
-    def done(self) -> list[_Send]:
-        self._flush()
-        return self.sends
-
-    def _flush(self) -> None:
-        if self._end > self._start:
-            piece = self.data[self._start : self._end]  # the whole chunk is not copied
-            self.sends.append(_Send(piece, self._due, delayed=self._due > self.ts))
-            self._start = self._end = 0
+def _owed(
+    exchange: Exchange, sends: list[_Send], data: bytes, cut: int, last: int, due: float, ts: float
+) -> int:
+    """Local answers whose turn has come go after data[cut:last]; where the next piece starts."""
+    if last > cut:
+        sends.append((data[cut:last], due, False, due > ts))
+    for entry in exchange.locals_due():
+        assert entry.local is not None
+        sends.append((entry.local, ts, entry.close, False))
+    return last
 
 
 def _deliver(stub: Stub, exchange: Exchange, send: _Send) -> bool:
     """Send one piece; False once the connection is closing."""
-    stub.send(Chunk(send.data, send.due))
-    if send.close:
+    data, due, close, _ = send
+    stub.send(Chunk(data, due))
+    if close:
         exchange.close(stub)
         return False
     return True
