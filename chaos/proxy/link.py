@@ -157,7 +157,7 @@ class Link:
             self._maybe_splice()
             return
         chunk = Chunk(data, self.clock.now())
-        if self._inline is None or self._head or not self._inline(chunk):
+        if self._inline is None or self._head.items or not self._inline(chunk):
             self._head.put(chunk)
 
     def feed_eof(self) -> None:

@@ -119,6 +119,13 @@ _REQUEST = re.compile(
 )
 _RESPONSE = re.compile(r"(HTTP/1\.[01]) ([0-9]{3})(?: ([ -~]*))?\r?(" + _FIELDS.pattern + ")")
 """Heads as usual, whole: a head one of them matches is valid; `_parse` decides the others."""
+_CRLF_FIELDS = rb"((?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n]*)*)\r\n\r\n"
+_USUAL_REQUEST = re.compile(
+    rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([!-~]+) (HTTP/1\.[01])" + _CRLF_FIELDS
+)
+_USUAL_RESPONSE = re.compile(rb"(HTTP/1\.[01]) ([0-9]{3})(?: ([ -~]*))?" + _CRLF_FIELDS)
+"""The same, with CRLFs only and with the blank line after them, in the bytes as read: a
+head in one chunk, as most are, is found and parsed in one step."""
 
 
 def parse_head(data: bytes, request: bool) -> Head:
@@ -167,7 +174,17 @@ class Framer:
     to HEAD has no body, and 2xx to CONNECT opens a tunnel. After BAD, `reason` says why.
     """
 
-    __slots__ = ("_buf", "_started", "method", "raw", "reason", "remaining", "request", "state")
+    __slots__ = (
+        "_buf",
+        "_started",
+        "_usual",
+        "method",
+        "raw",
+        "reason",
+        "remaining",
+        "request",
+        "state",
+    )
 
     def __init__(self, request: bool) -> None:
         self.request = request
@@ -178,6 +195,7 @@ class Framer:
         self.reason = ""
         self._buf = bytearray()
         self._started = False
+        self._usual = _USUAL_REQUEST if request else _USUAL_RESPONSE
 
     @property
     def in_head(self) -> bool:
@@ -205,10 +223,17 @@ class Framer:
                         self._started = True
                         if not self.request:  # only a response's first byte matters
                             yield START, pos, None
-                    found = self._head(data, pos)
-                    if found is None:
-                        return
-                    pos, head = found
+                    usual = None if self._buf else self._usual.match(data, pos)
+                    if usual is not None:  # most heads: whole in one chunk, and plain
+                        first, second, third, fields = usual.groups()
+                        line = (first.decode(), second.decode(), (third or b"").decode())
+                        head = Head(line, fields.decode("latin-1"))
+                        pos = usual.end()
+                    else:
+                        found = self._head(data, pos)
+                        if found is None:
+                            return
+                        pos, head = found
                     yield HEAD, pos, head
                     self._begin_body(head)
                     if self.state == _HEAD or self.raw:
@@ -298,11 +323,11 @@ class Framer:
         """Choose how the body of `head` is framed (RFC 9112 §6.3)."""
         self._started = False
         if not self.request:
-            status = int(head.line[1])
-            if status == 101 or (self.method == "CONNECT" and 200 <= status < 300):
+            status = head.line[1]  # three ASCII digits: compared as strings, in numeric order
+            if status == "101" or (self.method == "CONNECT" and "200" <= status < "300"):
                 self.go_raw()  # a tunnel: what follows is another protocol
                 return
-            if self.method == "HEAD" or status < 200 or status in (204, 304):
+            if self.method == "HEAD" or status < "200" or status in ("204", "304"):
                 return  # no body (a 1xx is followed by the final response)
         fields = head._lower  # mostly without any framing field: looked for at once
         coding = head.tokens("transfer-encoding") if "\ntransfer-encoding:" in fields else []
@@ -314,15 +339,14 @@ class Framer:
             else:
                 self.state = _UNTIL_EOF
             return
-        values = head.values("content-length") if "\ncontent-length:" in fields else []
-        if values:
-            lengths = {value.strip() for value in values}
-            if len(lengths) > 1:
+        if "\ncontent-length:" in fields:
+            values = head.values("content-length")
+            length = values[0].strip()
+            if len(values) > 1 and len(lengths := {value.strip() for value in values}) > 1:
                 raise BadHttp(f"conflicting Content-Length values {sorted(lengths)}")
-            (length,) = lengths
-            if not length.isdigit():
+            if not (length.isascii() and length.isdigit()):
                 raise BadHttp(f"Content-Length {length[:20]!r} is not a number")
-            if int(length):
+            if length.strip("0"):
                 self.state, self.remaining = _LENGTH, int(length)
         elif not self.request:
             self.state = _UNTIL_EOF

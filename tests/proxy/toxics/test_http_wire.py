@@ -123,6 +123,8 @@ def test_chunked_response_with_trailers() -> None:
         (True, b"GET / HTTP/1.1\r\n folded: x\r\n\r\n", "malformed header field"),
         (True, b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "conflicting"),
         (True, b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "is not a number"),
+        # A latin-1 superscript is a digit to str.isdigit, but no number to int().
+        (False, b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n", "is not a number"),
         (True, b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "has no length"),
         (True, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size"),
         (True, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n", "not followed"),
