@@ -191,8 +191,10 @@ class Link:
         """The sink end of the chain: the last stub sends here."""
         if item is None:
             self._deliver(item)
-        else:
-            self._deliver_data(item.data)
+        elif not (self.done or self.dest.is_closing()):  # _deliver_data, one call less
+            self.sent_bytes += len(item.data)
+            self.sent_chunks += 1
+            self.dest.write(item.data)
 
     def _buffer_changed(self, delta: int) -> None:
         self.buffered += delta

@@ -185,10 +185,9 @@ def _tokens(raw: str) -> list[str]:
 
 
 def _path_of(target: str) -> str:
-    """The path of a request target, without query (absolute-form targets too)."""
-    if "://" in target:
-        rest = target.split("://", 1)[1]
-        target = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+    """The path of an absolute-form request target (`http://host/path?query`), no query."""
+    rest = target.split("://", 1)[1]
+    target = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
     return target.split("?", 1)[0]
 
 
@@ -321,7 +320,7 @@ class HttpToxic(Toxic):
         if self._methods and method.upper() not in self._methods:
             return False
         if self.path:
-            path = _path_of(target)
+            path = _path_of(target) if "://" in target else target.split("?", 1)[0]
             if self._glob:
                 if not fnmatch.fnmatchcase(path, self.path):
                     return False
@@ -406,7 +405,19 @@ class HttpToxic(Toxic):
 
         What goes on leaves in one piece at the end; every request is in line before that.
         """
-        data, out, last = chunk.data, [], 0
+        data = chunk.data
+        if not state.held and not exchange.stand_aside:
+            head = state.framer.whole(data)
+            if head is not None:  # one whole request with no body: the usual case
+                entry = self._judge(head, stub)
+                exchange.push(entry)
+                if entry.local is None:
+                    stub.send(chunk)
+                    return entry.upgrade
+                state.discard = entry.close
+                return False
+        out: list[bytes] = []
+        last = 0
         current = state.current
         kept = 0 if current is None or current.local is None else -1
         """Where the bytes going on since the last cut start (-1: those here are dropped);
@@ -458,12 +469,13 @@ class HttpToxic(Toxic):
                 last = len(data)  # the body in progress: it goes on, or is dropped, with its head
             return False
         finally:
-            if 0 <= kept < last:
-                out.append(data[kept:last])
-            if len(out) == 1 and out[0] is data:
-                stub.send(chunk)
-            elif out:
-                stub.send(Chunk(b"".join(out), chunk.timestamp))
+            if kept == 0 and last == len(data) and not out:
+                stub.send(chunk)  # all of it goes on: the usual case
+            else:
+                if 0 <= kept < last:
+                    out.append(data[kept:last])
+                if out:
+                    stub.send(Chunk(b"".join(out), chunk.timestamp))
 
     # -- the response half -------------------------------------------------------------------
 
@@ -498,10 +510,24 @@ class HttpToxic(Toxic):
         data, ts = chunk.data, chunk.timestamp
         if state.framer.raw:
             return [(data, ts, False, False)]
+        pending = exchange.pending
+        if pending and state.current is None and not state.delay:
+            entry = pending[0]
+            if (
+                entry.local is None
+                and not entry.delay
+                and not entry.upgrade
+                and (len(pending) == 1 or pending[1].local is None)
+            ):
+                state.framer.method = entry.method
+                if state.framer.whole(data) is not None:  # its whole answer: the usual case
+                    pending.popleft()
+                    entry.started = True
+                    exchange.busy = False
+                    return [(data, ts, False, False)]
         sends: list[_Send] = []
         cut, last, due = 0, 0, ts + state.delay
         """data[cut:last] is still to be sent, due at `due`; data[last:] is not framed yet."""
-        pending = exchange.pending
         for kind, pos, head in state.framer.feed(data):
             if pos > last:
                 if (now_due := ts + state.delay) != due:

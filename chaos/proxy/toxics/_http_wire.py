@@ -126,6 +126,8 @@ _USUAL_REQUEST = re.compile(
 _USUAL_RESPONSE = re.compile(rb"(HTTP/1\.[01]) ([0-9]{3})(?: ([ -~]*))?" + _CRLF_FIELDS)
 """The same, with CRLFs only and with the blank line after them, in the bytes as read: a
 head in one chunk, as most are, is found and parsed in one step."""
+_CONTENT_LENGTH = re.compile(r"\ncontent-length:[ \t]*(.*?)[ \t]*\r?(?=\n|\Z)")
+"""Every value of Content-Length in a head's lowercased fields."""
 
 
 def parse_head(data: bytes, request: bool) -> Head:
@@ -226,8 +228,8 @@ class Framer:
                     usual = None if self._buf else self._usual.match(data, pos)
                     if usual is not None:  # most heads: whole in one chunk, and plain
                         first, second, third, fields = usual.groups()
-                        line = (first.decode(), second.decode(), (third or b"").decode())
-                        head = Head(line, fields.decode("latin-1"))
+                        start = (first.decode(), second.decode(), (third or b"").decode())
+                        head = Head(start, fields.decode("latin-1"))
                         pos = usual.end()
                     else:
                         found = self._head(data, pos)
@@ -240,15 +242,15 @@ class Framer:
                         yield END, pos, None  # no body (after a 101, a tunnel follows)
                     continue
                 if state in (_LENGTH, _CHUNK_DATA):
-                    take = min(self.remaining, end - pos)
-                    pos += take
-                    self.remaining -= take
-                    if self.remaining:
+                    if self.remaining > end - pos:
+                        self.remaining -= end - pos
                         return
+                    pos += self.remaining
+                    self.remaining = 0
                     if state == _CHUNK_DATA:
                         self.state = _CHUNK_CRLF
                         continue
-                    self._next_message()
+                    self.state, self._started = _HEAD, False  # the next message
                     yield END, pos, None
                     continue
                 if state in (_RAW, _UNTIL_EOF):
@@ -319,6 +321,36 @@ class Framer:
         elif not (b"HTTP/1." + b" " * 8).startswith(bytes(buf[:7])):
             raise BadHttp(f"not a status line: {bytes(buf[:40])!r}")
 
+    def whole(self, data: bytes) -> Head | None:
+        """The head of `data` if it is exactly one message, framed as `feed` would frame it:
+        from a boundary, with a usual head, and no body or all of its Content-Length body.
+
+        The usual case of a keep-alive stream, in one step; the framer stays at the boundary.
+        None if it is anything else (nothing changed: `feed` it). For responses, set `method`
+        first; a 1xx, a switch of protocol, or a response to HEAD or CONNECT is never whole.
+        """
+        if self.state != _HEAD or self._buf or self._started:
+            return None
+        usual = self._usual.match(data)
+        if usual is None:
+            return None
+        body = len(data) - usual.end()
+        if self.request and body:
+            return None
+        first, second, third, fields = usual.groups()
+        line = (first.decode(), second.decode(), (third or b"").decode())
+        head = Head(line, fields.decode("latin-1"))
+        framing = head._lower
+        if "\ntransfer-encoding:" in framing:
+            return None
+        if self.request:
+            return None if "\ncontent-length:" in framing else head
+        status = head.line[1]
+        if status < "200" or status in ("204", "304") or self.method in ("HEAD", "CONNECT"):
+            return None
+        # One Content-Length, of exactly what follows (any other spelling: `feed` decides).
+        return head if _CONTENT_LENGTH.findall(framing) == [str(body)] else None
+
     def _begin_body(self, head: Head) -> None:
         """Choose how the body of `head` is framed (RFC 9112 §6.3)."""
         self._started = False
@@ -340,7 +372,7 @@ class Framer:
                 self.state = _UNTIL_EOF
             return
         if "\ncontent-length:" in fields:
-            values = head.values("content-length")
+            values = _CONTENT_LENGTH.findall(fields)  # as Head.values finds them, in one go
             length = values[0].strip()
             if len(values) > 1 and len(lengths := {value.strip() for value in values}) > 1:
                 raise BadHttp(f"conflicting Content-Length values {sorted(lengths)}")

@@ -158,3 +158,52 @@ def test_head_fields_and_keep_alive() -> None:
     assert not parse_head(b"GET / HTTP/1.0", True).keep_alive()
     assert not parse_head(b"GET / HTTP/1.1\r\nConnection: close", True).keep_alive()
     assert parse_head(b"HTTP/1.1 404 Not Found", False).line == ("HTTP/1.1", "404", "Not Found")
+
+
+WHOLE_CASES = [
+    (True, "GET", GET),
+    (True, "GET", b"GET /x?q HTTP/1.0\r\nConnection: keep-alive\r\nX-A: \xe9t\xe9\r\n\r\n"),
+    (True, "GET", b"POST /b HTTP/1.1\r\nContent-Length: 2\r\n\r\nab"),  # a body: feed's
+    (True, "GET", b"POST /b HTTP/1.1\r\nContent-Length: 0\r\n\r\n"),
+    (True, "GET", b"GET / HTTP/1.1\n\n"),  # bare LFs
+    (True, "GET", b"\r\nGET / HTTP/1.1\r\n\r\n"),  # a stray CRLF first
+    (True, "GET", GET + GET),
+    (True, "GET", GET[:-1]),
+    (True, "GET", b"GET / HTTP/1.1\r\nbad header\r\n\r\n"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+    (False, "GET", b"HTTP/1.1 200\r\nContent-Length:2 \r\n\r\nok"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok!"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: 02\r\n\r\nok"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\n\r\nuntil the end"),
+    (False, "GET", b"HTTP/1.1 204 No Content\r\n\r\n"),
+    (False, "GET", b"HTTP/1.1 100 Continue\r\n\r\n"),
+    (False, "GET", b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: ws\r\n\r\n"),
+    (False, "HEAD", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"),
+    (False, "CONNECT", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n"),
+]
+
+
+@pytest.mark.parametrize(("request_side", "method", "data"), WHOLE_CASES)
+def test_whole_is_feed_in_one_step_or_nothing(request_side: bool, method: str, data: bytes) -> None:
+    """`whole` gives what `feed` would for one message that is all of the bytes, or declines."""
+    framer, reference = Framer(request_side), Framer(request_side)
+    framer.method = reference.method = method
+    head = framer.whole(data)
+    events = list(reference.feed(data))
+    one = [kind for kind, _, _ in events if kind is not Kind.START] == [Kind.HEAD, Kind.END]
+    if head is None:  # declined (not one whole message, or not one it takes): nothing changed
+        fresh = Framer(request_side)
+        fresh.method = method
+        assert frame(framer, data) == frame(fresh, data)
+        return
+    assert one and events[-1][1] == len(data) and reference.in_head
+    expected = events[[kind for kind, _, _ in events].index(Kind.HEAD)][2]
+    assert expected is not None and head.line == expected.line
+    assert head.values("content-length") == expected.values("content-length")
+    assert framer.whole(data) is not None  # still at the boundary, nothing kept
