@@ -301,7 +301,8 @@ class HttpToxic(Toxic):
             self._request_chunk(stub, exchange, stub.state, chunk)
             return True
         state: _ResponseState = stub.state
-        if state.sending or state.delay or exchange.closed or exchange.delays():
+        pending = exchange.pending
+        if state.sending or state.delay or exchange.closed or (pending and exchange.delays()):
             return False  # the task waits its turn, or has waiting to do
         sends = self._frame_responses(exchange, state, chunk)
         if len(sends) == 1 and sends[0][0] is chunk.data and not sends[0][2]:
@@ -310,7 +311,8 @@ class HttpToxic(Toxic):
             for send in sends:
                 if not _deliver(stub, exchange, send):
                     return True
-        exchange.pump()
+        if pending and pending[0].local is not None:
+            exchange.pump()  # answers of the proxy's own, due once this response is out
         return True
 
     # -- judging -----------------------------------------------------------------------------
