@@ -409,7 +409,7 @@ class HttpToxic(Toxic):
         """
         data = chunk.data
         if not state.held and not exchange.stand_aside:
-            head = state.framer.whole(data)
+            head = state.framer.whole_request(data)
             if head is not None:  # one whole request with no body: the usual case
                 entry = self._judge(head, stub)
                 exchange.push(entry)
@@ -522,7 +522,7 @@ class HttpToxic(Toxic):
                 and (len(pending) == 1 or pending[1].local is None)
             ):
                 state.framer.method = entry.method
-                if state.framer.whole(data) is not None:  # its whole answer: the usual case
+                if state.framer.whole_response(data):  # its whole answer: the usual case
                     pending.popleft()
                     entry.started = True
                     exchange.busy = False

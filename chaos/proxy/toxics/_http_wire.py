@@ -128,6 +128,7 @@ _USUAL_RESPONSE = re.compile(rb"(HTTP/1\.[01]) ([0-9]{3})(?: ([ -~]*))?" + _CRLF
 head in one chunk, as most are, is found and parsed in one step."""
 _CONTENT_LENGTH = re.compile(r"\ncontent-length:[ \t]*(.*?)[ \t]*\r?(?=\n|\Z)")
 """Every value of Content-Length in a head's lowercased fields."""
+_CONTENT_LENGTH_BYTES = re.compile(_CONTENT_LENGTH.pattern.encode())
 
 
 def parse_head(data: bytes, request: bool) -> Head:
@@ -321,35 +322,44 @@ class Framer:
         elif not (b"HTTP/1." + b" " * 8).startswith(bytes(buf[:7])):
             raise BadHttp(f"not a status line: {bytes(buf[:40])!r}")
 
-    def whole(self, data: bytes) -> Head | None:
-        """The head of `data` if it is exactly one message, framed as `feed` would frame it:
-        from a boundary, with a usual head, and no body or all of its Content-Length body.
+    def whole_request(self, data: bytes) -> Head | None:
+        """The head of `data` if it is exactly one request with no body, from a boundary, with
+        a usual head: framed as `feed` would frame it, in one step (see `whole_response`).
 
-        The usual case of a keep-alive stream, in one step; the framer stays at the boundary.
-        None if it is anything else (nothing changed: `feed` it). For responses, set `method`
-        first; a 1xx, a switch of protocol, or a response to HEAD or CONNECT is never whole.
+        None for anything else, and nothing changed: `feed` it then.
         """
         if self.state != _HEAD or self._buf or self._started:
             return None
         usual = self._usual.match(data)
-        if usual is None:
-            return None
-        body = len(data) - usual.end()
-        if self.request and body:
+        if usual is None or usual.end() != len(data):
             return None
         first, second, third, fields = usual.groups()
-        line = (first.decode(), second.decode(), (third or b"").decode())
-        head = Head(line, fields.decode("latin-1"))
+        head = Head((first.decode(), second.decode(), third.decode()), fields.decode("latin-1"))
         framing = head._lower
-        if "\ntransfer-encoding:" in framing:
+        if "\ntransfer-encoding:" in framing or "\ncontent-length:" in framing:
             return None
-        if self.request:
-            return None if "\ncontent-length:" in framing else head
-        status = head.line[1]
-        if status < "200" or status in ("204", "304") or self.method in ("HEAD", "CONNECT"):
-            return None
+        return head
+
+    def whole_response(self, data: bytes) -> bool:
+        """Whether `data` is exactly one final response with all of its Content-Length body,
+        from a boundary, with a usual head: framed as `feed` would frame it, in one step.
+
+        The usual chunks of a keep-alive stream; the framer stays at the boundary. False for
+        anything else, and nothing changed: `feed` it then. Set `method` first: an answer to
+        HEAD or CONNECT is never whole, nor a 1xx, a 101, a 204 or a 304.
+        """
+        if self.state != _HEAD or self._buf or self._started:
+            return False
+        usual = self._usual.match(data)
+        if usual is None:
+            return False
+        status, framing = usual[2], usual[4].lower()
+        if status < b"200" or status in (b"204", b"304") or self.method in ("HEAD", "CONNECT"):
+            return False
+        if b"\ntransfer-encoding:" in framing:
+            return False
         # One Content-Length, of exactly what follows (any other spelling: `feed` decides).
-        return head if _CONTENT_LENGTH.findall(framing) == [str(body)] else None
+        return _CONTENT_LENGTH_BYTES.findall(framing) == [b"%d" % (len(data) - usual.end())]
 
     def _begin_body(self, head: Head) -> None:
         """Choose how the body of `head` is framed (RFC 9112 §6.3)."""
