@@ -301,9 +301,14 @@ class HttpToxic(Toxic):
             self._request_chunk(stub, exchange, stub.state, chunk)
             return True
         state: _ResponseState = stub.state
-        pending = exchange.pending
-        if state.sending or state.delay or exchange.closed or (pending and exchange.delays()):
+        if state.sending or state.delay or exchange.closed:
             return False  # the task waits its turn, or has waiting to do
+        if self._whole_answer(exchange, state, chunk.data):
+            stub.send(chunk)  # the usual case
+            return True
+        pending = exchange.pending
+        if pending and exchange.delays():
+            return False  # a response to come is held: that is the task's to do
         sends = self._frame_responses(exchange, state, chunk)
         if len(sends) == 1 and sends[0][0] is chunk.data and not sends[0][2]:
             stub.send(chunk)  # the whole chunk, due now: the usual case
@@ -512,21 +517,9 @@ class HttpToxic(Toxic):
         data, ts = chunk.data, chunk.timestamp
         if state.framer.raw:
             return [(data, ts, False, False)]
+        if self._whole_answer(exchange, state, data):
+            return [(data, ts, False, False)]
         pending = exchange.pending
-        if pending and state.current is None and not state.delay:
-            entry = pending[0]
-            if (
-                entry.local is None
-                and not entry.delay
-                and not entry.upgrade
-                and (len(pending) == 1 or pending[1].local is None)
-            ):
-                state.framer.method = entry.method
-                if state.framer.whole_response(data):  # its whole answer: the usual case
-                    pending.popleft()
-                    entry.started = True
-                    exchange.busy = False
-                    return [(data, ts, False, False)]
         sends: list[_Send] = []
         cut, last, due = 0, 0, ts + state.delay
         """data[cut:last] is still to be sent, due at `due`; data[last:] is not framed yet."""
@@ -591,6 +584,26 @@ class HttpToxic(Toxic):
             sends.append((data[cut:end], due, False, due > ts))
         exchange.busy = state.current is not None
         return sends
+
+    @staticmethod
+    def _whole_answer(exchange: Exchange, state: _ResponseState, data: bytes) -> bool:
+        """`data` is the whole answer to the oldest request in line, with nothing delayed,
+        upgraded or owed around it (the usual case): the request is answered, True."""
+        pending = exchange.pending
+        if not pending or state.current is not None or state.delay or state.framer.raw:
+            return False
+        entry = pending[0]
+        if entry.local is not None or entry.delay or entry.upgrade:
+            return False
+        if len(pending) > 1 and pending[1].local is not None:
+            return False  # its answer goes after this response: the long way does that
+        state.framer.method = entry.method
+        if not state.framer.whole_response(data):
+            return False
+        pending.popleft()
+        entry.started = True
+        exchange.busy = False
+        return True
 
     @staticmethod
     async def _send(
