@@ -24,7 +24,11 @@ Traps:
   if it lands inside a message it sees no HTTP and stands aside for that connection.
 - The request half never waits, and the response half waits only to delay: so each handles a
   chunk inline (`Toxic.inline`, no turn of the loop) whenever the link lets it, and the cost
-  of an HTTP toxic is mostly its parsing.
+  of an HTTP toxic is mostly its parsing. A chunk that is exactly one message (a request
+  head with no body, a response with all of its Content-Length body: most chunks of a
+  keep-alive stream) is framed in one step (`Framer.whole_request`, `whole_response`) and
+  passed on whole; anything else takes the framer's events. Both ways must agree: the
+  one-step way declines whatever it is not sure of.
 - An interrupt (any toxic of the link changed) in the middle of a request head, or while bytes
   wait for an upgrade's answer, flushes what is held and the toxic stands aside for the
   connection: nothing held may be lost if the toxic is being removed. Removing the toxic closes
