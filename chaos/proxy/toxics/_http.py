@@ -236,7 +236,8 @@ class HttpToxic(Toxic):
         self._glob = bool(_GLOB.search(self.path))
         self._headers = [(name.lower(), value) for name, value in self.match_headers.items()]
         self._side = ""
-        self._toxicity = 1.0
+        self._chance = self.percentage / 100.0
+        """The chance that a matching request is acted on: toxicity times percentage."""
         self._key = 0
         self._exchange_key: tuple[type, int] = (HttpToxic, 0)
 
@@ -268,7 +269,8 @@ class HttpToxic(Toxic):
     def on_link(self, stream: str, toxicity: float, key: int) -> HttpToxic:
         """This toxic as one link of a connection runs it: its half for `stream`."""
         bound = copy.copy(self)
-        bound._side, bound._toxicity, bound._key = stream, toxicity, key
+        bound._side, bound._key = stream, key
+        bound._chance = toxicity * self.percentage / 100.0
         bound._exchange_key = (HttpToxic, key)
         return bound
 
@@ -346,7 +348,7 @@ class HttpToxic(Toxic):
         """Whether this request is acted on: it matches, the count allows, the roll says so."""
         if not self.matches(head) or (self.count and self._budget.used >= self.count):
             return False
-        chance = self._toxicity * self.percentage / 100.0
+        chance = self._chance
         if chance <= 0 or (chance < 1 and stub.rng.random() >= chance):
             return False
         self._budget.used += 1
