@@ -36,15 +36,16 @@ class ChunkQueue:
     backpressure.
     """
 
-    __slots__ = ("_items", "_on_change", "_waiter")
+    __slots__ = ("_on_change", "_waiter", "items")
 
     def __init__(self, on_change: Callable[[int], None] | None = None) -> None:
-        self._items: deque[Item] = deque()
+        self.items: deque[Item] = deque()
+        """What waits, oldest first (for a look: only `put`, `get` and `drain` change it)."""
         self._waiter: asyncio.Future[None] | None = None
         self._on_change = on_change
 
     def put(self, item: Item) -> None:
-        self._items.append(item)
+        self.items.append(item)
         if item is not None and self._on_change is not None:
             self._on_change(len(item.data))
         waiter = self._waiter
@@ -52,22 +53,22 @@ class ChunkQueue:
             waiter.set_result(None)
 
     async def get(self) -> Item:
-        while not self._items:
+        while not self.items:
             waiter = asyncio.get_running_loop().create_future()
             self._waiter = waiter
             try:
                 await waiter
             finally:
                 self._waiter = None
-        item = self._items.popleft()
+        item = self.items.popleft()
         if item is not None and self._on_change is not None:
             self._on_change(-len(item.data))
         return item
 
     def drain(self) -> list[Item]:
         """Remove and return every queued item, oldest first."""
-        items = list(self._items)
-        self._items.clear()
+        items = list(self.items)
+        self.items.clear()
         if self._on_change is not None:
             size = sum(len(i.data) for i in items if i is not None)
             if size:
@@ -75,4 +76,4 @@ class ChunkQueue:
         return items
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self.items)

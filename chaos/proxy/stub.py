@@ -58,8 +58,7 @@ class LoopClock:
     Not the loop's clock: uvloop's is cached per iteration in whole milliseconds.
     """
 
-    def now(self) -> float:
-        return time.monotonic()
+    now = staticmethod(time.monotonic)  # read on every chunk: no Python frame around it
 
     async def sleep(self, seconds: float) -> None:
         await precise_sleep(min(max(seconds, 0.0), MAX_SLEEP))

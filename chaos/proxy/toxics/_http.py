@@ -24,7 +24,11 @@ Traps:
   if it lands inside a message it sees no HTTP and stands aside for that connection.
 - The request half never waits, and the response half waits only to delay: so each handles a
   chunk inline (`Toxic.inline`, no turn of the loop) whenever the link lets it, and the cost
-  of an HTTP toxic is mostly its parsing.
+  of an HTTP toxic is mostly its parsing. A chunk that is exactly one message (a request
+  head with no body, a response with all of its Content-Length body: most chunks of a
+  keep-alive stream) is framed in one step (`Framer.whole_request`, `whole_response`) and
+  passed on whole; anything else takes the framer's events. Both ways must agree: the
+  one-step way declines whatever it is not sure of.
 - An interrupt (any toxic of the link changed) in the middle of a request head, or while bytes
   wait for an upgrade's answer, flushes what is held and the toxic stands aside for the
   connection: nothing held may be lost if the toxic is being removed. Removing the toxic closes
@@ -41,12 +45,12 @@ import fnmatch
 import re
 from collections import deque
 from collections.abc import Callable
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 from chaos.proxy.stream import Chunk
 from chaos.proxy.stub import Stub
 from chaos.proxy.toxics._base import InvalidAttribute, Toxic, attribute
-from chaos.proxy.toxics._http_wire import Framer, Head, Kind
+from chaos.proxy.toxics._http_wire import END, HEAD, START, Framer, Head
 
 __all__ = ["Entry", "Exchange", "HttpToxic"]
 
@@ -116,6 +120,8 @@ class Exchange:
         stub = self.responder
         if stub is None or self.busy or self.closed:
             return
+        if not self.pending or self.pending[0].local is None:
+            return  # the usual case: nothing of the proxy's own is due
         for entry in self.locals_due():
             assert entry.local is not None
             stub.send(Chunk(entry.local, stub.now()))
@@ -141,7 +147,10 @@ class Exchange:
 
     def delays(self) -> bool:
         """Some request in line has its response delayed."""
-        return any(entry.delay for entry in self.pending)
+        for entry in self.pending:  # noqa: SIM110 (no generator: on every chunk's path)
+            if entry.delay:
+                return True
+        return False
 
 
 @dataclasses.dataclass
@@ -180,10 +189,9 @@ def _tokens(raw: str) -> list[str]:
 
 
 def _path_of(target: str) -> str:
-    """The path of a request target, without query (absolute-form targets too)."""
-    if "://" in target:
-        rest = target.split("://", 1)[1]
-        target = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+    """The path of an absolute-form request target (`http://host/path?query`), no query."""
+    rest = target.split("://", 1)[1]
+    target = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
     return target.split("?", 1)[0]
 
 
@@ -228,7 +236,8 @@ class HttpToxic(Toxic):
         self._glob = bool(_GLOB.search(self.path))
         self._headers = [(name.lower(), value) for name, value in self.match_headers.items()]
         self._side = ""
-        self._toxicity = 1.0
+        self._chance = self.percentage / 100.0
+        """The chance that a matching request is acted on: toxicity times percentage."""
         self._key = 0
         self._exchange_key: tuple[type, int] = (HttpToxic, 0)
 
@@ -260,7 +269,8 @@ class HttpToxic(Toxic):
     def on_link(self, stream: str, toxicity: float, key: int) -> HttpToxic:
         """This toxic as one link of a connection runs it: its half for `stream`."""
         bound = copy.copy(self)
-        bound._side, bound._toxicity, bound._key = stream, toxicity, key
+        bound._side, bound._key = stream, key
+        bound._chance = toxicity * self.percentage / 100.0
         bound._exchange_key = (HttpToxic, key)
         return bound
 
@@ -292,17 +302,28 @@ class HttpToxic(Toxic):
 
         The link calls this only while this toxic's queue is empty, so nothing is overtaken.
         """
-        exchange = self._exchange(stub)
+        exchange = stub.shared.get(self._exchange_key) or self._exchange(stub)
         if self._side == "upstream":
             self._request_chunk(stub, exchange, stub.state, chunk)
             return True
         state: _ResponseState = stub.state
-        if state.sending or state.delay or exchange.delays() or exchange.closed:
+        if state.sending or state.delay or exchange.closed:
             return False  # the task waits its turn, or has waiting to do
-        for send in self._frame_responses(exchange, state, chunk):
-            if not _deliver(stub, exchange, send):
-                return True
-        exchange.pump()
+        if self._whole_answer(exchange, state, chunk.data):
+            stub.send(chunk)  # the usual case
+            return True
+        pending = exchange.pending
+        if pending and exchange.delays():
+            return False  # a response to come is held: that is the task's to do
+        sends = self._frame_responses(exchange, state, chunk)
+        if len(sends) == 1 and sends[0][0] is chunk.data and not sends[0][2]:
+            stub.send(chunk)  # the whole chunk, due now: the usual case
+        else:
+            for send in sends:
+                if not _deliver(stub, exchange, send):
+                    return True
+        if pending and pending[0].local is not None:
+            exchange.pump()  # answers of the proxy's own, due once this response is out
         return True
 
     # -- judging -----------------------------------------------------------------------------
@@ -312,7 +333,7 @@ class HttpToxic(Toxic):
         if self._methods and method.upper() not in self._methods:
             return False
         if self.path:
-            path = _path_of(target)
+            path = _path_of(target) if "://" in target else target.split("?", 1)[0]
             if self._glob:
                 if not fnmatch.fnmatchcase(path, self.path):
                     return False
@@ -327,7 +348,7 @@ class HttpToxic(Toxic):
         """Whether this request is acted on: it matches, the count allows, the roll says so."""
         if not self.matches(head) or (self.count and self._budget.used >= self.count):
             return False
-        chance = self._toxicity * self.percentage / 100.0
+        chance = self._chance
         if chance <= 0 or (chance < 1 and stub.rng.random() >= chance):
             return False
         self._budget.used += 1
@@ -340,7 +361,7 @@ class HttpToxic(Toxic):
     def _judge(self, head: Head, stub: Stub) -> Entry:
         method = head.line[0].upper()
         upgrade = method == "CONNECT" or (
-            bool(head.values("upgrade")) and "upgrade" in head.tokens("connection")
+            head.has("upgrade") and "upgrade" in head.tokens("connection")
         )
         entry = Entry(method, upgrade=upgrade)
         if self.selected(head, stub):
@@ -397,51 +418,77 @@ class HttpToxic(Toxic):
 
         What goes on leaves in one piece at the end; every request is in line before that.
         """
-        data, ts, last = chunk.data, chunk.timestamp, 0
-        out = _Pieces(data, ts)
+        data = chunk.data
+        if not state.held and not exchange.stand_aside:
+            head = state.framer.whole_request(data)
+            if head is not None:  # one whole request with no body: the usual case
+                entry = self._judge(head, stub)
+                exchange.push(entry)
+                if entry.local is None:
+                    stub.send(chunk)
+                    return entry.upgrade
+                state.discard = entry.close
+                return False
+        out: list[bytes] = []
+        last = 0
+        current = state.current
+        kept = 0 if current is None or current.local is None else -1
+        """Where the bytes going on since the last cut start (-1: those here are dropped);
+        bytes before `last` are dealt with."""
         try:
-            for event in state.framer.feed(data):
-                kind, pos = event.kind, event.pos
-                if kind is Kind.HEAD:
-                    assert event.head is not None
+            for kind, pos, head in state.framer.feed(data):
+                if kind is HEAD:
+                    assert head is not None
                     if exchange.stand_aside:  # from this request on, bytes flow untouched
-                        out.add(_release(state, data[last:]), ts)
+                        if 0 <= kept < last:
+                            out.append(data[kept:last])
+                        kept = -1
+                        out.append(_release(state, data[last:]))
                         return False
-                    entry = state.current = self._judge(event.head, stub)
+                    entry = state.current = self._judge(head, stub)
                     exchange.push(entry)
                     if entry.local is None:
-                        if state.held:
-                            out.add(bytes(state.held), ts)
-                        out.take(last, pos, ts)
+                        if state.held:  # the head began in an earlier chunk: nothing is out yet
+                            out.append(bytes(state.held))
+                        if kept < 0:
+                            kept = last
                     else:
                         exchange.dropping = True
+                        if 0 <= kept < last:
+                            out.append(data[kept:last])
+                        kept = -1
                     if state.held:
                         state.held = bytearray()
-                elif kind is Kind.END:
+                elif kind is END:  # its body went on, or was dropped, with its head
                     ended, state.current = state.current, None
-                    if ended is None or ended.local is None:
-                        out.take(last, pos, ts)
                     exchange.dropping = False
+                    last = pos
                     if ended is not None and ended.local is not None and ended.close:
                         state.discard = True
                         return False
                     if ended is not None and ended.upgrade and ended.local is None:
                         state.held += data[pos:]
                         return True
-                elif kind is Kind.BAD:
-                    out.add(_release(state, data[last:]), ts)
+                else:  # BAD
+                    if 0 <= kept < last:
+                        out.append(data[kept:last])
+                    kept = -1
+                    out.append(_release(state, data[last:]))
                     return False
                 last = pos
             if state.framer.in_head:
                 state.held += data[last:]
-            elif state.current is None or state.current.local is None:
-                out.take(last, len(data), ts)
+            else:
+                last = len(data)  # the body in progress: it goes on, or is dropped, with its head
             return False
         finally:
-            sends = out.done()
-            if sends:
-                payload = sends[0].data if len(sends) == 1 else b"".join(s.data for s in sends)
-                stub.send(Chunk(payload, ts))
+            if kept == 0 and last == len(data) and not out:
+                stub.send(chunk)  # all of it goes on: the usual case
+            else:
+                if 0 <= kept < last:
+                    out.append(data[kept:last])
+                if out:
+                    stub.send(Chunk(b"".join(out), chunk.timestamp))
 
     # -- the response half -------------------------------------------------------------------
 
@@ -468,29 +515,46 @@ class HttpToxic(Toxic):
     def _frame_responses(
         self, exchange: Exchange, state: _ResponseState, chunk: Chunk
     ) -> list[_Send]:
-        """What to send for a chunk of responses, in order, each with the time it is due."""
+        """What to send for a chunk of responses, in order, each with the time it is due.
+
+        Every byte of the chunk is sent: cut where a local answer goes in between, or where
+        what comes next is due at another time.
+        """
         data, ts = chunk.data, chunk.timestamp
         if state.framer.raw:
-            return [_Send(data, ts)]
-        out, last = _Pieces(data, ts), 0
-        for event in state.framer.feed(data):
-            self._piece(state, out, last, event.pos, ts)
-            last = event.pos
-            if event.kind is Kind.START:
-                self._owed(exchange, out, ts)
-                entry = exchange.pending[0] if exchange.pending else _UNTRACKED
+            return [(data, ts, False, False)]
+        if self._whole_answer(exchange, state, data):
+            return [(data, ts, False, False)]
+        pending = exchange.pending
+        sends: list[_Send] = []
+        cut, last, due = 0, 0, ts + state.delay
+        """data[cut:last] is still to be sent, due at `due`; data[last:] is not framed yet."""
+        for kind, pos, head in state.framer.feed(data):
+            if pos > last:
+                if (now_due := ts + state.delay) != due:
+                    if last > cut:
+                        sends.append((data[cut:last], due, False, due > ts))
+                    cut, due = last, now_due
+                if state.current is not None and state.current.first_byte:
+                    state.delay = 0.0
+                last = pos
+            if kind is START:
+                if pending and pending[0].local is not None:
+                    cut = _owed(exchange, sends, data, cut, last, due, ts)
+                entry = pending[0] if pending else _UNTRACKED
                 state.current = entry
                 state.framer.method = entry.method
                 # A 1xx already began this answer: a first-byte delay is spent.
                 state.delay = 0.0 if entry.started and entry.first_byte else entry.delay
                 entry.started = True
-            elif event.kind is Kind.HEAD:
-                assert event.head is not None
-                final = not event.head.line[1].startswith("1") or event.head.line[1] == "101"
-                if final and exchange.pending and exchange.pending[0] is state.current:
-                    exchange.pending.popleft()
+            elif kind is HEAD:
+                assert head is not None
+                status = head.line[1]
+                final = status[0] != "1" or status == "101"
+                if final and pending and pending[0] is state.current:
+                    pending.popleft()
                 state.interim = not final
-            elif event.kind is Kind.END:
+            elif kind is END:
                 answered = state.current
                 if state.framer.raw:  # switched protocols: both halves stand aside
                     exchange.stand_aside = True
@@ -500,32 +564,52 @@ class HttpToxic(Toxic):
                 elif answered is not None and answered.upgrade:
                     exchange.release()  # refused: HTTP goes on after it
                 state.current, state.delay = None, 0.0
-                self._owed(exchange, out, ts)
+                if pending and pending[0].local is not None:
+                    cut = _owed(exchange, sends, data, cut, last, due, ts)
             else:  # BAD: stand aside; answers owed are sent at once, in order
                 exchange.stand_aside = True
                 state.current, state.delay = None, 0.0
-                for owed in exchange.pending:
-                    if owed.local is not None:
-                        out.add(owed.local, ts)
-                exchange.pending.clear()
+                if any(owed.local is not None for owed in pending):
+                    if last > cut:
+                        sends.append((data[cut:last], due, False, due > ts))
+                    cut = last
+                    for owed in pending:
+                        if owed.local is not None:
+                            sends.append((owed.local, ts, False, False))
+                pending.clear()
                 exchange.release()
-        self._piece(state, out, last, len(data), ts)
-        exchange.busy = state.current is not None
-        return out.done()
-
-    @staticmethod
-    def _piece(state: _ResponseState, out: _Pieces, start: int, end: int, ts: float) -> None:
-        if end > start:
-            out.take(start, end, ts + state.delay)
+        end = len(data)
+        if end > last:
+            if (now_due := ts + state.delay) != due:
+                if last > cut:
+                    sends.append((data[cut:last], due, False, due > ts))
+                cut, due = last, now_due
             if state.current is not None and state.current.first_byte:
                 state.delay = 0.0
+        if end > cut:
+            sends.append((data[cut:end], due, False, due > ts))
+        exchange.busy = state.current is not None
+        return sends
 
     @staticmethod
-    def _owed(exchange: Exchange, out: _Pieces, ts: float) -> None:
-        """Local answers whose turn has come (nothing from upstream ahead of them)."""
-        for entry in exchange.locals_due():
-            assert entry.local is not None
-            out.add(entry.local, ts, entry.close)
+    def _whole_answer(exchange: Exchange, state: _ResponseState, data: bytes) -> bool:
+        """`data` is the whole answer to the oldest request in line, with nothing delayed,
+        upgraded or owed around it (the usual case): the request is answered, True."""
+        pending = exchange.pending
+        if not pending or state.current is not None or state.delay or state.framer.raw:
+            return False
+        entry = pending[0]
+        if entry.local is not None or entry.delay or entry.upgrade:
+            return False
+        if len(pending) > 1 and pending[1].local is not None:
+            return False  # its answer goes after this response: the long way does that
+        state.framer.method = entry.method
+        if not state.framer.whole_response(data):
+            return False
+        pending.popleft()
+        entry.started = True
+        exchange.busy = False
+        return True
 
     @staticmethod
     async def _send(
@@ -533,7 +617,7 @@ class HttpToxic(Toxic):
     ) -> None:
         """Send in order, each piece no earlier than it is due; interrupted, send the rest now."""
         for i, send in enumerate(sends):
-            if send.delayed and (wait := send.due - stub.now()) > 0:
+            if send[3] and (wait := send[1] - stub.now()) > 0:
                 exchange.busy = state.sending = True
                 try:
                     await stub.sleep(wait)
@@ -564,56 +648,28 @@ def _release(state: _RequestState, data: bytes) -> bytes:
     return data
 
 
-class _Send(NamedTuple):
-    data: bytes
-    due: float
-    close: bool = False
-    delayed: bool = False
-    """Due later than the chunk it came in was read: the clock must be asked."""
+_Send = tuple[bytes, float, bool, bool]
+"""A piece to send: its bytes, when it is due, whether the connection closes after it, and
+whether it is due later than the chunk it came in was read (then the clock must be asked)."""
 
 
-class _Pieces:
-    """What one chunk turns into: ranges of it (joined while contiguous and due together)
-    and bytes of the proxy's own, in order."""
-
-    __slots__ = ("_due", "_end", "_start", "data", "sends", "ts")
-
-    def __init__(self, data: bytes, ts: float) -> None:
-        self.data = data
-        self.ts = ts
-        self.sends: list[_Send] = []
-        self._start = self._end = 0
-        self._due = 0.0
-
-    def take(self, start: int, end: int, due: float) -> None:
-        if end <= start:
-            return
-        if self._end == start and self._due == due and self._end > self._start:
-            self._end = end
-            return
-        self._flush()
-        self._start, self._end, self._due = start, end, due
-
-    def add(self, payload: bytes, due: float, close: bool = False) -> None:
-        if payload:
-            self._flush()
-            self.sends.append(_Send(payload, due, close))
-
-    def done(self) -> list[_Send]:
-        self._flush()
-        return self.sends
-
-    def _flush(self) -> None:
-        if self._end > self._start:
-            piece = self.data[self._start : self._end]  # the whole chunk is not copied
-            self.sends.append(_Send(piece, self._due, delayed=self._due > self.ts))
-            self._start = self._end = 0
+def _owed(
+    exchange: Exchange, sends: list[_Send], data: bytes, cut: int, last: int, due: float, ts: float
+) -> int:
+    """Local answers whose turn has come go after data[cut:last]; where the next piece starts."""
+    if last > cut:
+        sends.append((data[cut:last], due, False, due > ts))
+    for entry in exchange.locals_due():
+        assert entry.local is not None
+        sends.append((entry.local, ts, entry.close, False))
+    return last
 
 
 def _deliver(stub: Stub, exchange: Exchange, send: _Send) -> bool:
     """Send one piece; False once the connection is closing."""
-    stub.send(Chunk(send.data, send.due))
-    if send.close:
+    data, due, close, _ = send
+    stub.send(Chunk(data, due))
+    if close:
         exchange.close(stub)
         return False
     return True

@@ -22,9 +22,9 @@ def frame(framer: Framer, *pieces: bytes) -> list[tuple[str, int, str]]:
     """Events of feeding `pieces` one after another, with offsets into their concatenation."""
     out, base = [], 0
     for piece in pieces:
-        for event in framer.feed(piece):
-            label = event.head.line[1] if event.head is not None else event.reason
-            out.append((event.kind.value, base + event.pos, label))
+        for kind, pos, head in framer.feed(piece):
+            label = head.line[1] if head is not None else framer.reason if kind is Kind.BAD else ""
+            out.append((kind.value, base + pos, label))
         base += len(piece)
     return out
 
@@ -49,11 +49,12 @@ def test_any_split_gives_the_same_boundaries(cuts: list[int]) -> None:
 def test_a_body_is_not_kept() -> None:
     framer = Framer(request=True)
     head = b"POST /up HTTP/1.1\r\nContent-Length: 10000000\r\n\r\n"
-    assert [e.kind for e in framer.feed(head)] == [Kind.HEAD]
+    assert [kind for kind, _, _ in framer.feed(head)] == [Kind.HEAD]
     for _ in range(99):
         assert list(framer.feed(b"y" * 100_000)) == []
         assert not framer._buf
-    assert [e.kind for e in framer.feed(b"y" * 100_000 + GET)] == [Kind.END, Kind.HEAD, Kind.END]
+    kinds = [kind for kind, _, _ in framer.feed(b"y" * 100_000 + GET)]
+    assert kinds == [Kind.END, Kind.HEAD, Kind.END]
 
 
 GET = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"
@@ -122,6 +123,8 @@ def test_chunked_response_with_trailers() -> None:
         (True, b"GET / HTTP/1.1\r\n folded: x\r\n\r\n", "malformed header field"),
         (True, b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "conflicting"),
         (True, b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "is not a number"),
+        # A latin-1 superscript is a digit to str.isdigit, but no number to int().
+        (False, b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n", "is not a number"),
         (True, b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "has no length"),
         (True, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size"),
         (True, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n", "not followed"),
@@ -155,3 +158,58 @@ def test_head_fields_and_keep_alive() -> None:
     assert not parse_head(b"GET / HTTP/1.0", True).keep_alive()
     assert not parse_head(b"GET / HTTP/1.1\r\nConnection: close", True).keep_alive()
     assert parse_head(b"HTTP/1.1 404 Not Found", False).line == ("HTTP/1.1", "404", "Not Found")
+
+
+WHOLE_CASES = [
+    (True, "GET", GET),
+    (True, "GET", b"GET /x?q HTTP/1.0\r\nConnection: keep-alive\r\nX-A: \xe9t\xe9\r\n\r\n"),
+    (True, "GET", b"POST /b HTTP/1.1\r\nContent-Length: 2\r\n\r\nab"),  # a body: feed's
+    (True, "GET", b"POST /b HTTP/1.1\r\nContent-Length: 0\r\n\r\n"),
+    (True, "GET", b"GET / HTTP/1.1\n\n"),  # bare LFs
+    (True, "GET", b"\r\nGET / HTTP/1.1\r\n\r\n"),  # a stray CRLF first
+    (True, "GET", GET + GET),
+    (True, "GET", GET[:-1]),
+    (True, "GET", b"GET / HTTP/1.1\r\nbad header\r\n\r\n"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+    (False, "GET", b"HTTP/1.1 200\r\nContent-Length:2 \r\n\r\nok"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok!"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: 02\r\n\r\nok"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\n\r\nuntil the end"),
+    (False, "GET", b"HTTP/1.1 204 No Content\r\n\r\n"),
+    (False, "GET", b"HTTP/1.1 100 Continue\r\n\r\n"),
+    (False, "GET", b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: ws\r\n\r\n"),
+    (False, "HEAD", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"),
+    (False, "CONNECT", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+    (False, "GET", b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n"),
+]
+
+
+@pytest.mark.parametrize(("request_side", "method", "data"), WHOLE_CASES)
+def test_whole_is_feed_in_one_step_or_nothing(request_side: bool, method: str, data: bytes) -> None:
+    """`whole_*` gives what `feed` would for one message that is all of the bytes, or declines."""
+    framer, reference = Framer(request_side), Framer(request_side)
+    framer.method = reference.method = method
+    head = framer.whole_request(data) if request_side else None
+    whole = head is not None if request_side else framer.whole_response(data)
+    events = list(reference.feed(data))
+    one = [kind for kind, _, _ in events if kind is not Kind.START] == [Kind.HEAD, Kind.END]
+    if not whole:  # declined (not one whole message, or not one it takes): nothing changed
+        fresh = Framer(request_side)
+        fresh.method = method
+        assert frame(framer, data) == frame(fresh, data)
+        return
+    assert one and events[-1][1] == len(data) and reference.in_head
+    expected = events[[kind for kind, _, _ in events].index(Kind.HEAD)][2]
+    assert expected is not None
+    if head is not None:
+        assert head.line == expected.line
+        assert head.values("x-a") == expected.values("x-a")
+    else:
+        assert expected.line[1] >= "200"
+    # Still at the boundary, nothing kept:
+    assert framer.whole_request(data) is not None if request_side else framer.whole_response(data)
