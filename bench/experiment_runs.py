@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/experiment_runs.py [--runs 10] [--out DIR] [--cluster] [pytest args]
 
-Each run is the suite of `./run experiments` (or, with --cluster, of `./run cluster-experiments`)
-with `--chaos-journal=OUT/run-I.json`. From the journals it prints:
+Each run is `./run experiments` (or, with --cluster, `./run cluster-experiments`) itself, its
+artifacts in OUT/run-I (CHAOS_ARTIFACTS); pytest args go on its command line. From the
+journals it prints:
 each experiment's verdict in every run (identical in N of N, or which runs differ and why), the
 protections proven necessary per run, every baseline p50/p99 (min / median / max; those above
 100 ms named), the delivery lag per phase, and the wall time of each test and run. Prints
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 
 CLEAN_BASELINE_P99_MS = 100.0
 RUN_TIMEOUT_S = 1800
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def mark(verdict: dict[str, Any]) -> str:
@@ -38,19 +40,22 @@ def spread(values: list[float]) -> str:
 
 
 def run_suite(
-    i: int, out: Path, suite: list[str], pytest_args: list[str]
+    i: int, out: Path, cluster: bool, pytest_args: list[str]
 ) -> tuple[list[dict[str, Any]], float]:
-    """One run of the suite: its journal's experiments and its wall time (s)."""
-    journal = out / f"run-{i}.json"
+    """One run of `./run experiments` (or cluster-experiments): its experiments, wall time (s)."""
+    artifacts = out / f"run-{i}"
+    journal = artifacts / "cluster" / "journal.json" if cluster else artifacts / "journal.json"
     journal.unlink(missing_ok=True)
+    command = ["./run", "cluster-experiments" if cluster else "experiments", "-q"]
     began = time.monotonic()
-    command = [sys.executable, "-m", "pytest", *suite, "-q", "-p", "no:cacheprovider"]
     try:
         proc = subprocess.run(
-            [*command, f"--chaos-journal={journal}", *pytest_args],
+            [*command, "-p", "no:cacheprovider", *pytest_args],
             capture_output=True,
             text=True,
             timeout=RUN_TIMEOUT_S,
+            cwd=ROOT,
+            env={**os.environ, "CHAOS_ARTIFACTS": str(artifacts.resolve())},
         )
         tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-500:]
     except subprocess.TimeoutExpired:
@@ -79,12 +84,8 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     runs: list[list[dict[str, Any]]] = []
     walls: list[float] = []
-    # The same split as ./run: the cluster's experiments are a suite of their own.
-    suite = (
-        ["experiments/cluster"] if args.cluster else ["experiments", "--ignore=experiments/cluster"]
-    )
     for i in range(1, args.runs + 1):
-        records, wall = run_suite(i, args.out, suite, pytest_args)
+        records, wall = run_suite(i, args.out, args.cluster, pytest_args)
         runs.append(records)
         walls.append(wall)
 

@@ -203,6 +203,10 @@ class Lab:
 
     def close(self) -> None:
         """Kill what still runs in the namespaces and delete them (and so every veth)."""
+        if self.switch in self.namespaces:
+            # A namespace is destroyed later, in a kernel worker: its veths (and so the host's
+            # end) linger a moment after `ip netns del`. Deleting the host's end takes both now.
+            _run("ip", "link", "del", self.host_interface, check=False)
         _remove(self.namespaces)
         self.namespaces = []
         watchdog.forget_on_death(self._on_death)
