@@ -188,7 +188,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     for sent in workers:
         experiments.extend(sent["experiments"])
-    experiments.sort(key=lambda e: e["started_at"])
+    # Module by module, as one process runs them; in a module, in the order they began.
+    experiments.sort(key=lambda e: (e["module"], e["started_at"]))
     config.stash[EXPERIMENTS] = experiments
     if settings.chaos_journal is None and settings.chaos_report is None:
         return

@@ -123,7 +123,8 @@ def test_journal_summary_and_junit_properties(pytester: pytest.Pytester) -> None
 
 @pytest.mark.timeout(120)
 def test_xdist_workers_experiments_make_one_journal_and_summary(pytester: pytest.Pytester) -> None:
-    # Each worker records its own; the controller writes them all, in the order they began.
+    # Each worker records its own; the controller writes them all, a module's in the order
+    # they began.
     pytester.makepyfile(test_exp=EXPERIMENTS)
     journal = pytester.path / "journal.json"
     report = pytester.path / "report.html"

@@ -333,11 +333,15 @@ class HttpToxic(Toxic):
         if self._methods and method.upper() not in self._methods:
             return False
         if self.path:
-            path = _path_of(target) if "://" in target else target.split("?", 1)[0]
+            if "://" in target:
+                target = _path_of(target)
+            elif self._glob:
+                target = target.split("?", 1)[0]
+            # A prefix has no "?" (that makes it a glob), so a query never changes its match.
             if self._glob:
-                if not fnmatch.fnmatchcase(path, self.path):
+                if not fnmatch.fnmatchcase(target, self.path):
                     return False
-            elif not path.startswith(self.path):
+            elif not target.startswith(self.path):
                 return False
         for name, pattern in self._headers:
             if not any(fnmatch.fnmatchcase(v, pattern) for v in head.values(name)):
@@ -346,10 +350,12 @@ class HttpToxic(Toxic):
 
     def selected(self, head: Head, stub: Stub) -> bool:
         """Whether this request is acted on: it matches, the count allows, the roll says so."""
-        if not self.matches(head) or (self.count and self._budget.used >= self.count):
-            return False
         chance = self._chance
-        if chance <= 0 or (chance < 1 and stub.rng.random() >= chance):
+        if chance <= 0 or not self.matches(head):
+            return False
+        if self.count and self._budget.used >= self.count:
+            return False
+        if chance < 1 and stub.rng.random() >= chance:
             return False
         self._budget.used += 1
         return True
