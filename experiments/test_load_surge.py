@@ -1,15 +1,15 @@
 """A load surge, with no fault at all: the offered rate jumps to 5x for three seconds.
 
 The push provider is a bounded third party in both modes, before, during and after the surge:
-it serves one push at a time, in 100 ms (10 per second, like a throttled account). The
-surge (4 -> 20 reactions per second) is the only change; nothing is injected, and the
+it serves one push at a time, in 50 ms (20 per second, like a throttled account). The
+surge (8 -> 40 reactions per second) is the only change; nothing is injected, and the
 timeline's "surge" entry only marks when it happens.
 
 - Sync: every reaction waits for its push, and the gateway's 4 slots fill: requests queue,
   then get a 503 once a slot stays busy past the gateway's queue timeout. The surge is dropped.
 - Async: reactions are published and answered at once; the queue takes the surge and the
   worker drains it at the provider's pace afterwards. The delivery lag is the price: measured
-  and reported, not judged (it peaked at about 4.3 s, and fell about 0.5 s per second after).
+  and reported, not judged (it peaked at 3.5-3.7 s in three runs).
 """
 
 from __future__ import annotations
@@ -32,14 +32,17 @@ from chaos import (
 from fixtures.plans import tolerance
 from fixtures.system import System
 
-BASE_RATE = 4.0
+BASE_RATE = 8.0
 SURGE_S = 3.0
 SURGE = burst(BASE_RATE, 5 * BASE_RATE, at=0, duration=SURGE_S)
 """The surge is the fault phase: it starts when the phase does and lasts as long."""
-# 6 s of baseline at 4/s: 24 samples, above the 20 a tolerance needs even if one fails.
-PLAN = Plan(baseline=6.0, fault=SURGE_S, recovery=3.0)
-PUSH_MS, PUSH_AT_ONCE = 100, 1
-# The surge requests the provider cannot serve, 10/s of 20/s, must show as drops: 10% at least.
+# 3 s of baseline at 8/s: 24 samples, above the 20 a tolerance needs even if one fails.
+PLAN = Plan(baseline=3.0, fault=SURGE_S, recovery=3.0)
+# 50 ms, not 100: the sync baseline waits for every push, and its p99 must stay a clean one
+# (at 100 ms it was 126-137 ms, by design, yet above the 100 ms of every other baseline). The
+# surge overloads the provider as much as before: twice what it serves.
+PUSH_MS, PUSH_AT_ONCE = 50, 1
+# The surge requests the provider cannot serve, 20/s of 40/s, must show as drops: 10% at least.
 MIN_DROPPED = 0.10
 CONTAINED = tolerance(150)
 
