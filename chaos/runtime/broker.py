@@ -120,7 +120,8 @@ class Broker(FaultBlocks):
         ]
 
     def queue_stats(self, name: str) -> dict[str, int]:
-        """Ready and unacknowledged message counts of a queue (via ``rabbitmqctl``, ~1 s).
+        """Ready and unacknowledged message counts of a queue (via ``rabbitmqctl``, ~1 s;
+        a local node asks ``erl_call``, in milliseconds).
 
         A passive declare counts only ready messages; the ones a consumer holds unacked are
         only visible here. Raises LookupError if the queue does not exist.

@@ -13,11 +13,6 @@ class WorkerMetrics:
         self.registry = r = CollectorRegistry()
         self.breaker = BreakerMetrics(r)
         self.consumed = Counter("worker_consumed", "Messages received", registry=r)
-        self.in_hand = Gauge(
-            "worker_in_hand",
-            "Messages received and not yet acked, requeued or rejected",
-            registry=r,
-        )
         self.acked = Counter("worker_acked", "Messages acked", ["reason"], registry=r)
         self.requeued = Counter(
             "worker_requeued", "Messages nacked with requeue", ["reason"], registry=r

@@ -260,7 +260,7 @@ def test_a_polluted_baseline_is_inconclusive_and_never_widens_the_limit() -> Non
 def test_a_clean_baseline_is_judged_and_the_verdict_states_what_it_catches() -> None:
     tol = Tolerance(clean_baseline_ms=100)
     verdict = assert_contained(BASELINE, make_phase("fault", [9.0] * 100), tol)
-    assert "catches +110 ms at p99" in verdict.reason
+    assert "catches +110 ms on 4% of requests" in verdict.reason
     assert verdict.figures["smallest_regression_p99_ms"] == pytest.approx(110.0, rel=1e-3)
 
 
@@ -273,6 +273,28 @@ def test_the_tolerance_catches_the_regression_it_states() -> None:
         is False
     )
     assert check_contained(BASELINE, make_phase("fault", [5.0 + smallest - 2] * 100), tol).passed
+
+
+def test_the_claim_starts_from_a_typical_request_not_from_the_baseline_tail() -> None:
+    """A leak lands on typical requests: over a noisy baseline (p99 >> p50) the claim is the
+    limit minus p50, and a leak of that size on 4% of the requests is caught, one just below
+    it is not; the limit minus p99 would claim 80 ms too little."""
+    noisy = make_phase("baseline", [20.0] * 95 + [100.0] * 5)
+    tol = Tolerance(clean_baseline_ms=250)
+    base_p99 = noisy.latency.percentile(99)
+    smallest = tol.smallest_regression_ms(base_p99, noisy.latency.percentile(50))
+    assert smallest == pytest.approx(tol.latency_limit_ms(base_p99) - 20.0, abs=0.5)
+    assert tol.leak_share == pytest.approx(0.04)
+
+    def leaked(extra_ms: float) -> PhaseResult:
+        return make_phase("fault", [20.0] * 96 + [20.0 + extra_ms] * 4)
+
+    caught = check_contained(noisy, leaked(smallest + 5), tol)
+    assert caught.passed is False
+    assert check_contained(noisy, leaked(smallest - 5), tol).passed
+    # The flattering claim, limit - p99, is a leak the tolerance lets through.
+    assert check_contained(noisy, leaked(tol.smallest_regression_ms(base_p99) + 5), tol).passed
+    assert Tolerance(percentile=90).leak_share == pytest.approx(0.4)
 
 
 def test_clean_baseline_must_be_positive() -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -127,6 +128,25 @@ class TestSharedNode:
     def test_queue_depth_of_a_missing_queue_is_a_lookup_error(self, node: RabbitMQNode) -> None:
         with pytest.raises(LookupError, match="queue 'never-declared' does not exist"):
             node.queue_depth("never-declared")
+
+    def test_queue_stats_count_what_a_consumer_holds_unacked(
+        self, node: RabbitMQNode, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        node.delete_queues(["stats-q"])
+        publish(node, "stats-q", [b"1", b"2", b"3"])
+        with pika.BlockingConnection(node.connection_parameters()) as connection:
+            channel = connection.channel()
+            channel.basic_qos(prefetch_count=2)
+            channel.basic_consume("stats-q", lambda *args: None)  # never acks
+            connection.process_data_events(time_limit=0.5)
+            assert node.queue_stats("stats-q") == {"ready": 1, "unacked": 2}  # by erl_call
+            monkeypatch.setattr(shutil, "which", lambda name: None)  # no erl_call: rabbitmqctl
+            assert node.queue_stats("stats-q") == {"ready": 1, "unacked": 2}
+        node.delete_queues(["stats-q"])
+
+    def test_queue_stats_of_a_missing_queue_is_a_lookup_error(self, node: RabbitMQNode) -> None:
+        with pytest.raises(LookupError, match="no queue 'never-declared' on node"):
+            node.queue_stats("never-declared")
 
     def test_purge_all_and_delete_all_queues_clean_between_tests(self, node: RabbitMQNode) -> None:
         publish(node, "clean-a", [b"1", b"2", b"3"])
