@@ -9,9 +9,10 @@ others read its journal. Under xdist the run is still made once: its journal goe
 session's shared temporary directory, behind a file lock (a worker that wants a group another
 worker is running waits for its journal instead of booting a second stack).
 
-A group's planted MS is above every smallest regression its tolerances claim (at the baselines
-measured, up to 65 ms at p99 on a busy CI worker) but not far above it: the test shows that the
-tolerance is tight enough, not that a huge leak is noticed.
+A group's planted MS is above the smallest regression its tolerances claim at the baselines
+usually measured, but not far above it: the test shows that the tolerance is tight enough, not
+that a huge leak is noticed. A baseline far above the usual one claims more than is planted, and
+the test fails: that gate could not have caught the leak in that run.
 """
 
 from __future__ import annotations
@@ -48,8 +49,10 @@ class Group:
 
 
 GROUPS = {
-    # tolerance(150) at p99: the claim is 2 x baseline p99 + 150 ms, 200-280 ms at baselines of
-    # 25-65 ms. 400, not 300: on a busy machine (CI's second xdist worker) the async-latency
+    # tolerance(150) at p99: the claim is 2 x baseline p99 + 150 ms. In 8 runs of this group:
+    # 183-221 ms for the first and third experiment (baseline p99 17-35 ms; once 611 ms, baseline
+    # 231 ms), 198-565 ms for the second, whichever it is (baseline p99 24-208 ms, the first's
+    # aftermath?). 400, not 300: on a busy machine (CI's second xdist worker) the async-latency
     # baseline p99 rose to 65 ms and the claim to +280 ms, and a 300 ms leak then passed (fault
     # p99 331.5 <= 345.4 ms). 20% of the about 60 reactions of a fault phase (4 s at 15/s; the
     # surge's 3 s at 20/s): none slowed has odds of 0.8**60, 1.5e-6.
@@ -63,7 +66,8 @@ GROUPS = {
         ),
         timeout_s=240,
     ),
-    # tolerance(300, percentile=90): the claim is 2 x baseline p90 + 300 ms. p90 moves only if
+    # tolerance(300, percentile=90): the claim is 2 x baseline p90 + 300 ms (326-338 ms in 7
+    # runs: baseline p90 13-19 ms). p90 moves only if
     # more than 10% of the about 60 fault-phase reactions are slowed: at 40%, 6 or fewer of 60
     # slowed (p90 unmoved) has odds of 2.6e-7 (binomial, n=60, p=0.4).
     "p90-300": Group(
@@ -72,7 +76,8 @@ GROUPS = {
         ("experiments/test_broker_crash.py::test_broker_crash_loses_no_reaction[True]",),
         timeout_s=240,
     ),
-    # tolerance(600) at p99: the claim is 2 x baseline p99 + 600 ms, 650-730 ms.
+    # tolerance(600) at p99: the claim is 2 x baseline p99 + 600 ms: 626-671 ms in 7 runs, and
+    # 858 ms once (baseline p99 129 ms). 20%, as above.
     "p99-600": Group(
         1000,
         20,
