@@ -20,6 +20,7 @@ from chaos import (
     delivery_lag,
 )
 from fixtures.plans import FEED_RATE, LAG_UNDER_S, PLAN, REACTION_RATE, tolerance
+from fixtures.plant import PlantFault
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment(pair="partition", path="async")
@@ -35,7 +36,11 @@ LAG_WITHIN_S = 1.5
 
 
 def test_partition_on_async_path_is_contained(
-    experiment: Experiment, system: System, reactions: RecordingTarget, feed: HttpTarget
+    experiment: Experiment,
+    system: System,
+    reactions: RecordingTarget,
+    feed: HttpTarget,
+    plant: PlantFault,
 ) -> None:
     system.set_mode("async")
     edge = system.proxy("worker-push")
@@ -44,7 +49,7 @@ def test_partition_on_async_path_is_contained(
     run = experiment(
         PLAN,
         {"reactions": (reactions, REACTION_RATE), "feed": (feed, FEED_RATE)},
-        fault=edge.down,
+        fault=plant(edge.down),
         probes={"breaker": system.breaker_probe("notifier_worker")},
     )
     assert_contained(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), CONTAINED)

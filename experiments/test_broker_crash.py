@@ -24,6 +24,7 @@ from chaos import (
     negative_control,
 )
 from fixtures.plans import LAG_UNDER_S, PLAN, REACTION_RATE, tolerance
+from fixtures.plant import PlantFault
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment()
@@ -41,7 +42,11 @@ ACCEPTED = tolerance(300, percentile=90)
 
 @pytest.mark.parametrize("outbox", [True, negative_control(False, "outbox", ContainmentBroken)])
 def test_broker_crash_loses_no_reaction(
-    experiment: Experiment, system: System, reactions: RecordingTarget, outbox: bool
+    experiment: Experiment,
+    system: System,
+    reactions: RecordingTarget,
+    outbox: bool,
+    plant: PlantFault,
 ) -> None:
     system.set_mode("async")
     system.set_outbox(outbox)
@@ -49,7 +54,7 @@ def test_broker_crash_loses_no_reaction(
     run = experiment(
         DRAIN_PLAN if outbox else PLAN,
         {"reactions": (reactions, REACTION_RATE)},
-        fault=system.broker_crash,
+        fault=plant(system.broker_crash),
         probes={"outbox": system.outbox_size},
     )
     assert_contained(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), ACCEPTED)

@@ -21,6 +21,7 @@ from chaos import (
     delivery_lag,
 )
 from fixtures.plans import LAG_UNDER_S, PLAN, REACTION_RATE, tolerance
+from fixtures.plant import PlantFault
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment()
@@ -36,13 +37,13 @@ CONTAINED = tolerance(600)
 
 
 def test_broker_partition_is_contained(
-    experiment: Experiment, system: System, reactions: RecordingTarget
+    experiment: Experiment, system: System, reactions: RecordingTarget, plant: PlantFault
 ) -> None:
     system.set_mode("async")
     run = experiment(
         DRAIN_PLAN,
         {"reactions": (reactions, REACTION_RATE)},
-        fault=lambda: system.partition("broker"),
+        fault=plant(lambda: system.partition("broker")),
     )
     assert_contained(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), CONTAINED)
     system.wait_for(

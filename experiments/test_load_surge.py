@@ -30,6 +30,7 @@ from chaos import (
     judge,
 )
 from fixtures.plans import tolerance
+from fixtures.plant import PlantFault
 from fixtures.system import System
 
 BASE_RATE = 8.0
@@ -47,7 +48,13 @@ MIN_DROPPED = 0.10
 CONTAINED = tolerance(150)
 
 
-def _surge(experiment: Experiment, system: System, reactions: RecordingTarget, mode: str) -> Run:
+def _surge(
+    experiment: Experiment,
+    system: System,
+    reactions: RecordingTarget,
+    mode: str,
+    plant: PlantFault,
+) -> Run:
     system.set_mode(mode)
     system.push_faults(delay_ms=PUSH_MS, concurrency=PUSH_AT_ONCE)
 
@@ -58,17 +65,17 @@ def _surge(experiment: Experiment, system: System, reactions: RecordingTarget, m
     return experiment(
         PLAN,
         {"reactions": (reactions, SURGE)},
-        fault=marked,
+        fault=plant(marked),
         probes={"queue_depth": system.queue_depth},
     )
 
 
 @pytest.mark.experiment(pair="surge", path="sync")
 def test_surge_on_sync_chain_is_dropped(
-    experiment: Experiment, system: System, reactions: RecordingTarget
+    experiment: Experiment, system: System, reactions: RecordingTarget, plant: PlantFault
 ) -> None:
     """The sync chain does not absorb a 5x surge: the gateway drops it with 503s and timeouts."""
-    run = _surge(experiment, system, reactions, "sync")
+    run = _surge(experiment, system, reactions, "sync", plant)
     baseline, surge = run.phase("reactions", "baseline"), run.phase("reactions", "fault")
     dropped = surge.errors["5xx"] + surge.errors["timeout"]
     share = dropped / surge.settled if surge.settled else 0.0
@@ -87,11 +94,11 @@ def test_surge_on_sync_chain_is_dropped(
 
 @pytest.mark.experiment(pair="surge", path="async")
 def test_surge_on_async_path_is_absorbed(
-    experiment: Experiment, system: System, reactions: RecordingTarget
+    experiment: Experiment, system: System, reactions: RecordingTarget, plant: PlantFault
 ) -> None:
     """The async path absorbs a 5x surge: the gateway stays within tolerance, the queue takes
     the surge and drains afterwards, and every reaction is delivered exactly once."""
-    run = _surge(experiment, system, reactions, "async")
+    run = _surge(experiment, system, reactions, "async", plant)
     assert_contained(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), CONTAINED)
     depths = run.samples("queue_depth")
     assert depths and max(depths) > 0, f"the queue never held a message: {depths}"
