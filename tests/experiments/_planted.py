@@ -3,8 +3,8 @@
 The tests get a group's run from the `planted_run` fixture (conftest.py) and check each of its
 experiments with `PlantedRun.assert_broken`.
 
-Each planted run boots the whole sample system in a pytest subprocess, so the experiments that
-share a planted value share one run (`GROUPS`): the first test of a group starts it, the
+Each planted run boots the whole sample system in a pytest subprocess. Experiments may share
+one (`GROUPS`), though none does now (see p99-150): the first test of a group starts it, the
 others read its journal. Under xdist the run is still made once: its journal goes to the
 session's shared temporary directory, behind a file lock (a worker that wants a group another
 worker is running waits for its journal instead of booting a second stack).
@@ -49,26 +49,34 @@ class Group:
 
 
 GROUPS = {
-    # tolerance(150) at p99: the claim is 2 x baseline p99 + 150 ms. In 8 runs of this group:
-    # 183-221 ms for the first and third experiment (baseline p99 17-35 ms; once 611 ms, baseline
-    # 231 ms), 198-565 ms for the second, whichever it is (baseline p99 24-208 ms, the first's
-    # aftermath?). 400, not 300: on a busy machine (CI's second xdist worker) the async-latency
-    # baseline p99 rose to 65 ms and the claim to +280 ms, and a 300 ms leak then passed (fault
-    # p99 331.5 <= 345.4 ms). 20% of the about 60 reactions of a fault phase (4 s at 15/s; the
-    # surge's 3 s at 20/s): none slowed has odds of 0.8**60, 1.5e-6.
-    "p99-150": Group(
-        400,
-        20,
-        (
-            "experiments/test_async_latency.py::test_latency_on_async_path_is_contained[async]",
-            "experiments/test_async_partition.py::test_partition_on_async_path_is_contained",
-            "experiments/test_load_surge.py::test_surge_on_async_path_is_absorbed",
-        ),
-        timeout_s=240,
-    ),
-    # tolerance(300, percentile=90): the claim is 2 x baseline p90 + 300 ms (326-338 ms in 7
-    # runs: baseline p90 13-19 ms). p90 moves only if
-    # more than 10% of the about 60 fault-phase reactions are slowed: at 40%, 6 or fewer of 60
+    # tolerance(150) at p99: the claim is 3 x baseline p99 + 150 - baseline p50 ms, on 4% of
+    # the requests: about 200-240 ms at the usual baselines (p99 17-35 ms, p50 11-16 ms). 400,
+    # not 300: a busy machine's baseline (p99 65 ms once, on CI's second xdist worker) claims
+    # about 330 ms. 20% of the about 60 reactions of a fault phase (4 s at 15/s; the surge's
+    # 3 s at 40/s: 120): none slowed has odds of 0.8**60, 1.5e-6.
+    # One run each: in a run of the three, the second experiment's baseline was noisy
+    # (p99 24-208 ms, whichever experiment was second), and a noisy baseline claims more than
+    # is planted.
+    **{
+        name: Group(400, 20, (experiment,), timeout_s=200)
+        for name, experiment in (
+            (
+                "p99-150-latency",
+                "experiments/test_async_latency.py::test_latency_on_async_path_is_contained[async]",
+            ),
+            (
+                "p99-150-partition",
+                "experiments/test_async_partition.py::test_partition_on_async_path_is_contained",
+            ),
+            (
+                "p99-150-surge",
+                "experiments/test_load_surge.py::test_surge_on_async_path_is_absorbed",
+            ),
+        )
+    },
+    # tolerance(300, percentile=90): the claim is 3 x baseline p90 + 300 - baseline p50 ms, on
+    # 40% of the requests: about 330-350 ms at baseline p90 13-19 ms. p90 moves only if more
+    # than 10% of the about 60 fault-phase reactions are slowed: at 40%, 6 or fewer of 60
     # slowed (p90 unmoved) has odds of 2.6e-7 (binomial, n=60, p=0.4).
     "p90-300": Group(
         600,
@@ -76,8 +84,8 @@ GROUPS = {
         ("experiments/test_broker_crash.py::test_broker_crash_loses_no_reaction[True]",),
         timeout_s=240,
     ),
-    # tolerance(600) at p99: the claim is 2 x baseline p99 + 600 ms: 626-671 ms in 7 runs, and
-    # 858 ms once (baseline p99 129 ms). 20%, as above.
+    # tolerance(600) at p99: the claim is 3 x baseline p99 + 600 - baseline p50 ms: about
+    # 650-700 ms at the usual baselines. 20%, as above.
     "p99-600": Group(
         1000,
         20,
@@ -109,8 +117,10 @@ def _run(group: Group, journal: Path) -> dict[str, Any]:
         f"--plant-latency={group.value}",
         f"--chaos-journal={journal}",
     ]
+    # Not an xdist worker, even when started by one: its own session, its own temp directory.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}
     with subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as child:
         try:
             out, err = child.communicate(timeout=group.timeout_s)
@@ -155,6 +165,8 @@ class PlantedRun:
         assert f"fault {p} " in first["reason"] and ">" in first["reason"], first
         claimed = first["figures"][f"smallest_regression_{p}_ms"]
         assert claimed < self.group.ms, f"the tolerance claims only +{claimed} ms: {first}"
+        share = first["figures"]["smallest_regression_share"]
+        assert self.group.percent / 100 >= share, f"the claim needs {share:.0%} slowed: {first}"
         planted = [f for f in record["faults"] if f["kind"] == "http_latency"]
         assert planted, record["faults"]
         assert planted[0]["target"] == edge, planted

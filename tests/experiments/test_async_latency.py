@@ -3,7 +3,7 @@
 Runs the real experiment (the sample system, the broker, the proxy) with `--plant-latency`:
 during the fault, 20% of the reactions are answered 400 ms late at the gateway -> reactions
 edge. The verdict must be BROKEN, not inconclusive, and the tolerance must have claimed to catch
-a regression smaller than the one planted (the group "p99-150" of _planted.py).
+a regression smaller than the one planted (the group "p99-150-latency" of _planted.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ EXPERIMENT = "experiments/test_async_latency.py::test_latency_on_async_path_is_c
 def test_a_planted_400_ms_leak_makes_the_async_latency_experiment_broken(
     planted_run: Callable[[str], PlantedRun],
 ) -> None:
-    planted_run("p99-150").assert_broken(EXPERIMENT)
+    planted_run("p99-150-latency").assert_broken(EXPERIMENT)
 
 
 def test_plant_latency_refuses_a_bad_value() -> None:
