@@ -23,6 +23,7 @@ from chaos import (
     negative_control,
 )
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE, tolerance
+from fixtures.plant import PlantFault
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment()
@@ -44,6 +45,7 @@ def test_gateway_breaker_contains_sync_cascade(
     system: System,
     reactions: RecordingTarget,
     feed: HttpTarget,
+    plant: PlantFault,
     breaker: bool,
 ) -> None:
     system.set_mode("sync")
@@ -62,7 +64,7 @@ def test_gateway_breaker_contains_sync_cascade(
     run = experiment(
         BREAKER_PLAN,
         {"reactions": (reactions, REACTION_RATE), "feed": (feed, FEED_RATE)},
-        fault=lambda: edge.timeout(0),
+        fault=plant(lambda: edge.timeout(0), feed=True),
         probes={"breaker": system.breaker_probe("gateway")},
     )
     assert_contained(run.phase("feed", "baseline"), run.phase("feed", "fault"), FEED_CONTAINED)

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -188,11 +189,28 @@ def create_app(
             else:
                 breaker.failure()
 
+    # A regression to plant (fixtures/plant.py): no edge carries /feed, it is computed here.
+    feed_delay: dict[str, float] = {"ms": 0, "percentage": 0.0}
+    rng = random.Random()
+
     async def feed(request: Request) -> Response:
         user_id = request.query_params.get("user_id", "")
         if not user_id:
             return error(400, "query parameter user_id is required, e.g. /feed?user_id=u1")
+        if feed_delay["ms"] and rng.random() * 100 < feed_delay["percentage"]:
+            await asyncio.sleep(feed_delay["ms"] / 1000)
         return JSONResponse({"user_id": user_id, "items": build_feed(user_id)})
+
+    async def get_feed_delay(request: Request) -> Response:
+        return JSONResponse(feed_delay)
+
+    async def put_feed_delay(request: Request) -> Response:
+        try:
+            feed_delay.update(_feed_delay(await json_object(request)))
+        except BadRequest as exc:
+            return error(400, str(exc))
+        log.info("feed delay: %s", feed_delay)
+        return JSONResponse(feed_delay)
 
     def breaker_view() -> dict[str, Any]:
         breaker: AsyncBreaker = state["breaker"]
@@ -234,6 +252,8 @@ def create_app(
         routes=[
             Route("/reactions", limited("reactions", post_reaction), methods=["POST"]),
             Route("/feed", limited("feed", feed), methods=["GET"]),
+            Route("/admin/feed-delay", get_feed_delay, methods=["GET"]),
+            Route("/admin/feed-delay", put_feed_delay, methods=["PUT"]),
             Route("/admin/breaker", get_breaker, methods=["GET"]),
             Route("/admin/breaker", put_breaker, methods=["PUT"]),
             *protections_routes(protections, on_change),
@@ -242,3 +262,15 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+
+
+def _feed_delay(body: dict[str, Any]) -> dict[str, float]:
+    """`{"ms": 300, "percentage": 20}`: that share of feed reads answered that much later."""
+    ms, percentage = body.get("ms"), body.get("percentage")
+    if isinstance(ms, bool) or not isinstance(ms, int) or ms < 0:
+        raise BadRequest(f"field 'ms' must be an integer >= 0, got {ms!r}")
+    if isinstance(percentage, bool) or not isinstance(percentage, int | float):
+        raise BadRequest(f"field 'percentage' must be a number within 0..100, got {percentage!r}")
+    if not 0 <= percentage <= 100:
+        raise BadRequest(f"field 'percentage' must be a number within 0..100, got {percentage!r}")
+    return {"ms": ms, "percentage": float(percentage)}

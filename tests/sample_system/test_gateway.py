@@ -113,6 +113,40 @@ async def test_feed_is_local_and_deterministic(
 
 
 @pytest.mark.timeout(10)
+async def test_a_planted_feed_delay_slows_that_share_of_feed_reads(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await client.get("/admin/feed-delay")).json() == {"ms": 0, "percentage": 0.0}
+    put = await client.put("/admin/feed-delay", json={"ms": 200, "percentage": 100})
+    assert put.json() == {"ms": 200, "percentage": 100.0}
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    assert (await client.get("/feed", params={"user_id": "u1"})).status_code == 200
+    assert loop.time() - began >= 0.2
+    await client.put("/admin/feed-delay", json={"ms": 200, "percentage": 0})
+    began = loop.time()
+    await client.get("/feed", params={"user_id": "u1"})
+    assert loop.time() - began < 0.2
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"ms": -1, "percentage": 10}, "field 'ms' must be an integer >= 0, got -1"),
+        ({"ms": 1.5, "percentage": 10}, "field 'ms' must be an integer >= 0, got 1.5"),
+        ({"ms": 100, "percentage": 101}, "field 'percentage' must be a number within 0..100"),
+        ({"ms": 100}, "field 'percentage' must be a number within 0..100, got None"),
+    ],
+)
+async def test_a_bad_feed_delay_is_rejected(
+    client: httpx.AsyncClient, body: dict[str, object], fragment: str
+) -> None:
+    response = await client.put("/admin/feed-delay", json=body)
+    assert response.status_code == 400
+    assert fragment in response.json()["error"]
+
+
+@pytest.mark.timeout(10)
 async def test_slow_reactions_starve_the_feed(reactions: Reactions, clock: FakeClock) -> None:
     release = asyncio.Event()
 
