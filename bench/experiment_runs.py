@@ -1,6 +1,7 @@
 """Run the experiment suite N times in a row; print how stable its verdicts and figures are.
 
     .venv/bin/python bench/experiment_runs.py [--runs 10] [--out DIR] [--cluster] [pytest args]
+    .venv/bin/python bench/experiment_runs.py --summarize --out DIR   (the runs already there)
 
 Each run is `./run experiments` (or, with --cluster, `./run cluster-experiments`) itself, its
 artifacts in OUT/run-I (CHAOS_ARTIFACTS); pytest args go on its command line. From the
@@ -78,17 +79,37 @@ def main() -> int:
     ap.add_argument(
         "--cluster", action="store_true", help="run experiments/cluster instead of the main suite"
     )
+    ap.add_argument(
+        "--summarize",
+        action="store_true",
+        help="run nothing: summarize the journals already in OUT/run-*/ (wall times unknown)",
+    )
     args, pytest_args = ap.parse_known_args()
     if args.runs < 1:
         ap.error(f"--runs must be >= 1, got {args.runs}")
     args.out.mkdir(parents=True, exist_ok=True)
     runs: list[list[dict[str, Any]]] = []
     walls: list[float] = []
-    for i in range(1, args.runs + 1):
-        records, wall = run_suite(i, args.out, args.cluster, pytest_args)
-        runs.append(records)
-        walls.append(wall)
+    if args.summarize:
+        journal = Path("cluster", "journal.json") if args.cluster else Path("journal.json")
+        found = sorted(args.out.glob("run-*"), key=lambda d: int(d.name.split("-")[1]))
+        runs = [json.loads((d / journal).read_text())["experiments"] for d in found]
+        if not runs:
+            ap.error(f"--summarize: no {args.out}/run-*/{journal}")
+    else:
+        try:
+            for i in range(1, args.runs + 1):
+                records, wall = run_suite(i, args.out, args.cluster, pytest_args)
+                runs.append(records)
+                walls.append(wall)
+        except KeyboardInterrupt:
+            # Ctrl-C: the runs done so far are still worth their summary.
+            print(f"interrupted: summarizing the {len(runs)} runs done", flush=True)
+    return summarize(runs, walls)
 
+
+def summarize(runs: list[list[dict[str, Any]]], walls: list[float]) -> int:
+    """Print verdicts, baselines, delivery lags and times over `runs`; 1 if anything differed."""
     verdicts: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
     seconds: dict[str, list[float]] = defaultdict(list)
     baselines: dict[str, list[float]] = defaultdict(list)
@@ -132,7 +153,8 @@ def main() -> int:
     print("\nseconds per test (min / median / max):")
     for test, values in seconds.items():
         print(f"  {spread([round(v, 1) for v in values])}  {test}")
-    print(f"\nwall time per run, s: {spread([round(w) for w in walls])}")
+    if walls:
+        print(f"\nwall time per run, s: {spread([round(w) for w in walls])}")
     failed = sum(1 for records in runs if not records)
     return 0 if stable and not failed else 1
 
