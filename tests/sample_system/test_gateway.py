@@ -129,23 +129,6 @@ async def test_a_planted_feed_delay_slows_that_share_of_feed_reads(
     assert loop.time() - began < 0.2
 
 
-@pytest.mark.parametrize(
-    ("body", "fragment"),
-    [
-        ({"ms": -1, "percentage": 10}, "field 'ms' must be an integer >= 0, got -1"),
-        ({"ms": 1.5, "percentage": 10}, "field 'ms' must be an integer >= 0, got 1.5"),
-        ({"ms": 100, "percentage": 101}, "field 'percentage' must be a number within 0..100"),
-        ({"ms": 100}, "field 'percentage' must be a number within 0..100, got None"),
-    ],
-)
-async def test_a_bad_feed_delay_is_rejected(
-    client: httpx.AsyncClient, body: dict[str, object], fragment: str
-) -> None:
-    response = await client.put("/admin/feed-delay", json=body)
-    assert response.status_code == 400
-    assert fragment in response.json()["error"]
-
-
 @pytest.mark.timeout(10)
 async def test_slow_reactions_starve_the_feed(reactions: Reactions, clock: FakeClock) -> None:
     release = asyncio.Event()
@@ -224,18 +207,38 @@ async def test_breaker_is_switchable_at_run_time(
 
 
 @pytest.mark.parametrize(
-    ("body", "fragment"),
+    ("path", "body", "fragment"),
     [
-        ({"enabled": "yes"}, "enabled"),
-        ({"fail_max": 0}, "fail_max"),
-        ({"reset_timeout_s": -1}, "reset_timeout_s"),
-        ({"colour": 1}, "unknown"),
+        ("/admin/breaker", {"enabled": "yes"}, "enabled"),
+        ("/admin/breaker", {"fail_max": 0}, "fail_max"),
+        ("/admin/breaker", {"reset_timeout_s": -1}, "reset_timeout_s"),
+        ("/admin/breaker", {"colour": 1}, "unknown"),
+        (
+            "/admin/feed-delay",
+            {"ms": -1, "percentage": 10},
+            "field 'ms' must be an integer >= 0, got -1",
+        ),
+        (
+            "/admin/feed-delay",
+            {"ms": 1.5, "percentage": 10},
+            "field 'ms' must be an integer >= 0, got 1.5",
+        ),
+        (
+            "/admin/feed-delay",
+            {"ms": 100, "percentage": 101},
+            "field 'percentage' must be a number within 0..100",
+        ),
+        (
+            "/admin/feed-delay",
+            {"ms": 100},
+            "field 'percentage' must be a number within 0..100, got None",
+        ),
     ],
 )
-async def test_bad_breaker_config_is_rejected(
-    client: httpx.AsyncClient, body: dict[str, object], fragment: str
+async def test_bad_admin_config_is_rejected(
+    client: httpx.AsyncClient, path: str, body: dict[str, object], fragment: str
 ) -> None:
-    response = await client.put("/admin/breaker", json=body)
+    response = await client.put(path, json=body)
     assert response.status_code == 400
     assert fragment in response.json()["error"]
 
