@@ -105,7 +105,8 @@ class ChaosConfig:
     )
     chaos_port_range: str | None = _option(
         "--chaos-port-range",
-        "ports for processes the plugin starts, LOW-HIGH (default: the kernel's choice)",
+        "ports for processes the plugin starts, LOW-HIGH (default: below the kernel's ephemeral "
+        "range, 20000-32767 on a default Linux, so a restarted broker gets its port back)",
         parse=_port_range,
         env="CHAOS_PORT_RANGE",
     )

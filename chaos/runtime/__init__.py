@@ -20,6 +20,7 @@ from chaos.runtime.ports import (
     PortExhausted,
     allocate_port,
     parse_port_range,
+    services_port_range,
     wait_for_port,
 )
 from chaos.runtime.process import ManagedProcess, ProcessInfo
@@ -66,5 +67,6 @@ __all__ = [
     "allocate_port",
     "parse_port_range",
     "rabbitmq_available",
+    "services_port_range",
     "wait_for_port",
 ]

@@ -16,6 +16,7 @@ __all__ = [
     "group_members",
     "kill_tree",
     "pid_alive",
+    "port_users",
     "process_state",
     "processes",
     "read",
@@ -131,3 +132,44 @@ def kill_tree(
 def any_alive(procs: list[Proc]) -> list[Proc]:
     """The processes of ``procs`` still alive (same pid and start time, not a zombie)."""
     return [p for p in procs if pid_alive(p.pid, p.start_time)]
+
+
+_TCP_STATES = {"01": "ESTABLISHED", "06": "TIME_WAIT", "0A": "LISTEN"}
+
+
+def _address(hex_address: str) -> tuple[str, int]:
+    ip, port = hex_address.split(":")
+    if len(ip) != 8:
+        return ip, int(port, 16)  # IPv6: shown as /proc has it
+    return ".".join(str(b) for b in reversed(bytes.fromhex(ip))), int(port, 16)
+
+
+def port_users(port: int) -> list[str]:
+    """Who holds local TCP `port`: "pid 12 (python3) 127.0.0.1:5672 -> ... ESTABLISHED", one each.
+
+    A socket in no process's fd table (TIME_WAIT, not yet accepted, another user's) shows with
+    "pid ?".
+    """
+    sockets: dict[str, str] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as f:
+            for line in list(f)[1:]:
+                fields = line.split()
+                local, remote = _address(fields[1]), _address(fields[2])
+                if local[1] == port:
+                    state = _TCP_STATES.get(fields[3], f"state {fields[3]}")
+                    sockets[fields[9]] = f"{local[0]}:{local[1]} -> {remote[0]}:{remote[1]} {state}"
+    owners: dict[str, str] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            fds = os.listdir(f"/proc/{entry.name}/fd")
+            for fd in fds:
+                with contextlib.suppress(OSError):
+                    link = os.readlink(f"/proc/{entry.name}/fd/{fd}")
+                    if link.startswith("socket:[") and link[8:-1] in sockets:
+                        with open(f"/proc/{entry.name}/comm") as f:
+                            comm = f.read().strip()
+                        owners[link[8:-1]] = f"pid {entry.name} ({comm})"
+    return [f"{owners.get(inode, 'pid ?')} {desc}" for inode, desc in sockets.items()]

@@ -4,13 +4,14 @@ A port is *reserved* by holding an exclusive ``flock`` on ``<lock_dir>/port-<n>.
 allocator on the machine that shares the lock dir skips reserved ports. The kernel drops the lock
 when the holding process dies, so a crashed worker leaves no stale reservation behind.
 
-Two modes:
-- default: ask the kernel (bind port 0), then reserve what it gave. The port comes from the
-  ephemeral range, so an outgoing connection could still take it between our close and the
-  service's bind; the window is short and services get their port right after allocation.
-- range (``port_range="20000-30000"`` or env ``CHAOS_PORT_RANGE``): scan a range outside the
-  ephemeral range, starting at an offset derived from the pid so workers rarely probe the same
-  ports; each candidate must be both unreserved and bindable.
+Ports come from a range *outside* the kernel's ephemeral range (``services_port_range()``;
+20000-32767 on a default Linux), or from ``port_range="LOW-HIGH"`` / env ``CHAOS_PORT_RANGE``.
+The trap this avoids: a broker or service that is crashed and restarted binds the same port
+again, and while it is down, a port from the ephemeral range can be taken by any outgoing
+connection or ``bind(0)`` on the machine (a reconnecting client can even connect to itself on
+it). A CI run lost its broker that way: the restart failed with ``eaddrinuse``. The scan starts
+at an offset derived from the pid, so workers rarely probe the same ports; each candidate must
+be both unreserved and bindable. Only where no such range exists does the kernel choose.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "allocate_port",
     "default_allocator",
     "parse_port_range",
+    "services_port_range",
     "wait_for_port",
 ]
 
@@ -57,6 +59,30 @@ def parse_port_range(text: str) -> range:
     return range(low, high + 1)
 
 
+_EPHEMERAL_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_IANA_EPHEMERAL = range(49152, 65536)  # where there is no /proc (macOS, BSD)
+_FLOOR = 20000  # clear of the well-known services below it
+_MIN_PORTS = 1000
+
+
+def _ephemeral_range(path: Path = _EPHEMERAL_FILE) -> range:
+    """The ports the kernel hands out to outgoing connections and ``bind(0)``."""
+    try:
+        low, high = (int(n) for n in path.read_text().split())
+    except (OSError, ValueError):
+        return _IANA_EPHEMERAL
+    return range(low, high + 1)
+
+
+def services_port_range(ephemeral: range | None = None) -> range | None:
+    """Ports for services that restart on the same port: outside `ephemeral`, or None if none is."""
+    ephemeral = _ephemeral_range() if ephemeral is None else ephemeral
+    below = range(_FLOOR, max(_FLOOR, ephemeral.start))
+    above = range(max(_FLOOR, ephemeral.stop), 65536)
+    best = max(below, above, key=len)
+    return best if len(best) >= _MIN_PORTS else None
+
+
 def _default_lock_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"pytest-chaos-ports-{os.getuid()}"
 
@@ -75,6 +101,8 @@ class PortAllocator:
             port_range = parse_port_range(port_range)
         if port_range is not None and len(port_range) == 0:
             raise ValueError(f"port range {port_range!r} is empty: give at least one port")
+        if port_range is None:
+            port_range = services_port_range()
         self.port_range: range | None = port_range
         self.host = host
         self.lock_dir = Path(lock_dir) if lock_dir is not None else _default_lock_dir()
@@ -84,7 +112,7 @@ class PortAllocator:
 
     @classmethod
     def from_env(cls, **kwargs: object) -> PortAllocator:
-        """An allocator using ``CHAOS_PORT_RANGE`` if set, the kernel's choice otherwise."""
+        """An allocator using ``CHAOS_PORT_RANGE`` if set, ``services_port_range()`` otherwise."""
         text = os.environ.get(PORT_RANGE_ENV)
         try:
             return cls(text or None, **kwargs)  # type: ignore[arg-type]

@@ -34,7 +34,7 @@ from typing import Self
 from chaos.runtime import _procfs
 from chaos.runtime._watchdog import watchdog
 from chaos.runtime.broker import Broker
-from chaos.runtime.errors import RabbitMQError
+from chaos.runtime.errors import RabbitMQError, ServiceExited
 from chaos.runtime.ports import PortAllocator, default_allocator
 from chaos.runtime.process import ManagedProcess
 from chaos.runtime.readiness import CallableReady, TcpReady
@@ -211,7 +211,19 @@ class RabbitMQNode(Broker):
         self.epmd.start()
         with contextlib.suppress(FileNotFoundError):
             (self.base_dir / "rabbit.pid").unlink()
-        self.broker.start(timeout)
+        try:
+            self.broker.start(timeout)
+        except ServiceExited as exc:
+            if "eaddrinuse" not in exc.log_tail:
+                raise
+            users = {p: _procfs.port_users(p) for p in (self.port, self.dist_port)}
+            held = "; ".join(f"port {p}: {', '.join(u)}" for p, u in users.items() if u)
+            raise RabbitMQError(
+                f"node {self.node_name} could not listen: a port of its own is in use "
+                f"({held or 'by a socket gone since'}); hint: ports outside the kernel's "
+                f"ephemeral range (chaos.runtime.services_port_range) are never taken by "
+                f"outgoing connections"
+            ) from exc
         elapsed = time.monotonic() - began
         if self._started_once:
             self.recovery_seconds = elapsed

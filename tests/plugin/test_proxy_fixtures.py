@@ -107,7 +107,11 @@ def test_latency_is_observed_then_gone(proxy, echo, toxiproxy, ms):
 
 
 def test_down_refuses_connections_then_accepts(proxy, echo, toxiproxy):
+    from chaos.runtime import services_port_range
+
     p = proxy(echo)
+    # Reserved outside the kernel's ephemeral range: no outgoing connection takes it while down.
+    assert int(p.address.rpartition(":")[2]) in services_port_range()
     assert echo_once(p)[0] == PAYLOAD
     with p.down():
         assert toxiproxy.get_proxy(p.name).enabled is False

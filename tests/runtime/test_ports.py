@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from chaos.runtime.ports import PortAllocator, PortExhausted, parse_port_range, wait_for_port
+from chaos.runtime import ports as ports_module
+from chaos.runtime.ports import (
+    PortAllocator,
+    PortExhausted,
+    parse_port_range,
+    services_port_range,
+    wait_for_port,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,12 +51,47 @@ def test_bad_env_range_is_reported_with_the_variable(
         PortAllocator.from_env(lock_dir=tmp_path)
 
 
-def test_ephemeral_ports_are_distinct_and_bindable(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("ephemeral", "expected"),
+    [
+        (range(32768, 61000), range(20000, 32768)),  # Linux's default
+        (range(49152, 65536), range(20000, 49152)),  # IANA's, macOS's
+        (range(1024, 40000), range(40000, 65536)),  # nothing below: above it
+        (range(1024, 65536), None),  # no room: the kernel chooses
+        (range(20500, 65000), None),  # 500 below, 536 above: too few either way
+    ],
+)
+def test_services_ports_avoid_the_ephemeral_range(ephemeral: range, expected: range | None) -> None:
+    assert services_port_range(ephemeral) == expected
+
+
+def test_ephemeral_range_is_read_from_the_kernel(tmp_path: Path) -> None:
+    table = tmp_path / "ip_local_port_range"
+    table.write_text("32768\t60999\n")
+    assert ports_module._ephemeral_range(table) == range(32768, 61000)
+    assert ports_module._ephemeral_range(tmp_path / "missing") == range(49152, 65536)
+
+
+def test_default_ports_are_distinct_bindable_and_never_ephemeral(tmp_path: Path) -> None:
+    # The ephemeral range is what a crashed broker's port is lost to while it is down.
+    ephemeral = ports_module._ephemeral_range()
     allocator = PortAllocator(lock_dir=tmp_path)
+    assert allocator.port_range == services_port_range(ephemeral)
     ports = [allocator.allocate() for _ in range(20)]
     assert len(set(ports)) == 20
+    assert not [p for p in ports if p in ephemeral]
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", ports[0]))
+
+
+def test_without_room_outside_the_ephemeral_range_the_kernel_chooses(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(ports_module, "services_port_range", lambda: None)
+    allocator = PortAllocator(lock_dir=tmp_path)
+    assert allocator.port_range is None
+    ports = {allocator.allocate() for _ in range(5)}
+    assert len(ports) == 5 and ports == allocator.reserved
 
 
 def test_two_allocators_sharing_a_lock_dir_never_share_a_port(tmp_path: Path) -> None:

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -16,7 +19,12 @@ import pytest
 from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from chaos.runtime import _procfs
-from chaos.runtime.rabbitmq import RabbitMQNode, RabbitMQNotInstalled, rabbitmq_available
+from chaos.runtime.rabbitmq import (
+    RabbitMQError,
+    RabbitMQNode,
+    RabbitMQNotInstalled,
+    rabbitmq_available,
+)
 from tests.runtime._helpers import all_gone, wait_until
 
 needs_rabbitmq = [
@@ -109,6 +117,32 @@ class TestSharedNode:
         assert node.recovery_seconds is not None and node.recovery_seconds > 0
         assert node.queue_depth("durable-q") == 2
         assert drain(node, "durable-q") == [b"one", b"two"]
+
+    def test_a_restart_on_a_port_taken_meanwhile_names_who_holds_it(
+        self, node: RabbitMQNode
+    ) -> None:
+        # What lost a CI run its broker: while it was down, a client connected to its port from
+        # that same port (a self-connect, possible only in the ephemeral range).
+        client = pika.BlockingConnection(node.connection_parameters())
+        node.kill()  # the broker's end of `client` stays in TIME_WAIT on its port
+        with contextlib.suppress(pika.exceptions.AMQPError):
+            client.close()
+        with socket.socket() as taker:
+            # Past the broker's TIME_WAITs, then held as a client's connect() holds it.
+            taker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            taker.bind(("127.0.0.1", node.port))
+            taker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
+            taker.connect(("127.0.0.1", node.port))
+            with pytest.raises(RabbitMQError) as info:
+                node.start()
+            # Closed by a reset: a TIME_WAIT left behind would hold the port for another 60 s.
+            taker.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        message = str(info.value)
+        assert f"port {node.port}: pid {os.getpid()} (" in message, message
+        assert f"127.0.0.1:{node.port} -> 127.0.0.1:{node.port} ESTABLISHED" in message
+        assert "services_port_range" in message  # the hint
+        node.start()
+        assert node.running
 
     def test_pause_makes_connections_time_out_and_resume_heals(self, node: RabbitMQNode) -> None:
         with node.paused():

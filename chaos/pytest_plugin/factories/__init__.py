@@ -154,21 +154,26 @@ def proxy(client: str = "toxiproxy", timeline: str = "chaos") -> Fixture:
 
     @pytest.fixture
     def proxy(request: pytest.FixtureRequest) -> Iterator[Callable[..., ProxyHandle]]:
-        """`proxy(upstream, name=None, listen="127.0.0.1:0")` makes a proxy in front of
-        `upstream` ("host:port") and returns a `chaos.ProxyHandle`: connect to `.address`, and
+        """`proxy(upstream, name=None, listen=None)` makes a proxy in front of `upstream`
+        ("host:port") and returns a `chaos.ProxyHandle`: connect to `.address`, and
         `with handle.latency(200):`, `.down()`, `.timeout()`, ... fault it for a block. Every
-        proxy made is deleted at teardown."""
+        proxy made is deleted at teardown. With the plugin's own local server, the default
+        `listen` is a port reserved for the test outside the kernel's ephemeral range, so the
+        proxy gets it back after `.down()`; otherwise the server chooses ("127.0.0.1:0")."""
         from chaos.client import ProxyNotFound
         from chaos.experiment import ProxyHandle
 
         api: Toxiproxy = request.getfixturevalue(client)
         tl: Timeline = request.getfixturevalue(timeline)
+        config = config_for(request)
+        own_local_server = config.toxiproxy_url is None and config.chaos_backend == "local"
+        ports = allocator(config) if own_local_server else None
         made: list[str] = []
 
-        def make(
-            upstream: str, name: str | None = None, listen: str = "127.0.0.1:0"
-        ) -> ProxyHandle:
+        def make(upstream: str, name: str | None = None, listen: str | None = None) -> ProxyHandle:
             name = name or f"{request.node.name[:40]}-{len(made) + 1}".replace("/", "_")
+            if listen is None:
+                listen = f"127.0.0.1:{ports.allocate() if ports else 0}"
             model = api.create_proxy(name, upstream=upstream, listen=listen)
             made.append(model.name)
             return ProxyHandle(api, model, tl)
@@ -180,6 +185,8 @@ def proxy(client: str = "toxiproxy", timeline: str = "chaos") -> Fixture:
         for name in made:
             with contextlib.suppress(ProxyNotFound):
                 api.delete_proxy(name)
+        if ports:
+            ports.release_all()
         fail_rollback(failures)
 
     return proxy
