@@ -43,6 +43,9 @@ class Broker(FaultBlocks):
     def running(self) -> bool:
         raise NotImplementedError
 
+    def start(self, timeout: float | None = None) -> Self:
+        raise NotImplementedError
+
     def stop(self, timeout: float | None = None) -> None:
         raise NotImplementedError
 
