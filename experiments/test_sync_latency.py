@@ -18,6 +18,7 @@ from chaos import (
     assert_recovered,
 )
 from fixtures.plans import FEED_RATE, PLAN, REACTION_RATE, tolerance
+from fixtures.plant import PlantFault
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment(pair="latency", path="sync")
@@ -27,14 +28,18 @@ DELAY_MS = 500
 
 
 def test_latency_on_sync_chain_cascades_to_gateway(
-    experiment: Experiment, system: System, reactions: RecordingTarget, feed: HttpTarget
+    experiment: Experiment,
+    system: System,
+    reactions: RecordingTarget,
+    feed: HttpTarget,
+    plant: PlantFault,
 ) -> None:
     system.set_mode("sync")
     edge = system.proxy("notifications-push")
     run = experiment(
         PLAN,
         {"reactions": (reactions, REACTION_RATE), "feed": (feed, FEED_RATE)},
-        fault=lambda: edge.latency(DELAY_MS),
+        fault=plant(lambda: edge.latency(DELAY_MS), after=True),
     )
     assert_cascade(run.phase("reactions", "baseline"), run.phase("reactions", "fault"), DELAY_MS)
     # The unrelated endpoint is hit through exhaustion, not directly: a lower bar, same verdict.
