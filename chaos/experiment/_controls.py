@@ -21,10 +21,11 @@ def negative_control(
     """A `pytest.param(value)` with `protection` (its name, e.g. "outbox") removed: the
     hypothesis must fail.
 
-    A strict xfail that only `raises` satisfies: if the experiment passes, or fails some other
-    way, the control fails, and the report says the check cannot fail. `raises` is a verdict's
-    failure (e.g. ContainmentBroken) or LedgerViolation (the protection keeps messages). Only
-    controls made here count as proof that a protection is necessary.
+    A strict xfail that only `raises` satisfies: if the experiment passes, fails some other
+    way, or is inconclusive (`InsufficientData`: too little data to judge), the control fails,
+    and the report says why. `raises` is a verdict's failure (e.g. ContainmentBroken) or
+    LedgerViolation (the protection keeps messages). Only controls made here count as proof
+    that a protection is necessary.
     """
     if not (isinstance(raises, type) and issubclass(raises, (HypothesisFailed, LedgerViolation))):
         raise TypeError(

@@ -135,6 +135,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if hasattr(report, "wasxfail") and call.excinfo is not None and _protection(item):
+        _fail_if_inconclusive(report, call.excinfo.value)
     record = item.stash.get(RECORD, None)
     if record is None:
         return report
@@ -151,6 +153,23 @@ def pytest_runtest_makereport(
             record.outcome = "error"
             record.message = "teardown failed: " + str(report.longrepr)[:300]
     return report
+
+
+def _fail_if_inconclusive(report: pytest.TestReport, error: BaseException) -> None:
+    """A control whose experiment was too short of data to judge proves nothing: it fails, as
+    an inconclusive experiment does, instead of counting as the expected failure."""
+    from chaos.experiment import InsufficientData
+
+    if isinstance(error, InsufficientData):
+        del report.wasxfail
+        report.outcome = "failed"
+        report.sections.append(
+            (
+                "pytest-chaos",
+                "negative control inconclusive: it failed for want of data, not because the "
+                "protection was removed, so it does not prove the protection necessary",
+            )
+        )
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

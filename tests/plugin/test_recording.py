@@ -152,7 +152,7 @@ def test_xdist_workers_experiments_make_one_journal_and_summary(pytester: pytest
 NO_EVIDENCE = """
 import contextlib
 import pytest
-from chaos import Plan
+from chaos import Plan, Tolerance, assert_contained, negative_control
 
 def test_never_runs_it(experiment):
     pass
@@ -161,17 +161,37 @@ def test_never_runs_it(experiment):
 def test_bare_xfail(experiment):
     experiment(Plan(warmup=0, baseline=0.2, fault=0.2, recovery=0.2), {}, contextlib.nullcontext)
     raise AssertionError("it failed")
+
+async def svc():
+    pass
+
+@pytest.mark.parametrize("protected", [negative_control(False, "the starved protection")])
+def test_starved_control(experiment, protected):
+    run = experiment(Plan(warmup=0, baseline=0.2, fault=0.2, recovery=0.2), {"svc": (svc, 20)},
+                     contextlib.nullcontext)
+    # Some 4 requests a phase: InsufficientData, a HypothesisFailed as the control's raises.
+    assert_contained(run.phase("svc", "baseline"), run.phase("svc", "fault"),
+                     Tolerance(min_samples=1000))
 """
 
 
 @pytest.mark.timeout(60)
-def test_no_experiment_or_a_bare_xfail_is_inconclusive_not_holds(pytester: pytest.Pytester) -> None:
+def test_no_experiment_a_bare_xfail_or_a_starved_control_is_inconclusive_not_holds(
+    pytester: pytest.Pytester,
+) -> None:
     pytester.makepyfile(test_none=NO_EVIDENCE)
     journal = pytester.path / "journal.json"
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--chaos-journal={journal}")
-    result.assert_outcomes(passed=1, xfailed=1)
+    # The starved control is a failure: no data proves no protection, and the gate goes red.
+    result.assert_outcomes(passed=1, xfailed=1, failed=1)
     result.stdout.fnmatch_lines(
-        ["INCONC *test_never_runs_it*no experiment was run*", "INCONC *test_bare_xfail*"]
+        [
+            "*negative control inconclusive: it failed for want of data*",
+            "INCONC *test_never_runs_it*no experiment was run*",
+            "INCONC *test_bare_xfail*",
+            "INCONC *test_starved_control*too little data*",
+            "protections proven necessary: 0 of 1",
+        ]
     )
     assert "HOLDS" not in result.stdout.str()
     verdicts = {e["name"]: e["verdict"] for e in json.loads(journal.read_text())["experiments"]}
@@ -182,3 +202,5 @@ def test_no_experiment_or_a_bare_xfail_is_inconclusive_not_holds(pytester: pytes
     }
     assert verdicts["test_bare_xfail"]["inconclusive"] is True
     assert "not a chaos.negative_control" in verdicts["test_bare_xfail"]["reason"]
+    starved = verdicts["test_starved_control[control-False]"]
+    assert starved["inconclusive"] is True and "too little data" in starved["reason"]
