@@ -24,7 +24,8 @@ from fixtures.backlog import BacklogCrash
 from fixtures.plans import REACTION_RATE
 from fixtures.system import System
 
-pytestmark = pytest.mark.experiment()
+# Alone (fixtures/turns.py): a broker restart takes seconds of both cores.
+pytestmark = [pytest.mark.experiment(), pytest.mark.alone]
 
 # No latency verdict here (test_broker_crash has it): the load only feeds the ledger, and the
 # broker's restart (6-10 s here) dominates the run.

@@ -27,7 +27,8 @@ from fixtures.plans import LAG_UNDER_S, PLAN, REACTION_RATE, tolerance
 from fixtures.plant import PlantFault
 from fixtures.system import System
 
-pytestmark = pytest.mark.experiment()
+# Alone (fixtures/turns.py): a broker restart takes seconds of both cores.
+pytestmark = [pytest.mark.experiment(), pytest.mark.alone]
 
 # The backlog is the whole crash (planned 4 s plus a 6-23 s restart) at 15/s, drained behind
 # new reactions: lag was back under 1 s 4.5 s and about 10.5 s (extrapolated) after recovery

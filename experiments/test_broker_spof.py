@@ -20,7 +20,8 @@ from chaos import Experiment, RecordingTarget, delivery_lag, judge
 from fixtures.plans import PLAN, REACTION_RATE, assert_accepted
 from fixtures.system import System
 
-pytestmark = pytest.mark.experiment(pair="broker-kill", path="single-node")
+# Alone (fixtures/turns.py): it restarts the broker, seconds of both cores.
+pytestmark = [pytest.mark.experiment(pair="broker-kill", path="single-node"), pytest.mark.alone]
 
 # The kill is held 2 s; the restart that follows is part of the outage (6-23 s measured under
 # load). The recovery only needs to show acceptance back to normal: the lag of the outage's

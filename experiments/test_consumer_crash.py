@@ -24,7 +24,8 @@ from fixtures.backlog import BacklogCrash
 from fixtures.plans import REACTION_RATE
 from fixtures.system import System
 
-pytestmark = pytest.mark.experiment()
+# Alone (fixtures/turns.py): the worker's restart and its backlog take both cores.
+pytestmark = [pytest.mark.experiment(), pytest.mark.alone]
 
 PLAN = Plan(baseline=3.0, fault=2.0, recovery=2.0)
 # Accepted and not yet delivered at the kill: more than the worker's prefetch (10), so its

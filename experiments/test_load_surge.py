@@ -71,6 +71,7 @@ def _surge(
 
 
 @pytest.mark.experiment(pair="surge", path="sync")
+@pytest.mark.alone  # fixtures/turns.py: 5x the load takes both cores
 def test_surge_on_sync_chain_is_dropped(
     experiment: Experiment, system: System, reactions: RecordingTarget, plant: PlantFault
 ) -> None:
@@ -93,6 +94,7 @@ def test_surge_on_sync_chain_is_dropped(
 
 
 @pytest.mark.experiment(pair="surge", path="async")
+@pytest.mark.alone
 def test_surge_on_async_path_is_absorbed(
     experiment: Experiment, system: System, reactions: RecordingTarget, plant: PlantFault
 ) -> None:
