@@ -8,8 +8,9 @@ worker retries with exponential backoff and jitter (WORKER_RETRY_BACKOFF_S 0.1: 
 after the blip. Two failures do not open the breaker (3 in a row do), so nothing is requeued
 and nothing waits for the breaker's reset. Every reaction is delivered, once but for at most
 the one push in flight when the blip closed its connection: the provider may have recorded it
-before its answer was lost, and the worker, which dedupes only what it saw pushed, pushes it
-again (seen once in 4 runs).
+before its answer was lost, and the worker, which asks the provider only about a redelivered
+message (test_consumer_crash), not between its own retries, pushes it again (seen once in 4
+runs).
 
 Negative control (expected to fail): retries at once, without backoff, spend all three
 attempts inside the blip; the third failure opens the breaker and the message is requeued.

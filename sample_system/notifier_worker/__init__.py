@@ -18,7 +18,7 @@ Run: ``python -m sample_system.notifier_worker`` (SIGTERM/SIGINT stop it cleanly
 - ``PUSH_URL`` (default ``http://127.0.0.1:8003``): base URL of the push provider
 - ``WORKER_PUSH_TIMEOUT_S`` (default ``2.0``): timeout of one push call
 - ``WORKER_POOL_SIZE`` (default ``2``): max connections to the provider (pushes are sequential)
-- ``WORKER_DB_PATH`` (default ``worker.sqlite3``): SQLite file of processed ids
+- ``WORKER_DB_PATH`` (default ``worker.sqlite3``): SQLite file of message ids, pending or done
 - ``WORKER_BREAKER_FAIL_MAX`` (default ``5``): failures that open the breaker
 - ``WORKER_BREAKER_RESET_S`` (default ``5.0``): open time before a trial call
 - ``WORKER_RETRY_ATTEMPTS`` (default ``3``): push attempts per delivery
@@ -36,8 +36,10 @@ that removed the protection by mistake would ship):
 - ``WORKER_ACK_AFTER_PUSH`` (``ack_after_push``): manual acks, sent once the push succeeded. Off:
   auto_ack, so the broker forgets a message as it sends it, prefetch no longer bounds what is in
   flight, and a message not pushed (failure, open breaker, crash) is lost (``worker_lost``).
-- ``WORKER_DEDUPE`` (``dedupe``): skip message ids already pushed. Off: ids are neither checked
-  nor recorded; a redelivered message is pushed again.
+- ``WORKER_DEDUPE`` (``dedupe``): skip message ids already pushed. An id is recorded pending
+  before its push and done after; a redelivered pending one (the worker died mid-push) is looked
+  up at the provider (``GET /deliveries/{id}``) and pushed only if it is not there. Off: ids are
+  neither checked nor recorded, nothing is looked up; a redelivered message is pushed again.
 - ``WORKER_BREAKER`` (``breaker``): the circuit breaker around the push. Off: every push is tried.
   Switching it back on closes it.
 - ``WORKER_RETRY_BACKOFF`` (``retry_backoff``): retries wait an exponential backoff plus jitter

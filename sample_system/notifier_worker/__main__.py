@@ -71,9 +71,11 @@ def main() -> None:
         time.sleep,
         protections=protections,
     )
+    pusher = Pusher(client, protections, metrics.push_calls.inc)
     handler = Handler(
         processed,
-        Pusher(client, protections, metrics.push_calls.inc),
+        pusher,
+        pusher.delivered,
         breaker,
         retrying,
         metrics,

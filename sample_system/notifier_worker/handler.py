@@ -101,15 +101,23 @@ class Handler:
     The breaker is inside the retry loop, so every attempt counts towards opening it and an open
     breaker (CircuitBreakerError, not retried) ends the loop at once.
 
-    Protections read: ``dedupe`` (off: ids are neither checked nor recorded, so a redelivery is
-    pushed again), ``breaker`` (off: the push is called directly) and ``requeue_transient`` (off:
-    a transient failure, retries exhausted or breaker open, is dead-lettered like poison).
+    Protections read: ``dedupe`` (an id is recorded pending before its push and done after; a
+    done id is acked as a duplicate, and a pending one, whose push was in doubt when the worker
+    died, is pushed only if ``delivered`` says the provider does not hold it. Off: ids are
+    neither checked nor recorded nor looked up, so a redelivery is pushed again), ``breaker``
+    (off: the push is called directly) and ``requeue_transient`` (off: a transient failure,
+    retries exhausted or breaker open, is dead-lettered like poison).
+
+    The lookup is part of the attempt the breaker and the retries guard: a provider that cannot
+    answer it fails the attempt like a push would, so an outage still opens the breaker and
+    pauses consumption instead of spinning through requeued pending messages.
     """
 
     def __init__(
         self,
         processed: ProcessedIds,
         push: Callable[[dict[str, Any]], None],
+        delivered: Callable[[dict[str, Any]], bool],
         breaker: pybreaker.CircuitBreaker,
         retrying: Callable[[], tenacity.Retrying],
         metrics: WorkerMetrics,
@@ -118,25 +126,33 @@ class Handler:
         self._protections = protections or Protections(PROTECTIONS)
         self._processed = processed
         self._push = push
+        self._delivered = delivered
         self._breaker = breaker
         self._retrying = retrying
         self._metrics = metrics
 
     def handle(self, body: bytes, message_id: str | None) -> Outcome:
-        """Push the event if new; return how to settle the message."""
+        """Push the event unless it was delivered; return how to settle the message."""
         event = parse_event(body)
         if event is None:
             log.warning("poison message %r: %r", message_id, body[:200])
             return Outcome(Decision.DEAD_LETTER, "poison")
         key = message_id or event["reaction_id"]
         dedupe = self._protections["dedupe"]
-        if dedupe and self._processed.seen(key):
-            return Outcome(Decision.ACK, "duplicate")
+        in_doubt = False
+        if dedupe:
+            state = self._processed.state(key)
+            if state == "done":
+                return Outcome(Decision.ACK, "duplicate")
+            in_doubt = state == "pending"
+            if not in_doubt:
+                # Durable before the push: a worker killed mid-push leaves it in doubt.
+                self._processed.begin(key)
         try:
             if self._protections["breaker"]:
-                self._retrying()(self._breaker.call, self._push, event)
+                found = self._retrying()(self._breaker.call, self._deliver, event, in_doubt)
             else:
-                self._retrying()(self._push, event)
+                found = self._retrying()(self._deliver, event, in_doubt)
         except pybreaker.CircuitBreakerError:
             self._metrics.breaker.rejected.inc()
             return self._transient(key, "breaker_open", pause=True)
@@ -148,7 +164,14 @@ class Handler:
             return self._transient(key, "retries_exhausted")
         if dedupe:
             self._processed.mark(key)
-        return Outcome(Decision.ACK, "pushed")
+        return Outcome(Decision.ACK, "duplicate_in_doubt" if found else "pushed")
+
+    def _deliver(self, event: dict[str, Any], in_doubt: bool) -> bool:
+        """One attempt: push, unless in doubt and the provider has it; True if it had."""
+        if in_doubt and self._delivered(event):
+            return True
+        self._push(event)
+        return False
 
     def _transient(self, key: str, reason: str, pause: bool = False) -> Outcome:
         if self._protections["requeue_transient"]:

@@ -28,7 +28,7 @@ class WorkerMetrics:
         )
         self.retries = Counter("worker_push_retries", "Push attempts retried", registry=r)
         self.push_calls = Counter(
-            "worker_push_calls", "HTTP calls sent to the push provider", registry=r
+            "worker_push_calls", "Pushes (POST /push) sent to the push provider", registry=r
         )
         self.connected = Gauge(
             "consumer_connected", "1 while consuming from the broker", registry=r

@@ -12,8 +12,10 @@ Run: ``python -m sample_system.push_provider``. Environment:
 
 Endpoints: ``POST /push``, ``GET /ledger`` (``deliveries``: one record per delivery; ``counts``:
 deliveries per reaction id; ``delivered_at``: per reaction id, the wall-clock times (time.time(),
-seconds) of its deliveries), ``DELETE /ledger``, ``GET|PUT /admin/faults``, ``GET /health``,
-``GET /metrics``. The provider has no protection of its own to switch off.
+seconds) of its deliveries), ``DELETE /ledger``, ``GET /deliveries/{notification_id}`` (a
+delivery-status read: 200 ``{"notification_id", "delivered": true, "count"}`` or 404 with
+``"delivered": false``; no injected fault applies to it), ``GET|PUT /admin/faults``,
+``GET /health``, ``GET /metrics``. The provider has no protection of its own to switch off.
 
 ``PUT /admin/faults`` takes ``error_rate``, ``delay_ms``, ``status`` and ``concurrency`` (pushes
 served at once, 0 = no limit: the others wait their turn, the delay counted once served; a

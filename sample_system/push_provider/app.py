@@ -74,6 +74,19 @@ def create_app(
         deliveries.inc()
         return JSONResponse({"delivered": True})
 
+    async def get_delivery(request: Request) -> Response:
+        # A status read, as real providers offer: no injected delay, error or slot applies.
+        notification_id = request.path_params["notification_id"]
+        count = ledger.count(notification_id)
+        if not count:
+            return error(
+                404,
+                f"no delivery of {notification_id!r}",
+                notification_id=notification_id,
+                delivered=False,
+            )
+        return JSONResponse({"notification_id": notification_id, "delivered": True, "count": count})
+
     async def get_ledger(request: Request) -> Response:
         return JSONResponse(ledger.as_dict())
 
@@ -104,6 +117,7 @@ def create_app(
     return Starlette(
         routes=[
             Route("/push", push, methods=["POST"]),
+            Route("/deliveries/{notification_id}", get_delivery, methods=["GET"]),
             Route("/ledger", get_ledger, methods=["GET"]),
             Route("/ledger", clear_ledger, methods=["DELETE"]),
             Route("/admin/faults", get_faults, methods=["GET"]),

@@ -40,6 +40,10 @@ class Ledger:
         self._deliveries.append(delivery)
         return delivery
 
+    def count(self, notification_id: str) -> int:
+        """Return how many deliveries of this notification were recorded (0: none)."""
+        return self._per_notification[notification_id]
+
     def clear(self) -> None:
         """Forget every delivery."""
         self._deliveries.clear()

@@ -1,7 +1,9 @@
 """Tests of the notifier-worker's message handling: poison, dedupe, breaker, retries, metrics."""
 
 import json
+import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,21 +26,48 @@ from tests.sample_system._fakes import FakeClock, httpx_timeouts
 
 EVENT = {"reaction_id": "r1", "post_id": "p1", "user_id": "u1", "kind": "like"}
 BODY = json.dumps(EVENT).encode()
+BODY2 = json.dumps({**EVENT, "reaction_id": "r2"}).encode()
 
 
 class Provider:
-    """A mocked push provider answering with a queue of statuses (then 200)."""
+    """A mocked push provider: pushes answer a queue of statuses (then 200), and each 200 is
+    recorded (then ``after_push`` runs); a delivery lookup answers from those records, unless
+    ``lookup_statuses`` (a queue too) says otherwise."""
 
     def __init__(self) -> None:
         self.statuses: list[int] = []
         self.calls: list[dict[str, str]] = []
         self.timeouts: list[object] = []
+        self.delivered: Counter[str] = Counter()
+        self.lookup_statuses: list[int] = []
+        self.lookups: list[str] = []
+        self.lookup_timeouts: list[object] = []
+        self.after_push: Callable[[], None] = lambda: None
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path.startswith("/deliveries/"):
+            return self.lookup(request)
         self.calls.append(json.loads(request.content))
         self.timeouts.append(request.extensions["timeout"])
         status = self.statuses.pop(0) if self.statuses else 200
+        if status == 200:
+            self.delivered[self.calls[-1]["notification_id"]] += 1
+            self.after_push()
         return httpx.Response(status, json={"delivered": status == 200})
+
+    def lookup(self, request: httpx.Request) -> httpx.Response:
+        notification_id = request.url.path.removeprefix("/deliveries/")
+        self.lookups.append(notification_id)
+        self.lookup_timeouts.append(request.extensions["timeout"])
+        if self.lookup_statuses:
+            return httpx.Response(self.lookup_statuses.pop(0), json={"error": "injected"})
+        count = self.delivered[notification_id]
+        if not count:
+            return httpx.Response(
+                404, json={"notification_id": notification_id, "delivered": False}
+            )
+        body = {"notification_id": notification_id, "delivered": True, "count": count}
+        return httpx.Response(200, json=body)
 
 
 class World:
@@ -79,9 +108,11 @@ class World:
             clock=self.clock,
             protections=self.protections,
         )
+        self.pusher = Pusher(client, self.protections, self.metrics.push_calls.inc)
         self.handler = Handler(
             self.processed,
-            Pusher(client, self.protections, self.metrics.push_calls.inc),
+            self.pusher,
+            self.pusher.delivered,
             self.breaker,
             retrying,
             self.metrics,
@@ -125,6 +156,134 @@ def test_dedupe_survives_a_restart(tmp_path: Path) -> None:
     assert restarted.provider.calls == []
 
 
+class Killed(BaseException):
+    """The worker dying by SIGKILL: nothing after it runs, not even an except clause."""
+
+
+def kill() -> None:
+    raise Killed
+
+
+def test_a_worker_killed_after_the_provider_recorded_its_push_does_not_push_it_again(
+    tmp_path: Path,
+) -> None:
+    first = World(tmp_path)
+    first.provider.after_push = kill  # delivered, but the worker dies before it records so
+    with pytest.raises(Killed):
+        first.handler.handle(BODY, "r1")
+    assert first.processed.state("r1") == "pending"
+    restarted = World(tmp_path)  # same database, same provider
+    restarted.provider.delivered = first.provider.delivered
+    outcome = restarted.handler.handle(BODY, "r1")  # the broker's redelivery
+    assert (outcome.decision, outcome.reason) == (Decision.ACK, "duplicate_in_doubt")
+    assert restarted.provider.calls == []
+    assert restarted.provider.lookups == [notification_id_for("r1")]
+    assert restarted.processed.state("r1") == "done"
+    assert restarted.handler.handle(BODY, "r1").reason == "duplicate"
+    assert len(restarted.provider.lookups) == 1  # done: no lookup any more
+
+
+def test_a_pending_message_the_provider_does_not_hold_is_pushed_once(world: World) -> None:
+    world.processed.begin("r1")  # the worker died before its push reached the provider
+    outcome = world.handler.handle(BODY, "r1")
+    assert (outcome.decision, outcome.reason) == (Decision.ACK, "pushed")
+    assert world.provider.lookups == [notification_id_for("r1")]
+    assert [call["reaction_id"] for call in world.provider.calls] == ["r1"]
+    assert world.processed.state("r1") == "done"
+    assert world.handler.handle(BODY, "r1").reason == "duplicate"
+    assert len(world.provider.calls) == 1
+
+
+def test_a_new_message_is_pushed_without_a_lookup(world: World) -> None:
+    seen_state: list[object] = []
+    world.provider.after_push = lambda: seen_state.append(world.processed.state("r1"))
+    assert world.handler.handle(BODY, "r1").reason == "pushed"
+    assert seen_state == ["pending"]  # recorded before the push went out
+    assert world.provider.lookups == []
+
+
+def test_a_pending_message_whose_lookup_fails_is_requeued_without_a_push(
+    tmp_path: Path,
+) -> None:
+    world = World(tmp_path, fail_max=10)
+    world.processed.begin("r1")
+    world.provider.lookup_statuses = [503] * 3
+    outcome = world.handler.handle(BODY, "r1")
+    assert (outcome.decision, outcome.reason) == (Decision.REQUEUE, "retries_exhausted")
+    assert world.provider.calls == []
+    assert len(world.provider.lookups) == 3  # retried like a push, with its backoff
+    assert world.clock.sleeps == [0.1, 0.2]
+    assert world.processed.state("r1") == "pending"
+
+
+def test_failed_lookups_open_the_breaker_so_an_outage_pauses_consumption(tmp_path: Path) -> None:
+    world = World(tmp_path, fail_max=3)
+    world.processed.begin("r1")
+    world.provider.lookup_statuses = [503] * 3
+    outcome = world.handler.handle(BODY, "r1")
+    assert (outcome.decision, outcome.reason, outcome.pause) == (
+        Decision.REQUEUE,
+        "breaker_open",
+        True,
+    )
+    assert world.breaker.current_state == "open"
+    assert world.handler.handle(BODY, "r1").reason == "breaker_open"  # no lookup sent
+    assert len(world.provider.lookups) == 3
+
+
+def test_dedupe_off_neither_looks_up_nor_records(tmp_path: Path) -> None:
+    world = World(tmp_path, dedupe=False)
+    world.processed.begin("r1")  # left by a run with dedupe on
+    world.provider.delivered[notification_id_for("r1")] = 1
+    assert world.handler.handle(BODY, "r1").reason == "pushed"
+    assert world.handler.handle(BODY2, "r2").reason == "pushed"
+    assert world.provider.lookups == []
+    assert world.provider.delivered[notification_id_for("r1")] == 2  # delivered twice
+    assert world.processed.state("r1") == "pending"
+    assert world.processed.state("r2") is None
+
+
+def test_processed_id_states_survive_reopening_the_database(tmp_path: Path) -> None:
+    path = str(tmp_path / "worker.db")
+    killed = ProcessedIds(path)  # never closed, as after a SIGKILL
+    killed.begin("m1")
+    killed.begin("m2")
+    killed.mark("m2")
+    killed.mark("m3")  # done without a begin first
+    reopened = ProcessedIds(path)
+    assert [reopened.state(m) for m in ("m1", "m2", "m3", "m4")] == [
+        "pending",
+        "done",
+        "done",
+        None,
+    ]
+    reopened.begin("m2")  # a begin never takes a done id back to pending
+    reopened.mark("m1")
+    assert (reopened.state("m1"), reopened.state("m2")) == ("done", "done")
+    assert reopened._db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert reopened._db.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+    reopened.close()
+    killed.close()
+
+
+def test_a_database_of_the_old_schema_opens_and_its_ids_are_done(tmp_path: Path) -> None:
+    path = tmp_path / "worker.db"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE processed (message_id TEXT PRIMARY KEY, at REAL)")
+    old.execute("INSERT INTO processed VALUES ('r1', 1.0)")
+    old.commit()
+    old.close()
+    world = World(tmp_path)
+    assert world.processed.state("r1") == "done"
+    assert world.handler.handle(BODY, "r1").reason == "duplicate"
+    assert world.handler.handle(BODY2, "r2").reason == "pushed"
+    assert world.provider.calls == [world.provider.calls[0]]
+    assert world.provider.calls[0]["reaction_id"] == "r2"
+    world.processed.close()
+    again = ProcessedIds(str(path))  # migrated already: opens as it is
+    assert (again.state("r1"), again.state("r2")) == ("done", "done")
+
+
 @pytest.mark.parametrize(
     "body",
     [b"not json", b"[1, 2]", json.dumps({**EVENT, "post_id": None}).encode(), b"\xff\xfe"],
@@ -163,8 +322,10 @@ def test_exhausted_retries_requeue_without_marking_processed(tmp_path: Path) -> 
         "retries_exhausted",
         False,
     )
-    assert not world.processed.seen("r1")
+    assert world.processed.state("r1") == "pending"  # not done: its redelivery is looked up
     assert world.handler.handle(BODY, "r1").reason == "pushed"  # redelivery succeeds
+    assert world.provider.lookups == [notification_id_for("r1")]
+    assert world.processed.state("r1") == "done"
 
 
 def test_provider_refusal_is_dead_lettered_and_not_counted_by_the_breaker(world: World) -> None:
@@ -190,7 +351,7 @@ def test_breaker_opens_fails_fast_and_recovers(world: World) -> None:
     assert world.handler.handle(BODY, "r1").reason == "breaker_open"
     assert len(world.provider.calls) == calls
     assert world.clock.sleeps == sleeps
-    assert not world.processed.seen("r1")
+    assert world.processed.state("r1") == "pending"
     # pybreaker times its open state on the wall clock; skip the wait through its public API.
     world.breaker.half_open()
     assert world.handler.handle(BODY, "r1").reason == "pushed"
@@ -214,6 +375,30 @@ def test_pusher_maps_transport_errors_to_push_failed() -> None:
     pusher = Pusher(httpx.Client(base_url="http://p", transport=httpx.MockTransport(refuse)))
     with pytest.raises(PushFailed, match="ConnectError"):
         pusher(EVENT)
+    with pytest.raises(PushFailed, match="ConnectError"):
+        pusher.delivered(EVENT)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [(200, True), (404, False), (400, PushFailed), (500, PushFailed), (503, PushFailed)],
+)
+def test_pusher_delivered_reads_the_delivery_status(
+    status: int, expected: bool | type[Exception]
+) -> None:
+    paths: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        paths.append(f"{request.method} {request.url.path}")
+        return httpx.Response(status, json={})
+
+    pusher = Pusher(httpx.Client(base_url="http://p", transport=httpx.MockTransport(answer)))
+    if isinstance(expected, bool):
+        assert pusher.delivered(EVENT) is expected
+    else:
+        with pytest.raises(expected, match=str(status)):
+            pusher.delivered(EVENT)
+    assert paths == [f"GET /deliveries/{notification_id_for('r1')}"]
 
 
 def test_settings_from_env() -> None:
@@ -347,16 +532,11 @@ def test_consumer_settles_messages_and_pauses_while_the_breaker_is_open(tmp_path
     assert conn.chan.cancels >= 1 and conn.chan.consumes >= 2  # paused, then resumed
     assert ("dead_letter", "bad") in conn.chan.settled
     assert ("ack", "r1") in conn.chan.settled and ("ack", "r2") in conn.chan.settled
-    assert world.processed.seen("r1") and world.processed.seen("r2")
+    assert world.processed.state("r1") == world.processed.state("r2") == "done"
     assert world.metric("worker_requeued_total", {"reason": "breaker_open"}) == 1
     assert world.metric("worker_dead_lettered_total") == 1
     assert world.metric("consumer_connected") == 0  # the loop ended and closed the connection
     assert not conn.is_open
-
-
-# --- protections: each switch off ships the regression ---
-
-BODY2 = json.dumps({**EVENT, "reaction_id": "r2"}).encode()
 
 
 def consumer_for(world: World, conn: FakeConnection, stop: threading.Event) -> Consumer:
@@ -369,6 +549,23 @@ def consumer_for(world: World, conn: FakeConnection, stop: threading.Event) -> C
         connect=lambda: conn,
         protections=world.protections,
     )
+
+
+def test_the_consumer_acks_and_counts_a_message_found_delivered(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.processed.begin("r1")
+    world.provider.delivered[notification_id_for("r1")] = 1
+    stop = threading.Event()
+    conn = FakeConnection(world.clock, stop, max_polls=20)
+    conn.queue = [("r1", BODY), ("r2", BODY2)]
+    consumer_for(world, conn, stop).run()
+    assert conn.chan.settled == [("ack", "r1"), ("ack", "r2")]
+    assert world.metric("worker_acked_total", {"reason": "duplicate_in_doubt"}) == 1
+    assert world.metric("worker_acked_total", {"reason": "pushed"}) == 1
+    assert [call["reaction_id"] for call in world.provider.calls] == ["r2"]
+
+
+# --- protections: each switch off ships the regression ---
 
 
 @pytest.mark.parametrize("ack_after_push", [True, False])
@@ -437,7 +634,8 @@ def test_dedupe_off_pushes_a_redelivered_message_again(
     assert redelivered.decision is Decision.ACK
     assert redelivered.reason == ("duplicate" if dedupe else "pushed")
     assert len(world.provider.calls) == pushes
-    assert world.processed.seen("r1") is dedupe
+    assert world.processed.state("r1") == ("done" if dedupe else None)
+    assert world.provider.lookups == []  # a done id needs none; dedupe off never looks
 
 
 @pytest.mark.parametrize("breaker", [True, False])
@@ -550,6 +748,9 @@ def test_push_timeout_is_removed_with_the_switch(
     world = World(tmp_path, timeouts=timeouts)
     world.handler.handle(BODY, "r1")
     assert world.provider.timeouts == [expected]
+    world.processed.begin("r2")
+    world.handler.handle(BODY2, "r2")
+    assert world.provider.lookup_timeouts == [expected]  # the lookup follows the same rule
 
 
 @pytest.mark.parametrize(

@@ -62,6 +62,65 @@ async def test_duplicates_are_recorded_with_attempt_numbers(client: httpx.AsyncC
     assert [(d["via"], d["attempt"]) for d in ledger["deliveries"]] == [("sync", 1), ("async", 2)]
 
 
+async def test_delivery_status_is_404_until_a_push_is_recorded(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/deliveries/n1")
+    assert missing.status_code == 404
+    assert missing.json() == {
+        "error": "no delivery of 'n1'",
+        "notification_id": "n1",
+        "delivered": False,
+    }
+    await client.post("/push", json=PUSH)
+    found = await client.get("/deliveries/n1")
+    assert found.status_code == 200
+    assert found.json() == {"notification_id": "n1", "delivered": True, "count": 1}
+    assert (await client.get("/deliveries/n2")).status_code == 404  # only the id pushed
+
+
+async def test_delivery_status_counts_every_delivery_of_the_notification(
+    client: httpx.AsyncClient,
+) -> None:
+    await client.post("/push", json=PUSH)
+    await client.post("/push", json={**PUSH, "via": "async"})
+    assert (await client.get("/deliveries/n1")).json()["count"] == 2
+    await client.delete("/ledger")
+    assert (await client.get("/deliveries/n1")).status_code == 404
+
+
+async def test_delivery_status_is_not_subject_to_injected_faults(
+    client: httpx.AsyncClient, sleeps: FakeSleep
+) -> None:
+    await client.post("/push", json=PUSH)
+    await client.put("/admin/faults", json={"error_rate": 1.0, "delay_ms": 250})
+    assert (await client.post("/push", json=PUSH)).status_code == 503  # pushes do fail
+    assert sleeps.calls == [0.25]
+    for _ in range(3):
+        response = await client.get("/deliveries/n1")
+        assert (response.status_code, response.json()["count"]) == (200, 1)
+    assert (await client.get("/deliveries/n2")).status_code == 404
+    assert sleeps.calls == [0.25]  # the reads waited for nothing
+
+
+async def test_delivery_status_does_not_wait_for_a_push_slot() -> None:
+    release = asyncio.Event()
+
+    async def held(seconds: float) -> None:
+        await release.wait()
+
+    app = create_app(Settings(), sleep=held)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://push") as c:
+        await c.put("/admin/faults", json={"delay_ms": 100, "concurrency": 1})
+        push = asyncio.create_task(c.post("/push", json=PUSH))
+        for _ in range(50):  # let the push take the only slot
+            await asyncio.sleep(0)
+        read = await asyncio.wait_for(c.get("/deliveries/n1"), timeout=5)
+        assert read.status_code == 404  # answered while the push holds the slot
+        release.set()
+        assert (await push).status_code == 200
+        assert (await c.get("/deliveries/n1")).json()["count"] == 1
+
+
 async def test_delete_clears_the_ledger(client: httpx.AsyncClient) -> None:
     await client.post("/push", json=PUSH)
     assert (await client.delete("/ledger")).status_code == 204
