@@ -49,6 +49,7 @@ from chaos import (
     settle_ledger,
 )
 from fixtures.plans import LAG_UNDER_S, REACTION_RATE
+from fixtures.plant import PlantFault
 from fixtures.system import System
 
 pytestmark = pytest.mark.experiment()
@@ -185,7 +186,11 @@ def succeeded_from(run: Run, phase: str, seconds: float, until: str | None) -> N
     ],
 )
 def test_hung_provider_costs_the_worker_its_timeout(
-    experiment: Experiment, system: System, reactions: RecordingTarget, caller: str
+    experiment: Experiment,
+    system: System,
+    reactions: RecordingTarget,
+    caller: str,
+    plant: PlantFault,
 ) -> None:
     system.set_mode("async")
     _remove(system, caller)
@@ -193,7 +198,8 @@ def test_hung_provider_costs_the_worker_its_timeout(
         run = experiment(
             ASYNC_PLAN,
             {"reactions": (reactions, REACTION_RATE)},
-            fault=lambda: provider_hang(system),
+            # Planted (tests/experiments), pushes slowed from the rollback on: lag not back.
+            fault=plant(lambda: provider_hang(system), at="pushes", after=True),
             probes={"queue_depth": system.queue_depth},
         )
         # Bounded: what is still missing then is the lag verdict's "never delivered".

@@ -64,7 +64,7 @@ def test_gateway_breaker_contains_sync_cascade(
     run = experiment(
         BREAKER_PLAN,
         {"reactions": (reactions, REACTION_RATE), "feed": (feed, FEED_RATE)},
-        fault=plant(lambda: edge.timeout(0), feed=True),
+        fault=plant(lambda: edge.timeout(0), at="feed"),
         probes={"breaker": system.breaker_probe("gateway")},
     )
     assert_contained(run.phase("feed", "baseline"), run.phase("feed", "fault"), FEED_CONTAINED)

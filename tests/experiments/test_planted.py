@@ -6,7 +6,8 @@ with `--plant-latency MS:PERCENT` (fixtures/plant.py): during the phase its tole
 verdict must be BROKEN: that phase's percentile above the limit, the tolerance having claimed
 to catch less than MS on at most PERCENT % of the requests, the plant on the timeline. An
 inconclusive run (the machine too busy to measure) is a skip, with its reason: it neither caught
-nor missed the leak.
+nor missed the leak. A delivery-lag gate is planted likewise, its pushes slowed: the lag must
+not be back under its bound in time.
 
 The planted MS is above what the tolerance claims at the baselines usually measured, but not far
 above: the test shows that the tolerance is tight enough, not that a huge leak is noticed. A
@@ -47,6 +48,9 @@ class Plant:
     kind: str = "http_latency"
     target: str = "gateway-reactions"
     phase: str = "fault"
+    gate: str = "tolerance"
+    """What must catch it: a latency `tolerance` (its claim in its figures), or the delivery
+    `lag` recovery check (it claims any message later than its `under_s`)."""
 
 
 PLANTS = {
@@ -96,6 +100,20 @@ PLANTS = {
         500,
         20,
         phase="recovery",
+    ),
+    # Delivery lag back under 1 s within 3 s of recovery (LAG_WITHIN_S): it claims to catch
+    # any message accepted after that and delivered more than 1 s later, so a push slowed by
+    # 1200 ms is caught. 40% of the pushes, from the rollback on: the about 22 reactions
+    # accepted after the 3 s (the recovery's last 1.5 s at 15/s) are pushed one at a time, so
+    # none slowed has odds of 0.6**22, 1e-5 (and a slowed push delays those queued behind it).
+    "worker-hang-lag": Plant(
+        "experiments/test_hung_dependency.py::"
+        "test_hung_provider_costs_the_worker_its_timeout[notifier_worker]",
+        1200,
+        40,
+        target="worker-push",
+        phase="recovery",
+        gate="lag",
     ),
     # tolerance(600) at p99: about 650-700 ms at the usual baselines. 20%, as above.
     "broker-partition": Plant(
@@ -147,12 +165,18 @@ def test_a_planted_leak_makes_the_experiment_broken(plant: Plant, tmp_path: Path
     failed = [v for v in record["verdicts"] if not v["passed"]]
     assert failed, f"no failed verdict recorded:\n{output}"
     first = failed[0]
-    p = f"p{plant.percentile}"
-    assert f"{plant.phase} {p} " in first["reason"] and ">" in first["reason"], first
-    claimed = first["figures"][f"smallest_regression_{p}_ms"]
-    assert claimed < plant.ms, f"the tolerance claims only +{claimed} ms: {first}"
-    share = first["figures"]["smallest_regression_share"]
-    assert plant.percent / 100 >= share, f"the claim needs {share:.0%} slowed: {first}"
+    if plant.gate == "lag":
+        assert first["name"] == "lag_recovered", first
+        assert "back under" in first["reason"], first
+        claimed = first["figures"]["under_s"] * 1000
+        assert claimed < plant.ms, f"the lag gate claims only messages over {claimed} ms: {first}"
+    else:
+        p = f"p{plant.percentile}"
+        assert f"{plant.phase} {p} " in first["reason"] and ">" in first["reason"], first
+        claimed = first["figures"][f"smallest_regression_{p}_ms"]
+        assert claimed < plant.ms, f"the tolerance claims only +{claimed} ms: {first}"
+        share = first["figures"]["smallest_regression_share"]
+        assert plant.percent / 100 >= share, f"the claim needs {share:.0%} slowed: {first}"
     planted = [f for f in record["faults"] if f["kind"] == plant.kind]
     assert planted, record["faults"]
     assert planted[0]["target"] == plant.target, planted
