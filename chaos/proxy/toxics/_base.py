@@ -100,8 +100,12 @@ class Toxic:
         """
         return False
 
-    def new_state(self) -> Any:
-        """Per-connection state that survives interrupts (None if the toxic keeps none)."""
+    def new_state(self, *, midway: bool = False) -> Any:
+        """Per-connection state that survives interrupts (None if the toxic keeps none).
+
+        `midway`: the link has already carried bytes, so the toxic joins its stream midway
+        (maybe inside a message).
+        """
         return None
 
     def __post_init__(self) -> None:

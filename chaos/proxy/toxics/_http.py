@@ -19,9 +19,17 @@ Traps:
 - Bad HTTP on either side makes the toxic stand aside for that connection: bytes flow on
   untouched (answers already owed are sent at once). So does a switch of protocol (101, or 2xx
   to CONNECT): while such a request awaits its answer, the bytes after it are held, unparsed.
-- Added to a live connection, the toxic starts at the next request and assumes none is in
-  flight; requests pipelined across that moment may have their responses paired wrongly, and
-  if it lands inside a message it sees no HTTP and stands aside for that connection.
+- Added to a live connection (its link has carried bytes: `midway`), the toxic may land
+  inside a message, so each half waits for a boundary it can be sure of. The request half
+  passes bytes on untouched, never holding any, until a chunk holds a whole request head:
+  judging starts there. The response half passes bytes on unframed until a request has been
+  judged: a client that waits for each response (keep-alive without pipelining, as most do)
+  sends that request only once the response in progress is through, so the next byte from
+  upstream starts its answer. Requests pipelined across that moment may have their responses
+  paired wrongly. Without this, a toxic added while a response's body was still to come (a
+  server writes head and body apart) read the body as a bad status line and stood aside for
+  the connection for good: a pooled connection that then carried most of the traffic was
+  never slowed (a planted recovery leak came out HOLDS).
 - The request half never waits, and the response half waits only to delay: so each handles a
   chunk inline (`Toxic.inline`, no turn of the loop) whenever the link lets it, and the cost
   of an HTTP toxic is mostly its parsing. A chunk that is exactly one message (a request
@@ -50,7 +58,7 @@ from typing import Any, ClassVar
 from chaos.proxy.stream import Chunk
 from chaos.proxy.stub import Stub
 from chaos.proxy.toxics._base import InvalidAttribute, Toxic, attribute
-from chaos.proxy.toxics._http_wire import END, HEAD, START, Framer, Head
+from chaos.proxy.toxics._http_wire import END, HEAD, START, Framer, Head, starts_a_request
 
 __all__ = ["Entry", "Exchange", "HttpToxic"]
 
@@ -161,6 +169,8 @@ class _RequestState:
     current: Entry | None = None
     discard: bool = False
     """A local answer closes the connection: whatever the client sends after is dropped."""
+    midway: bool = False
+    """Added to a live connection, no request head judged yet (see module: bytes pass)."""
 
 
 @dataclasses.dataclass
@@ -173,6 +183,8 @@ class _ResponseState:
     """The response in progress is a 1xx: the final one follows for the same request."""
     sending: bool = False
     """Delayed bytes of a chunk are still being sent (the half's task is busy)."""
+    midway: bool = False
+    """Added to a live connection, no request judged since (see module: bytes pass)."""
 
 
 class _Budget:
@@ -279,8 +291,10 @@ class HttpToxic(Toxic):
         exchange = shared.pop((HttpToxic, key), None)
         return isinstance(exchange, Exchange) and exchange.owes()
 
-    def new_state(self) -> Any:
-        return _RequestState() if self._side == "upstream" else _ResponseState()
+    def new_state(self, *, midway: bool = False) -> Any:
+        if self._side == "upstream":
+            return _RequestState(midway=midway)
+        return _ResponseState(midway=midway)
 
     def _exchange(self, stub: Stub) -> Exchange:
         if self._side not in ("upstream", "downstream"):
@@ -396,6 +410,8 @@ class HttpToxic(Toxic):
             self._flush(stub, state, chunk.data, chunk.timestamp)
         elif state.discard or exchange.closed:
             pass  # the connection is closing after a local answer
+        elif state.midway and not starts_a_request(chunk.data):
+            stub.send(chunk)  # joined midway: maybe inside a message, no request starts here
         elif exchange.waiting:
             state.held += chunk.data  # behind an upgrade request still unanswered
         elif self._frame_requests(stub, exchange, state, chunk):
@@ -424,6 +440,7 @@ class HttpToxic(Toxic):
 
         What goes on leaves in one piece at the end; every request is in line before that.
         """
+        state.midway = False
         data = chunk.data
         if not state.held and not exchange.stand_aside:
             head = state.framer.whole_request(data)
@@ -529,6 +546,10 @@ class HttpToxic(Toxic):
         data, ts = chunk.data, chunk.timestamp
         if state.framer.raw:
             return [(data, ts, False, False)]
+        if state.midway:
+            if not exchange.pending:
+                return [(data, ts, False, False)]  # the rest of an answer from before it joined
+            state.midway = False  # a request judged since: its answer starts here
         if self._whole_answer(exchange, state, data):
             return [(data, ts, False, False)]
         pending = exchange.pending
@@ -615,6 +636,7 @@ class HttpToxic(Toxic):
         pending.popleft()
         entry.started = True
         exchange.busy = False
+        state.midway = False
         return True
 
     @staticmethod

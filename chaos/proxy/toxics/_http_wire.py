@@ -131,6 +131,11 @@ _CONTENT_LENGTH = re.compile(r"\ncontent-length:[ \t]*(.*?)[ \t]*\r?(?=\n|\Z)")
 _CONTENT_LENGTH_BYTES = re.compile(_CONTENT_LENGTH.pattern.encode())
 
 
+def starts_a_request(data: bytes) -> bool:
+    """`data` begins with a whole request head, written as most are (CRLFs, one chunk)."""
+    return _USUAL_REQUEST.match(data.lstrip(b"\r\n")) is not None
+
+
 def parse_head(data: bytes, request: bool) -> Head:
     """A head without its final blank line; raises BadHttp."""
     text = data.decode("latin-1")

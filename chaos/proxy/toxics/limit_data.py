@@ -28,7 +28,7 @@ class LimitDataToxic(Toxic):
 
     bytes: int = attribute(doc="bytes allowed through before closing; 0 closes on first data")
 
-    def new_state(self) -> LimitDataState:
+    def new_state(self, *, midway: bool = False) -> LimitDataState:
         return LimitDataState()
 
     async def pipe(self, stub: Stub) -> None:

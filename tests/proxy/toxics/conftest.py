@@ -119,6 +119,7 @@ class Harness:
         clock: FakeClock | None = None,
         rng: random.Random | None = None,
         shared: dict[Any, Any] | None = None,
+        midway: bool = False,
     ) -> None:
         self.toxic = toxic
         self.clock = clock or FakeClock()
@@ -126,7 +127,7 @@ class Harness:
         self.output = Recorder(self.clock)
         self.link = FakeLink()
         rng = rng or random.Random(seed)
-        state = toxic.new_state()
+        state = toxic.new_state(midway=midway)
         self.stub = Stub(self.input, self.output, self.link, rng, self.clock, state, shared)
         self.task: asyncio.Task[None] | None = None
 
@@ -214,14 +215,23 @@ class PairHarness:
     """Both halves of an HTTP toxic on one connection, on one virtual clock.
 
     `requests` is the upstream link's half (fed what the client sends, outputs what reaches
-    the server), `responses` the downstream one's (fed what the server sends).
+    the server), `responses` the downstream one's (fed what the server sends). `midway`: the
+    toxic joins a connection that has carried bytes already.
     """
 
-    def __init__(self, toxic: Toxic, seed: int = 7, toxicity: float = 1.0) -> None:
+    def __init__(
+        self, toxic: Toxic, seed: int = 7, toxicity: float = 1.0, midway: bool = False
+    ) -> None:
         clock, rng, self.shared = FakeClock(), random.Random(seed), {}
         self.toxic = toxic
         self.requests, self.responses = (
-            Harness(toxic.on_link(stream, toxicity, 1), clock=clock, rng=rng, shared=self.shared)
+            Harness(
+                toxic.on_link(stream, toxicity, 1),
+                clock=clock,
+                rng=rng,
+                shared=self.shared,
+                midway=midway,
+            )
             for stream in ("upstream", "downstream")
         )
         self.clock = clock
@@ -245,7 +255,8 @@ class PairHarness:
 
 
 MakePair = Callable[..., PairHarness]
-"""The `pair` fixture: `pair(toxic, seed=7, toxicity=1.0)` -> a started PairHarness."""
+"""The `pair` fixture: `pair(toxic, seed=7, toxicity=1.0, midway=False)` -> a started
+PairHarness."""
 
 
 @pytest.fixture
@@ -253,8 +264,10 @@ async def pair() -> AsyncIterator[MakePair]:
     """Factory of started pair harnesses; their tasks are cancelled afterwards."""
     made: list[PairHarness] = []
 
-    def make(toxic: Toxic, seed: int = 7, toxicity: float = 1.0) -> PairHarness:
-        p = PairHarness(toxic, seed, toxicity)
+    def make(
+        toxic: Toxic, seed: int = 7, toxicity: float = 1.0, midway: bool = False
+    ) -> PairHarness:
+        p = PairHarness(toxic, seed, toxicity, midway)
         p.start()
         made.append(p)
         return p

@@ -4,7 +4,8 @@ Both use h11 (a parser nobody here wrote), so the toxics are checked against an 
 reading of the protocol. The client writes raw bytes (pipelining, odd framing) and reads the
 responses back with h11, one per request, in order.
 
-Upstream routes: `/chunked?n=K` answers K chunks; `/close` answers with Connection: close;
+Upstream routes: `/chunked?n=K` answers K chunks; `/split?ms=N` writes its head, then its
+body N ms later (as servers that write them apart do); `/close` answers with Connection: close;
 `/upgrade` switches to an echo protocol (101); `/big?size=N` answers N bytes; anything else
 answers `METHOD TARGET #n body=LEN` (n counts requests on the connection). Every request it
 gets is recorded in `received` as (method, target, body).
@@ -135,6 +136,15 @@ class HttpUpstream:
                 writer.write(conn.send(h11.Data(data=f"part {i};".encode())))
                 await writer.drain()
             writer.write(conn.send(h11.EndOfMessage()))
+            return False
+        if url.path == "/split":
+            payload = b"the body, written apart"
+            fields = [("Content-Length", str(len(payload)))]
+            writer.write(conn.send(h11.Response(status_code=200, headers=fields)))
+            await writer.drain()
+            await asyncio.sleep(int(query.get("ms", "100")) / 1000)
+            writer.write(conn.send(h11.Data(data=payload)) + conn.send(h11.EndOfMessage()))
+            await writer.drain()
             return False
         if url.path == "/big":
             payload = b"x" * int(query.get("size", "1000000"))

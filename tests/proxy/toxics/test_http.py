@@ -106,13 +106,45 @@ async def test_an_unasked_response_passes_through(http_proxy: HttpProxy) -> None
     assert (await client.reply()).status == 503
 
 
-async def test_added_inside_a_message_it_stands_aside(pair: MakePair) -> None:
+async def test_bad_http_from_the_first_byte_makes_it_stand_aside(pair: MakePair) -> None:
     p = pair(HttpErrorToxic())  # would answer every request it could read
-    rest_of_a_body = b'rest of a JSON body"}'
-    p.requests.feed(rest_of_a_body + request("GET", "/"))
+    not_http = b'{"not": "a request line"}'
+    p.requests.feed(not_http + request("GET", "/"))
     await p.settle()
-    assert p.requests.output.data == rest_of_a_body + request("GET", "/")  # untouched
+    assert p.requests.output.data == not_http + request("GET", "/")  # untouched
     p.requests.feed(request("GET", "/later"))
     await p.settle()
     assert p.requests.output.data.endswith(request("GET", "/later"))
     assert p.responses.output.data == b""
+
+
+async def test_joined_inside_a_request_it_judges_from_the_next_head(pair: MakePair) -> None:
+    p = pair(HttpErrorToxic(), midway=True)
+    # Neither the rest of a body nor a head that has not come whole is judged, or held.
+    for piece in (b'rest of a JSON body"}', b"abc", b"GET /half-a-head HTTP/1.1\r\nHo"):
+        p.requests.feed(piece)
+        await p.settle()
+        assert p.requests.output.data.endswith(piece)
+    p.requests.feed(request("GET", "/later"))
+    await p.settle()
+    assert b"/later" not in p.requests.output.data  # judged: answered by the proxy
+    assert p.responses.output.data.startswith(b"HTTP/1.1 503 ")
+
+
+async def test_joined_inside_a_response_it_frames_from_the_next_answer(pair: MakePair) -> None:
+    # Servers write a head and its body apart (uvicorn does): joined between the two, the
+    # toxic must not read the body as a status line and stand aside for the connection.
+    p = pair(HttpErrorToxic(path="/fail"), midway=True)
+    rest = b'rest of a JSON body"}'
+    p.responses.feed(rest)
+    await p.settle()
+    assert p.responses.output.data == rest  # untouched
+    p.requests.feed(request("GET", "/ok"))
+    await p.settle()
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    p.responses.feed(ok[:20])
+    await p.settle()
+    p.responses.feed(ok[20:])
+    p.requests.feed(request("GET", "/fail"))
+    await p.settle()
+    assert p.responses.output.data.startswith(rest + ok + b"HTTP/1.1 503 ")

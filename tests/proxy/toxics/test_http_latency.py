@@ -142,6 +142,22 @@ async def test_matching_responses_are_late_on_a_keep_alive_connection(
     assert max(timings["/fast"]) < min(timings["/slow"])
 
 
+async def test_added_between_a_head_and_its_body_it_delays_the_next(
+    http_proxy: HttpProxy,
+) -> None:
+    # What the planted recovery leak met: added while pooled connections still had answers
+    # coming in two writes. It used to stand aside for the connection: nothing was late.
+    client = await http_proxy.client()
+    client.send(request("GET", "/split?ms=300"))
+    await http_proxy.until(lambda: http_proxy.sent("downstream") > 0)  # the head is through
+    await http_proxy.add("http_latency", latency=200)
+    assert (await client.reply()).body == b"the body, written apart"
+    start = time.perf_counter()
+    client.send(request("GET", "/next"))
+    assert (await client.reply()).body == b"GET /next #2 body=0"
+    assert time.perf_counter() - start >= 0.2
+
+
 async def test_pipelined_on_real_sockets_streams_and_keeps_order(http_proxy: HttpProxy) -> None:
     await http_proxy.add("http_latency", latency=100, path="/chunked")
     client = await http_proxy.client()
