@@ -3,7 +3,7 @@
 RabbitMQ is killed with SIGKILL while reactions arrive in async mode. Reactions keep being
 accepted (the publisher falls back to its local outbox), the broker restarts from its data
 directory, the outbox drains and the worker reconnects: every accepted reaction is delivered,
-its delivery lag back under a second within 15 s of recovery.
+its delivery lag back under a second within 8 s of recovery.
 
 Negative control: with the outbox off, the crash reaches clients (expected to fail).
 """
@@ -30,10 +30,12 @@ from fixtures.system import System
 # Alone (fixtures/turns.py): a broker restart takes seconds of both cores.
 pytestmark = [pytest.mark.experiment(), pytest.mark.alone]
 
-# The backlog is the whole crash (planned 4 s plus a 6-23 s restart) at 15/s, drained behind
-# new reactions: lag was back under 1 s 4.5 s and about 10.5 s (extrapolated) after recovery
-# began (2 runs, load average 9-13). 15 s is 1.4x the worst; the recovery runs 1 s longer.
-LAG_WITHIN_S = 15.0
+# The backlog is the whole crash (planned 4 s plus a 6-12 s restart) at 15/s, drained behind
+# new reactions: lag was back under 1 s 0.135 / 1.747 / 2.449 s (min / median / max) after
+# recovery began in a bench of 10 runs, and 4.4 s on Docker (a CI check). 8 s is 1.8x the
+# worst; the recovery runs 1 s longer. (Runs beside other heavy work, load average 9-13,
+# once took about 10.5 s: experiments that restart a broker now run alone.)
+LAG_WITHIN_S = 8.0
 DRAIN_PLAN = dataclasses.replace(PLAN, recovery=LAG_WITHIN_S + 1.0)
 
 

@@ -39,7 +39,8 @@ from fixtures.system import System
 # Alone (fixtures/turns.py): the worker's restart and its backlog take both cores.
 pytestmark = [pytest.mark.experiment(), pytest.mark.alone]
 
-PLAN = Plan(baseline=3.0, fault=2.0, recovery=2.0)
+# No latency verdict (the ledger is the claim): a baseline of 1 s, as nothing judges it.
+PLAN = Plan(baseline=1.0, fault=2.0, recovery=2.0)
 # Accepted and not yet delivered at the kill: more than the worker's prefetch (10), so its
 # window is full. Counted end to end, as an auto-acking worker empties the queue into itself.
 BACKLOG = 15
