@@ -24,8 +24,9 @@ from fixtures.backlog import BacklogCrash
 from fixtures.plans import REACTION_RATE
 from fixtures.system import System
 
-# Alone (fixtures/turns.py): a broker restart takes seconds of both cores.
-pytestmark = [pytest.mark.experiment(), pytest.mark.alone]
+# Alone (fixtures/turns.py): a broker restart takes seconds of both cores. Untimed: only the
+# ledger is judged, so an untimed experiment may run beside it.
+pytestmark = [pytest.mark.experiment(), pytest.mark.alone, pytest.mark.untimed]
 
 # No latency verdict here (test_broker_crash has it): the load only feeds the ledger, and the
 # broker's restart (6-10 s here) dominates the run. A baseline of 1 s: nothing judges it.

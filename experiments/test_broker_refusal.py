@@ -21,7 +21,8 @@ from chaos import Experiment, LedgerViolation, Plan, RecordingTarget, negative_c
 from fixtures.plans import REACTION_RATE
 from fixtures.system import System
 
-pytestmark = pytest.mark.experiment()
+# Untimed (fixtures/turns.py): no latency is judged, so it may run beside a broker restart.
+pytestmark = [pytest.mark.experiment(), pytest.mark.untimed]
 
 # Ledger only (no latency verdict, so no baseline to pollute): a short baseline; the fault long
 # enough for about 30 refused reactions at 15/s and several drain attempts.

@@ -36,8 +36,9 @@ from fixtures.backlog import BacklogCrash
 from fixtures.plans import REACTION_RATE
 from fixtures.system import System
 
-# Alone (fixtures/turns.py): the worker's restart and its backlog take both cores.
-pytestmark = [pytest.mark.experiment(), pytest.mark.alone]
+# Alone (fixtures/turns.py): the worker's restart and its backlog take both cores. Untimed:
+# only the ledger is judged, so an untimed experiment may run beside it.
+pytestmark = [pytest.mark.experiment(), pytest.mark.alone, pytest.mark.untimed]
 
 # No latency verdict (the ledger is the claim): a baseline of 1 s, as nothing judges it.
 PLAN = Plan(baseline=1.0, fault=2.0, recovery=2.0)

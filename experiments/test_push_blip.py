@@ -28,7 +28,8 @@ from chaos import Experiment, HypothesisFailed, Plan, RecordingTarget, judge, ne
 from fixtures.plans import REACTION_RATE
 from fixtures.system import System
 
-pytestmark = pytest.mark.experiment()
+# Untimed (fixtures/turns.py): no latency is judged, so it may run beside a broker restart.
+pytestmark = [pytest.mark.experiment(), pytest.mark.untimed]
 
 BLIP_S = 0.1
 RETRY_WINDOW_S = 0.3

@@ -43,7 +43,8 @@ from chaos import (
 from fixtures.plans import REACTION_RATE
 from fixtures.system import System
 
-pytestmark = pytest.mark.experiment()
+# Untimed (fixtures/turns.py): no latency is judged, so it may run beside a broker restart.
+pytestmark = [pytest.mark.experiment(), pytest.mark.untimed]
 
 
 PLAN = Plan(baseline=2.0, fault=4.0, recovery=2.0)
