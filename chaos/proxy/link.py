@@ -286,7 +286,7 @@ class Link:
         for i, spec in enumerate(specs):
             output = self._queues[i + 1] if i + 1 < len(specs) else self
             if spec.name not in self.states:
-                midway = self.received_bytes > 0
+                midway = self.received_bytes > 0  # the toxic joins a stream under way
                 self.states[spec.name] = spec.toxic.new_state(midway=midway)
             state = self.states[spec.name]
             stub = Stub(self._queues[i], output, self, self.rng, self.clock, state, self.shared)
